@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mirrord",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mirrord", targets: ["mirrord"]),
+        .executable(name: "mirrorctl", targets: ["mirrorctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+    ],
+    targets: [
+        // C libraries from Debian, reached through pkg-config.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CCmark", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "MirrorCore", dependencies: [
+            "CCrypto",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "MirrorFetch", dependencies: ["CCurl", "MirrorCore"]),
+        .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "MirrorCore"]),
+        .target(name: "MirrorDiscovery", dependencies: ["MirrorCore", "MirrorMarkup"]),
+        .target(name: "MirrorExtract", dependencies: ["MirrorCore", "MirrorMarkup"]),
+        .target(name: "MirrorStore", dependencies: [
+            "CZstd", "MirrorCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "MirrorSync", dependencies: [
+            "MirrorCore", "MirrorFetch", "MirrorDiscovery", "MirrorExtract", "MirrorStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "MirrorControl", dependencies: [
+            "MirrorCore", "MirrorStore", "MirrorSync", "MirrorFetch",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "mirrord", dependencies: [
+            "MirrorCore", "MirrorSync", "MirrorStore", "MirrorControl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "mirrorctl", dependencies: [
+            "MirrorCore", "MirrorStore", "MirrorControl", "MirrorFetch",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "MirrorCoreTests", dependencies: ["MirrorCore"]),
+        .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"]),
+        .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "MirrorStoreTests", dependencies: ["MirrorStore"]),
+        .testTarget(name: "MirrorFetchTests", dependencies: ["MirrorFetch", "TestSupport"]),
+        .testTarget(name: "MirrorSyncTests", dependencies: [
+            "MirrorSync", "MirrorStore", "MirrorControl", "MirrorFetch", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/TestSupport"),
+    ]
+)

@@ -1,0 +1,130 @@
+import Foundation
+import MirrorCore
+import MirrorStore
+import MirrorSync
+
+/// A control request, decoupled from the HTTP library.
+public struct ControlRequest: Sendable {
+    public var method: String
+    /// Path without the query (`/v1/status`).
+    public var path: String
+    /// Decoded query parameters.
+    public var query: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, uri: String, body: [UInt8]) {
+        self.method = method
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = String(parts[0])
+        query = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[0])
+                let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+                query[key] = value
+            }
+        }
+        self.body = body
+    }
+}
+
+public struct ControlResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    public var contentType = "application/json"
+
+    static func json(_ status: Int, _ value: Any) -> ControlResponse {
+        ControlResponse(status: status, body: Reports.encode(value))
+    }
+
+    static func error(_ status: Int, _ message: String) -> ControlResponse {
+        json(status, ["error": message])
+    }
+}
+
+/// The endpoints of the control API (DESIGN.md, "Control"). Every answer is JSON; every error
+/// is `{"error": "…"}` with a 4xx/5xx status.
+public struct ControlRouter: Sendable {
+    let coordinator: SyncCoordinator
+    let database: MirrorDatabase
+    let config: MirrorConfig
+
+    public init(coordinator: SyncCoordinator, database: MirrorDatabase, config: MirrorConfig) {
+        self.coordinator = coordinator
+        self.database = database
+        self.config = config
+    }
+
+    public func handle(_ request: ControlRequest) async -> ControlResponse {
+        do {
+            switch (request.method, request.path) {
+            case ("GET", "/v1/status"):
+                let state = DaemonState(uptime: coordinator.uptime, syncing: await coordinator.isSyncing,
+                                        currentRun: await coordinator.currentRun)
+                return .json(200, try Reports.status(database: database, config: config, daemon: state))
+            case ("POST", "/v1/sync"):
+                return await sync(request)
+            case ("GET", "/v1/runs"):
+                let limit = request.query["limit"].flatMap(Int.init) ?? 20
+                return .json(200, try database.runs(limit: limit).map(Reports.run))
+            case ("GET", "/v1/documents"):
+                return .json(200, try Reports.documents(database: database, kind: request.query["kind"],
+                                                        source: request.query["source"]))
+            case ("GET", "/v1/revisions"):
+                guard let url = request.query["url"] else { return .error(400, "missing ?url=") }
+                do {
+                    return .json(200, try Reports.revisions(database: database, url: url))
+                } catch let e as ReportError {
+                    return .error(404, e.description)
+                }
+            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/runs"), (_, "/v1/documents"), (_, "/v1/revisions"):
+                return .error(405, "\(request.method) not allowed on \(request.path)")
+            default:
+                return .error(404, "no endpoint \(request.path)")
+            }
+        } catch {
+            return .error(500, "\(error)")
+        }
+    }
+
+    /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.
+    func sync(_ request: ControlRequest) async -> ControlResponse {
+        var options = RunOptions(trigger: "manual")
+        var wait = false
+        if !request.body.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+                return .error(400, "request body is not a JSON object")
+            }
+            for key in object.keys where !["source", "all", "wait"].contains(key) {
+                return .error(400, "unknown field '\(key)' (known: source, all, wait)")
+            }
+            if let s = object["source"] {
+                guard let name = s as? String else { return .error(400, "'source' must be a string") }
+                guard config.source(named: name) != nil else {
+                    return .error(404, "no source named '\(name)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
+                }
+                options.source = name
+            }
+            if let a = object["all"] {
+                guard let b = a as? Bool else { return .error(400, "'all' must be true or false") }
+                options.all = b
+            }
+            if let w = object["wait"] {
+                guard let b = w as? Bool else { return .error(400, "'wait' must be true or false") }
+                wait = b
+            }
+        }
+        let alreadyRunning = await coordinator.isSyncing
+        let task = await coordinator.sync(options)
+        guard wait else {
+            return .json(202, ["started": !alreadyRunning, "coalesced": alreadyRunning])
+        }
+        do {
+            let run = try await task.value
+            return .json(200, ["run": Reports.run(run), "coalesced": alreadyRunning])
+        } catch {
+            return .error(500, "run failed: \(error)")
+        }
+    }
+}

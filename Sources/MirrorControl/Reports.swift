@@ -1,0 +1,140 @@
+import Foundation
+import MirrorCore
+import MirrorStore
+
+/// The JSON documents of the control API and `mirrorctl --json`, built from the store. The
+/// daemon serves them; `mirrorctl --db` builds the same ones when the daemon is down.
+///
+/// Times are RFC 3339 UTC strings, sizes bytes, hashes lowercase hex SHA-256; an unknown value
+/// is `null`, never omitted.
+public enum Reports {
+    public static func run(_ r: RunRecord) -> [String: Any] {
+        [
+            "id": r.id.map { Int($0) } as Any? ?? NSNull(),
+            "trigger": r.trigger,
+            "status": r.status,
+            "started": RFC3339.string(r.started),
+            "finished": json(RFC3339.string(r.finished)),
+            "duration_s": json(r.finished.map { ($0.timeIntervalSince(r.started) * 1000).rounded() / 1000 }),
+            "fetched": r.fetched,
+            "not_modified": r.notModified,
+            "new_documents": r.newDocuments,
+            "new_versions": r.newVersions,
+            "new_revisions": r.newRevisions,
+            "errors": r.errors,
+            "error": json(r.error),
+        ]
+    }
+
+    public static func totals(_ t: StoreTotals) -> [String: Any] {
+        [
+            "documents": t.documents, "indexes": t.indexes, "articles": t.articles, "assets": t.assets,
+            "versions": t.versions, "revisions": t.revisions, "errors": t.errors,
+            "raw_bytes": t.rawBytes, "stored_bytes": t.storedBytes,
+        ]
+    }
+
+    /// `status --json`. `daemon` is what is known about the running daemon (nil when down).
+    public static func status(database: MirrorDatabase, config: MirrorConfig?, daemon: DaemonState?) throws -> [String: Any] {
+        let known = Dictionary(uniqueKeysWithValues: try database.sources().map { ($0.name, $0) })
+        let names = config?.sources.map(\.name) ?? known.keys.sorted()
+        let sources: [[String: Any]] = names.map { name in
+            let s = known[name]
+            return [
+                "name": name,
+                "last_poll": json(RFC3339.string(s?.lastPoll)),
+                "next_poll": json(RFC3339.string(s?.nextPoll)),
+                "last_error": json(s?.lastError),
+            ]
+        }
+        return [
+            "daemon": daemon == nil ? "not running" : "running",
+            "state": daemon?.syncing == true ? "syncing" : "idle",
+            "uptime_s": json(daemon.map { Int($0.uptime) }),
+            "current_run": json(daemon?.currentRun.map(run)),
+            "last_run": json(try database.lastFinishedRun().map(run)),
+            "totals": totals(try database.totals()),
+            "sources": sources,
+        ]
+    }
+
+    public static func document(_ d: DocumentRecord) -> [String: Any] {
+        [
+            "url": d.url,
+            "kind": d.kind,
+            "source": d.source,
+            "title": json(d.title),
+            "versions": d.versionCount,
+            "revisions": d.revisionCount,
+            "last_status": json(d.lastStatus),
+            "last_checked": json(RFC3339.string(d.lastChecked)),
+            "next_check": json(RFC3339.string(d.nextCheck)),
+            "raw_sha256": json(d.rawSha256),
+            "content_sha256": json(d.contentSha256),
+            "error": json(d.error),
+        ]
+    }
+
+    public static func documents(database: MirrorDatabase, kind: String?, source: String?) throws -> [[String: Any]] {
+        try database.documents(source: source, kind: kind).map(document)
+    }
+
+    /// The revisions of one document, oldest first (`log URL --json`).
+    /// - Throws: `ReportError.unknownDocument` when the URL is not mirrored.
+    public static func revisions(database: MirrorDatabase, url: String) throws -> [[String: Any]] {
+        guard let doc = try findDocument(database: database, url: url), let id = doc.id else {
+            throw ReportError.unknownDocument(url)
+        }
+        return try database.revisions(documentId: id).map { v in
+            [
+                "revision": v.revision ?? 0,
+                "fetched_at": RFC3339.string(v.fetchedAt),
+                "raw_sha256": v.rawSha256,
+                "content_sha256": v.contentSha256,
+                "title": json(v.title),
+                "size": v.size,
+            ]
+        }
+    }
+
+    /// Finds a document by URL as typed: exact, then normalized with its source's rules.
+    public static func findDocument(database: MirrorDatabase, url: String) throws -> DocumentRecord? {
+        if let d = try database.document(url: url) { return d }
+        guard let uri = URI(url) else { return nil }
+        return try database.document(url: uri.normalized().description)
+    }
+
+    static func json(_ value: Any?) -> Any {
+        value ?? NSNull()
+    }
+
+    /// Serializes a report: pretty, keys sorted, slashes unescaped, newline-terminated.
+    public static func encode(_ value: Any) -> [UInt8] {
+        let data = (try? JSONSerialization.data(withJSONObject: value,
+                                                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
+        return [UInt8](data) + [0x0A]
+    }
+}
+
+/// What the daemon knows that the database does not.
+public struct DaemonState: Sendable {
+    public var uptime: Double
+    public var syncing: Bool
+    public var currentRun: RunRecord?
+
+    public init(uptime: Double, syncing: Bool, currentRun: RunRecord?) {
+        self.uptime = uptime
+        self.syncing = syncing
+        self.currentRun = currentRun
+    }
+}
+
+public enum ReportError: Error, CustomStringConvertible {
+    case unknownDocument(String)
+
+    public var description: String {
+        switch self {
+        case let .unknownDocument(url): return "\(url): not a mirrored document (see mirrorctl list)"
+        }
+    }
+}

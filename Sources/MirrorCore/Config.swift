@@ -1,0 +1,356 @@
+import Foundation
+import TOMLKit
+
+/// An error in a configuration file: which file, where, and why.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let line: Int?
+    public let key: String?
+    public let reason: String
+
+    public init(file: String, line: Int? = nil, key: String? = nil, reason: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.reason = reason
+    }
+
+    /// `FILE:LINE: key 'KEY': REASON`, the shape compilers use so editors can jump to it.
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        s += ": "
+        if let key { s += "key '\(key)': " }
+        return s + reason
+    }
+}
+
+/// `[http]`: how mirrord talks to upstreams.
+public struct HTTPSettings: Sendable, Equatable {
+    public var userAgent = "mirrord/0.1 (+https://example.org/mirrord)"
+    /// Total time allowed for one transfer, seconds.
+    public var timeout: Double = 30
+    /// Time allowed to establish a connection, seconds.
+    public var connectTimeout: Double = 10
+    /// Transfers in flight at once, all hosts together.
+    public var concurrency = 16
+    /// Connections to one host at once.
+    public var perHostConcurrency = 4
+    /// A body larger than this is aborted and recorded as `body too large`.
+    public var maxBodyBytes = 20_000_000
+    /// Proxy URL for every source without its own (`socks5h://127.0.0.1:1080`); empty: none.
+    public var proxy = ""
+
+    public init() {}
+}
+
+/// One `[[source]]`: an upstream with its start URLs and link rules.
+public struct SourceConfig: Sendable, Equatable {
+    public var name: String
+    /// Absolute start URLs (relative `file:` paths already resolved). Start URLs are indexes.
+    public var start: [String]
+    /// Globs over a link's path relative to the directory of the first start URL.
+    public var indexLinks: [String] = []
+    public var articleLinks: [String] = []
+    /// Volatile query parameters that identity ignores (cache-busters such as `t`).
+    public var ignoreQuery: [String] = []
+    /// Seconds between polls of this source's indexes.
+    public var pollInterval: Double
+    /// Overrides `http.proxy` for this source when set.
+    public var proxy: String?
+    /// Follow links found inside articles too (default: only index links are followed).
+    public var followArticleLinks = false
+    /// How many index-to-index hops discovery follows from a start URL.
+    public var maxDepth = 5
+
+    public init(name: String, start: [String], pollInterval: Double) {
+        self.name = name
+        self.start = start
+        self.pollInterval = pollInterval
+    }
+}
+
+/// The whole configuration, with every relative path resolved against the config file's folder.
+public struct MirrorConfig: Sendable, Equatable {
+    /// Absolute path of the file this was read from.
+    public var file: String
+    public var stateDir: String
+    public var mirrorDir: String
+    public var controlSocket: String
+    /// Seconds between polls of a source that sets no `poll_interval` of its own.
+    public var pollInterval: Double = 900
+    public var http = HTTPSettings()
+    public var sources: [SourceConfig] = []
+
+    public init(file: String, stateDir: String, mirrorDir: String, controlSocket: String) {
+        self.file = file
+        self.stateDir = stateDir
+        self.mirrorDir = mirrorDir
+        self.controlSocket = controlSocket
+    }
+
+    /// Path of the SQLite database inside `stateDir`.
+    public var databasePath: String { stateDir + "/mirror.sqlite3" }
+
+    public func source(named name: String) -> SourceConfig? {
+        sources.first { $0.name == name }
+    }
+
+    /// Reads and validates a TOML configuration file.
+    /// - Throws: `ConfigError` naming the file, the line where it can, the key and the reason.
+    public static func load(path: String) throws -> MirrorConfig {
+        let absolute = Paths.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            throw ConfigError(file: absolute, reason: "cannot read the file (\(Paths.describeMissing(absolute)))")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: absolute, reason: "not UTF-8 text")
+        }
+        return try parse(text, file: absolute)
+    }
+
+    /// Parses configuration text as if read from `file` (used for relative paths and messages).
+    public static func parse(_ text: String, file: String) throws -> MirrorConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, reason: error.description)
+        }
+        return try ConfigReader(text: text, file: file).read(table)
+    }
+}
+
+/// Walks the parsed TOML, rejecting unknown keys and bad values with their line.
+private struct ConfigReader {
+    let text: String
+    let file: String
+    let lines: [Substring]
+
+    init(text: String, file: String) {
+        self.text = text
+        self.file = file
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    var folder: String { (file as NSString).deletingLastPathComponent }
+
+    /// The line assigning `key` in the `occurrence`-th `[section]` / `[[section]]` (top level when
+    /// `section` is nil). TOMLKit keeps no source positions for values, so the text is scanned.
+    func line(of key: String, in section: String? = nil, occurrence: Int = 0) -> Int? {
+        var current: String?
+        var currentOccurrence = 0
+        var headers: [String: Int] = [:]
+        for (i, raw) in lines.enumerated() {
+            let l = raw.trimmingCharacters(in: .whitespaces)
+            if l.hasPrefix("[") {
+                let name = l.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+                currentOccurrence = headers[name, default: 0]
+                headers[name] = currentOccurrence + 1
+                current = name
+                continue
+            }
+            guard current == section, section == nil || currentOccurrence == occurrence else { continue }
+            let bare = l.hasPrefix("\"") ? String(l.dropFirst()) : l
+            if bare.hasPrefix(key) {
+                let after = bare.dropFirst(key.count).drop { $0 == "\"" || $0 == " " || $0 == "\t" }
+                if after.hasPrefix("=") { return i + 1 }
+            }
+        }
+        return nil
+    }
+
+    func error(_ key: String, _ reason: String, section: String? = nil, occurrence: Int = 0) -> ConfigError {
+        let qualified = section.map { "\($0).\(key)" } ?? key
+        return ConfigError(file: file, line: line(of: key, in: section, occurrence: occurrence),
+                           key: qualified, reason: reason)
+    }
+
+    func read(_ root: TOMLTable) throws -> MirrorConfig {
+        let known: Set = ["state_dir", "mirror_dir", "control_socket", "poll_interval", "http", "source"]
+        for key in root.keys where !known.contains(key) {
+            throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        func path(_ key: String, _ fallback: String) throws -> String {
+            let value = try string(root, key) ?? fallback
+            guard !value.isEmpty else { throw error(key, "must not be empty") }
+            return Paths.absolute(value, relativeTo: folder)
+        }
+        let stateDir = try path("state_dir", "/var/lib/mirrord")
+        var config = MirrorConfig(
+            file: file,
+            stateDir: stateDir,
+            mirrorDir: try path("mirror_dir", stateDir + "/mirror"),
+            controlSocket: try path("control_socket", "/run/mirrord/control.sock"))
+        config.pollInterval = try duration(root, "poll_interval") ?? config.pollInterval
+        if let value = root["http"] {
+            guard let http = value.table else { throw error("http", "must be a table ([http])") }
+            config.http = try readHTTP(http)
+        }
+        if let value = root["source"] {
+            guard let array = value.array else { throw error("source", "must be an array of tables ([[source]])") }
+            for (i, item) in array.enumerated() {
+                guard let table = item.table else {
+                    throw error("source", "each entry must be a table ([[source]])")
+                }
+                let source = try readSource(table, index: i, defaultPoll: config.pollInterval)
+                if config.sources.contains(where: { $0.name == source.name }) {
+                    throw error("name", "duplicate source name '\(source.name)'", section: "source", occurrence: i)
+                }
+                config.sources.append(source)
+            }
+        }
+        if config.sources.isEmpty {
+            throw ConfigError(file: file, reason: "no [[source]] configured: nothing to mirror")
+        }
+        return config
+    }
+
+    func readHTTP(_ t: TOMLTable) throws -> HTTPSettings {
+        let s = "http"
+        let known: Set = ["user_agent", "timeout", "connect_timeout", "concurrency", "per_host_concurrency",
+                          "max_body_bytes", "proxy"]
+        for key in t.keys where !known.contains(key) {
+            throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s)
+        }
+        var http = HTTPSettings()
+        http.userAgent = try string(t, "user_agent", section: s) ?? http.userAgent
+        http.timeout = try duration(t, "timeout", section: s) ?? http.timeout
+        http.connectTimeout = try duration(t, "connect_timeout", section: s) ?? http.connectTimeout
+        http.concurrency = try positive(t, "concurrency", section: s) ?? http.concurrency
+        http.perHostConcurrency = try positive(t, "per_host_concurrency", section: s) ?? http.perHostConcurrency
+        http.maxBodyBytes = try positive(t, "max_body_bytes", section: s) ?? http.maxBodyBytes
+        http.proxy = try proxy(t, "proxy", section: s) ?? ""
+        return http
+    }
+
+    func readSource(_ t: TOMLTable, index: Int, defaultPoll: Double) throws -> SourceConfig {
+        let s = "source"
+        let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
+                          "proxy", "follow_article_links", "max_depth"]
+        for key in t.keys where !known.contains(key) {
+            throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
+        }
+        guard let name = try string(t, "name", section: s, occurrence: index), !name.isEmpty else {
+            throw ConfigError(file: file, key: "source[\(index)].name", reason: "every [[source]] needs a name")
+        }
+        guard let starts = try strings(t, "start", section: s, occurrence: index), !starts.isEmpty else {
+            throw error("start", "source '\(name)' needs at least one start URL", section: s, occurrence: index)
+        }
+        let resolved = try starts.map { raw -> String in
+            guard let url = StartURL.resolve(raw, relativeTo: folder) else {
+                throw error("start", "'\(raw)' is not an http://, https:// or file:// URL", section: s, occurrence: index)
+            }
+            return url
+        }
+        var source = SourceConfig(name: name, start: resolved,
+                                  pollInterval: try duration(t, "poll_interval", section: s, occurrence: index) ?? defaultPoll)
+        source.indexLinks = try strings(t, "index_links", section: s, occurrence: index) ?? []
+        source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
+        source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
+        source.proxy = try proxy(t, "proxy", section: s, occurrence: index)
+        if let v = t["follow_article_links"] {
+            guard let b = v.bool else { throw error("follow_article_links", "must be true or false", section: s, occurrence: index) }
+            source.followArticleLinks = b
+        }
+        source.maxDepth = try positive(t, "max_depth", section: s, occurrence: index) ?? source.maxDepth
+        return source
+    }
+
+    // MARK: typed accessors
+
+    func string(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> String? {
+        guard let v = t[key] else { return nil }
+        guard let s = v.string else { throw error(key, "must be a string", section: section, occurrence: occurrence) }
+        return s
+    }
+
+    func strings(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> [String]? {
+        guard let v = t[key] else { return nil }
+        if let s = v.string { return [s] }
+        guard let a = v.array else {
+            throw error(key, "must be a list of strings", section: section, occurrence: occurrence)
+        }
+        return try a.map { item in
+            guard let s = item.string else {
+                throw error(key, "must be a list of strings", section: section, occurrence: occurrence)
+            }
+            return s
+        }
+    }
+
+    func duration(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> Double? {
+        guard let v = t[key] else { return nil }
+        if let n = v.int, n > 0 { return Double(n) }
+        guard let s = v.string, let seconds = DurationParser.seconds(s), seconds > 0 else {
+            throw error(key, "'\(v.debugDescription)' is not a duration (use ms, s, m, h or d, e.g. \"15m\")",
+                        section: section, occurrence: occurrence)
+        }
+        return seconds
+    }
+
+    func positive(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> Int? {
+        guard let v = t[key] else { return nil }
+        guard let n = v.int, n > 0 else {
+            throw error(key, "must be a positive integer", section: section, occurrence: occurrence)
+        }
+        return n
+    }
+
+    func proxy(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> String? {
+        guard let p = try string(t, key, section: section, occurrence: occurrence) else { return nil }
+        let schemes = ["http://", "https://", "socks4://", "socks4a://", "socks5://", "socks5h://"]
+        guard p.isEmpty || schemes.contains(where: { p.lowercased().hasPrefix($0) }) else {
+            throw error(key, "'\(p)' is not a proxy URL (\(schemes.joined(separator: ", ")))",
+                        section: section, occurrence: occurrence)
+        }
+        return p
+    }
+}
+
+/// Start URLs: absolute http(s)/file URLs, or a `file:` URL / bare path relative to the config.
+enum StartURL {
+    static func resolve(_ raw: String, relativeTo folder: String) -> String? {
+        let lower = raw.lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return raw }
+        var path: String
+        if lower.hasPrefix("file://") {
+            path = String(raw.dropFirst("file://".count))
+        } else if lower.hasPrefix("file:") {
+            path = String(raw.dropFirst("file:".count))
+        } else if !raw.contains("://") {
+            path = raw
+        } else {
+            return nil
+        }
+        path = path.removingPercentEncoding ?? path
+        let absolute = Paths.absolute(path, relativeTo: folder)
+        return "file://" + Paths.percentEncodePath(absolute)
+    }
+}
+
+/// Path helpers shared by the config and the stores.
+public enum Paths {
+    /// `path` made absolute against `base` and with `.`/`..` segments removed.
+    public static func absolute(_ path: String, relativeTo base: String) -> String {
+        let joined = path.hasPrefix("/") ? path : base + "/" + path
+        var out: [Substring] = []
+        for part in joined.split(separator: "/") {
+            if part == "." || part.isEmpty { continue }
+            if part == ".." { _ = out.popLast(); continue }
+            out.append(part)
+        }
+        return "/" + out.joined(separator: "/")
+    }
+
+    /// Percent-encodes what RFC 3986 does not allow in a path, keeping `/`.
+    public static func percentEncodePath(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "%;?#[]")
+        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+    }
+
+    static func describeMissing(_ path: String) -> String {
+        FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// Timestamps as the contract writes them: RFC 3339 in UTC, whole seconds (`2024-03-05T12:00:00Z`).
+public enum RFC3339 {
+    public static func string(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+
+    public static func string(_ date: Date?) -> String? {
+        date.map { string($0) }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import MirrorCore
+import MirrorMarkup
+
+/// Raw article page → `ParsedArticle`.
+///
+/// The page (Markdown with embedded HTML, or HTML) becomes one tree: cmark-gfm renders the
+/// Markdown, libxml2's HTML parser builds the tree. Then:
+/// - title: the first `h1`–`h3` (Markdown pages), else `og:title`, `h1`, `<title>`;
+/// - body: the element whose direct `<p>` children hold the most text (a minimal readability
+///   score); its paragraphs, in order, are the body, except the dateline and editor lines;
+/// - dateline (`【来源2021年4月13日】（本台记者某某综合报导）`) opening the body → source,
+///   published, reporter; `责任编辑：某某` → editor; `原文地址：URL` → original_url;
+/// - images: before or inside the body, not zero-size (tracking pixels), not inside a link
+///   before the body (navigation icons); after the body only with a caption (the QR code of
+///   a share block has none).
+/// Navigation and promotion lines never reach the output because they sit outside the body.
+public enum ArticleExtractor {
+    /// Bumped whenever a change here can change a parsed copy; recorded with each copy so
+    /// outdated copies can be regenerated from stored raw versions.
+    public static let parserVersion = 1
+
+    public static func extract(text: String, format: MarkupFormat, pageURL: URI) -> ParsedArticle {
+        let html = format == .markdown ? Markdown.html(text) : text
+        let document = HTMLDocument(html: html)
+        guard let root = document.root else { return ParsedArticle() }
+        var order: [HTMLNode: Int] = [:]
+        var blocks: [HTMLNode] = []
+        var count = 0
+        root.walk { n in
+            order[n] = count
+            count += 1
+            if n.isElement && HTMLText.blockElements.contains(n.name) { blocks.append(n) }
+            return true
+        }
+
+        var article = ParsedArticle()
+        article.title = title(document, format: format)
+
+        let body = bodyContainer(blocks)
+        let bodyStart = body.flatMap { order[$0] } ?? Int.max
+        let bodyEnd = body.map { lastDescendantOrder($0, order) } ?? Int.max
+
+        if let body {
+            for var text in paragraphs(in: body) {
+                if article.published == nil && article.source == nil, let (line, rest) = Dateline.parse(prefixOf: text) {
+                    article.source = line.source
+                    article.published = line.date
+                    article.reporter = line.reporter
+                    text = rest
+                    if text.isEmpty { continue }
+                }
+                if let editor = editorName(text) {
+                    article.editor = editor
+                    continue
+                }
+                article.paragraphs.append(text)
+            }
+            for a in document.elements(named: "a") where a.isInside(body) {
+                guard let href = a.attribute("href"), let url = pageURL.resolving(href) else { continue }
+                let text = TextNormalizer.normalize(HTMLText.raw(a))
+                article.links.append(ArticleLink(url: url.description, text: text))
+            }
+        }
+
+        let allText = HTMLText.raw(root)
+        if article.editor == nil {
+            article.editor = allText.split(whereSeparator: \.isNewline).lazy
+                .compactMap { self.editorName(TextNormalizer.normalize(String($0))) }.first
+        }
+        article.originalURL = originalURL(in: allText)
+
+        for img in document.elements(named: "img") {
+            guard let position = order[img], !isZeroSize(img),
+                  let srcText = img.attribute("src") ?? img.attribute("data-src"),
+                  let src = pageURL.resolving(srcText) else { continue }
+            let caption = self.caption(of: img)
+            if position < bodyStart {
+                if img.ancestor(named: "a") != nil { continue }
+            } else if position > bodyEnd, caption == nil {
+                continue
+            }
+            let alt = img.attribute("alt").map(TextNormalizer.normalize).flatMap { $0.isEmpty ? nil : $0 }
+            article.images.append(ArticleImage(src: src.description, alt: alt, caption: caption))
+        }
+        return article
+    }
+
+    // MARK: parts
+
+    static func title(_ document: HTMLDocument, format: MarkupFormat) -> String? {
+        func firstText(_ names: [String]) -> String? {
+            for name in names {
+                for h in document.elements(named: name) {
+                    let t = TextNormalizer.normalize(HTMLText.raw(h))
+                    if !t.isEmpty { return t }
+                }
+            }
+            return nil
+        }
+        if format == .markdown, let t = firstHeading(document) { return t }
+        for meta in document.elements(named: "meta") where meta.attribute("property") == "og:title" {
+            if let c = meta.attribute("content").map(TextNormalizer.normalize), !c.isEmpty { return c }
+        }
+        return firstText(["h1", "title"])
+    }
+
+    /// The first `h1`–`h3` in document order.
+    static func firstHeading(_ document: HTMLDocument) -> String? {
+        var found: String?
+        document.root?.walk { n in
+            guard found == nil else { return false }
+            if n.isElement, ["h1", "h2", "h3"].contains(n.name) {
+                let t = TextNormalizer.normalize(HTMLText.raw(n))
+                if !t.isEmpty { found = t }
+                return false
+            }
+            return true
+        }
+        return found
+    }
+
+    /// The block whose direct `<p>` children carry the most text.
+    static func bodyContainer(_ blocks: [HTMLNode]) -> HTMLNode? {
+        var best: HTMLNode?
+        var bestScore = 0
+        for b in blocks where b.name != "p" {
+            var score = 0
+            for c in b.children where c.isElement && c.name == "p" {
+                score += TextNormalizer.normalize(HTMLText.raw(c)).unicodeScalars.count
+            }
+            if score > bestScore {
+                best = b
+                bestScore = score
+            }
+        }
+        return best
+    }
+
+    /// Paragraph texts in `container`: each `<p>`, and each other block with text of its own
+    /// that holds no further block, normalized; empty ones dropped.
+    static func paragraphs(in container: HTMLNode) -> [String] {
+        var out: [String] = []
+        for child in container.children {
+            collect(child, into: &out)
+        }
+        return out
+    }
+
+    private static func collect(_ node: HTMLNode, into out: inout [String]) {
+        if node.isText {
+            let t = TextNormalizer.normalize(node.text)
+            if !t.isEmpty { out.append(t) }
+            return
+        }
+        guard node.isElement else { return }
+        if ["script", "style", "template", "noscript", "figure", "figcaption"].contains(node.name) { return }
+        let hasBlockChild = node.children.contains { $0.isElement && HTMLText.blockElements.contains($0.name) && $0.name != "br" }
+        if node.name == "p" || !hasBlockChild {
+            let t = TextNormalizer.normalize(HTMLText.raw(node))
+            if !t.isEmpty { out.append(t) }
+            return
+        }
+        for c in node.children { collect(c, into: &out) }
+    }
+
+    static let editorMarkers = ["责任编辑", "責任編輯", "编辑", "編輯"]
+
+    /// `责任编辑：张三` → `张三`; nil for anything longer than an editor line.
+    static func editorName(_ text: String) -> String? {
+        guard text.count <= 40 else { return nil }
+        for marker in editorMarkers where text.hasPrefix(marker) {
+            let after = text.dropFirst(marker.count)
+            guard let separator = after.first, separator == "：" || separator == ":" else { continue }
+            let name = after.dropFirst().drop { $0.isWhitespace }.prefix { !$0.isWhitespace && $0 != "）" && $0 != ")" }
+            return name.isEmpty ? nil : String(name)
+        }
+        return nil
+    }
+
+    static let originalMarkers = ["原文地址", "原文链接", "原文網址", "原文网址", "原文連結"]
+
+    /// The URL after an "original address" marker (`原文地址（需翻墙访问）：https://…`).
+    static func originalURL(in text: String) -> String? {
+        for marker in originalMarkers {
+            guard let r = text.range(of: marker) else { continue }
+            let after = text[r.upperBound...].prefix(200)
+            guard let start = after.range(of: "http") else { continue }
+            let url = after[start.lowerBound...].prefix { !$0.isWhitespace && $0 != "<" && $0 != "\"" && $0 != "'" }
+            if !url.isEmpty { return String(url) }
+        }
+        return nil
+    }
+
+    /// Tracking pixels: `width="0"`, `height='0px'` or a style saying so.
+    static func isZeroSize(_ img: HTMLNode) -> Bool {
+        for a in ["width", "height"] {
+            if let v = img.attribute(a)?.trimmingCharacters(in: .whitespaces).lowercased(),
+               v == "0" || v == "0px" || v == "1" || v == "1px" { return true }
+        }
+        if let style = img.attribute("style")?.replacingOccurrences(of: " ", with: "").lowercased(),
+           style.contains("width:0") || style.contains("height:0") || style.contains("display:none") { return true }
+        return false
+    }
+
+    /// The `<figcaption>` of the image's `<figure>` or of the block that holds it.
+    static func caption(of img: HTMLNode) -> String? {
+        var holder = img.parent
+        for _ in 0..<3 {
+            guard let h = holder else { break }
+            var found: String?
+            h.walk { n in
+                if found != nil { return false }
+                if n.isElement && n.name == "figcaption" {
+                    let t = TextNormalizer.normalize(HTMLText.raw(n))
+                    if !t.isEmpty { found = t }
+                    return false
+                }
+                return true
+            }
+            if let found { return found }
+            if h.name == "figure" { break }
+            holder = h.parent
+            if let p = holder, p.name == "body" { break }
+        }
+        return nil
+    }
+
+    private static func lastDescendantOrder(_ node: HTMLNode, _ order: [HTMLNode: Int]) -> Int {
+        var last = order[node] ?? 0
+        node.walk { n in
+            if let o = order[n], o > last { last = o }
+            return true
+        }
+        return last
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import MirrorCore
+
+/// An image an article shows.
+public struct ArticleImage: Codable, Sendable, Equatable {
+    /// Absolute URL as the page references it.
+    public var src: String
+    public var alt: String?
+    public var caption: String?
+    /// Path of the mirrored copy relative to the parsed file, or nil when not mirrored.
+    public var local: String?
+
+    public init(src: String, alt: String?, caption: String?, local: String? = nil) {
+        self.src = src
+        self.alt = alt
+        self.caption = caption
+        self.local = local
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(src, forKey: .src)
+        try c.encode(alt, forKey: .alt)
+        try c.encode(caption, forKey: .caption)
+        try c.encode(local, forKey: .local)
+    }
+}
+
+/// A link inside an article's body.
+public struct ArticleLink: Codable, Sendable, Equatable {
+    public var url: String
+    public var text: String
+
+    public init(url: String, text: String) {
+        self.url = url
+        self.text = text
+    }
+}
+
+/// The clean content of one article page. A field that is not known is nil (JSON `null`),
+/// never guessed.
+public struct ParsedArticle: Codable, Sendable, Equatable {
+    public var title: String?
+    /// RFC 3339: a bare date (`2021-04-13`) when only the date is known.
+    public var published: String?
+    /// The publication named in the dateline (`希望之声`).
+    public var source: String?
+    /// The reporter's name only, without role words (`本台记者`) or verbs (`综合报导`).
+    public var reporter: String?
+    public var editor: String?
+    /// The "original address" the page credits (`原文地址：…`).
+    public var originalURL: String?
+    /// Body paragraphs only: no title, dateline, editor line, captions or boilerplate.
+    public var paragraphs: [String]
+    public var images: [ArticleImage]
+    public var links: [ArticleLink]
+
+    public init(title: String? = nil, published: String? = nil, source: String? = nil, reporter: String? = nil,
+                editor: String? = nil, originalURL: String? = nil, paragraphs: [String] = [],
+                images: [ArticleImage] = [], links: [ArticleLink] = []) {
+        self.title = title
+        self.published = published
+        self.source = source
+        self.reporter = reporter
+        self.editor = editor
+        self.originalURL = originalURL
+        self.paragraphs = paragraphs
+        self.images = images
+        self.links = links
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, published, source, reporter, editor
+        case originalURL = "original_url"
+        case paragraphs, images, links
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(title, forKey: .title)
+        try c.encode(published, forKey: .published)
+        try c.encode(source, forKey: .source)
+        try c.encode(reporter, forKey: .reporter)
+        try c.encode(editor, forKey: .editor)
+        try c.encode(originalURL, forKey: .originalURL)
+        try c.encode(paragraphs, forKey: .paragraphs)
+        try c.encode(images, forKey: .images)
+        try c.encode(links, forKey: .links)
+    }
+
+    /// What a revision is: SHA-256 over the title, the dateline fields and the body text, each
+    /// already whitespace-normalized. Navigation, promotions, share blocks, images and links
+    /// are deliberately outside it, so boilerplate churn never makes a revision.
+    public var contentSHA256: String {
+        var canonical = "article\u{1E}"
+        for field in [title, published, source, reporter] {
+            canonical += (field ?? "") + "\u{1F}"
+        }
+        canonical += "\u{1E}" + paragraphs.joined(separator: "\u{1F}")
+        return SHA256.hex(canonical)
+    }
+}

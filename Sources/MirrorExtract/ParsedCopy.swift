@@ -1,0 +1,91 @@
+import Foundation
+
+/// The parsed copy of one article revision as written to `mirror_dir/parsed/…`: a Markdown file
+/// with YAML front matter and a JSON twin. Both are deterministic (same input, same bytes), so
+/// regenerating an unchanged copy rewrites nothing.
+public struct ParsedCopy: Sendable {
+    public var article: ParsedArticle
+    public var url: String
+    public var revision: Int
+    public var contentSHA256: String
+    public var fetchedAt: String
+    public var parserVersion: Int
+
+    public init(article: ParsedArticle, url: String, revision: Int, contentSHA256: String, fetchedAt: String,
+                parserVersion: Int = ArticleExtractor.parserVersion) {
+        self.article = article
+        self.url = url
+        self.revision = revision
+        self.contentSHA256 = contentSHA256
+        self.fetchedAt = fetchedAt
+        self.parserVersion = parserVersion
+    }
+
+    private struct JSONShape: Encodable {
+        let copy: ParsedCopy
+
+        enum Keys: String, CodingKey {
+            case url, revision, content_sha256, fetched_at, parser_version
+        }
+
+        func encode(to encoder: Encoder) throws {
+            try copy.article.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(copy.url, forKey: .url)
+            try c.encode(copy.revision, forKey: .revision)
+            try c.encode(copy.contentSHA256, forKey: .content_sha256)
+            try c.encode(copy.fetchedAt, forKey: .fetched_at)
+            try c.encode(copy.parserVersion, forKey: .parser_version)
+        }
+    }
+
+    /// The `.json` bytes: the article's fields plus url, revision, hashes and parser version.
+    public func json() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(JSONShape(copy: self))) ?? Data("{}".utf8)
+        return [UInt8](data) + [0x0A]
+    }
+
+    /// The `.md` bytes: YAML front matter, then title, lead images with captions, and the body.
+    public func markdown() -> [UInt8] {
+        let a = article
+        var out = "---\n"
+        let fields: [(String, String?)] = [
+            ("title", a.title), ("url", url), ("original_url", a.originalURL), ("published", a.published),
+            ("source", a.source), ("reporter", a.reporter), ("editor", a.editor),
+        ]
+        for (k, v) in fields { out += "\(k): \(yaml(v))\n" }
+        out += "revision: \(revision)\n"
+        out += "content_sha256: \(contentSHA256)\n"
+        out += "fetched_at: \(fetchedAt)\n"
+        out += "parser_version: \(parserVersion)\n"
+        out += "---\n\n"
+        if let t = a.title { out += "# \(escapeMarkdown(t))\n\n" }
+        for img in a.images {
+            out += "![\(escapeMarkdown(img.alt ?? ""))](\(img.local ?? img.src))\n"
+            if let c = img.caption { out += "*\(escapeMarkdown(c))*\n" }
+            out += "\n"
+        }
+        for p in a.paragraphs { out += escapeMarkdown(p) + "\n\n" }
+        return Array(out.utf8)
+    }
+
+    /// A YAML scalar: `null`, or a double-quoted string (JSON string syntax is valid YAML).
+    private func yaml(_ value: String?) -> String {
+        guard let value else { return "null" }
+        let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/")
+    }
+
+    /// Keeps body text from being read as Markdown syntax (a paragraph starting with `#` or
+    /// containing `*` stays text).
+    private func escapeMarkdown(_ s: String) -> String {
+        var out = ""
+        for (i, ch) in s.enumerated() {
+            if "\\`*_[]<>".contains(ch) || (i == 0 && "#+-|".contains(ch)) { out.append("\\") }
+            out.append(ch)
+        }
+        return out
+    }
+}

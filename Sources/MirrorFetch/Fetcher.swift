@@ -1,0 +1,297 @@
+import CCurl
+import Foundation
+import MirrorCore
+
+/// HTTP(S) and `file://` GETs through one libcurl multi handle.
+///
+/// One thread owns the multi handle and every easy handle (libcurl handles are not
+/// thread-safe); `fetch` hands a request to it and suspends until the transfer completes.
+/// At most `concurrency` transfers run at once; `CURLMOPT_MAX_HOST_CONNECTIONS` holds each
+/// host to `per_host_concurrency` connections, queueing the rest inside libcurl. Connections
+/// and easy handles are reused.
+public final class Fetcher: @unchecked Sendable {
+    private let settings: HTTPSettings
+    private let lock = NSLock()
+    private var pending: [Transfer] = []
+    private var running = true
+    private var multi: UnsafeMutableRawPointer?
+    private var thread: Thread?
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public init(settings: HTTPSettings) {
+        self.settings = settings
+        Fetcher.globalInit
+        multi = curl_multi_init()
+        _ = mirrord_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.perHostConcurrency)
+        _ = mirrord_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency)
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "mirrord-fetch"
+        thread = t
+        t.start()
+    }
+
+    /// `curl_global_init` must run once before any other libcurl call in the process.
+    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+
+    /// Stops the fetch thread; transfers still in flight complete with an error.
+    public func shutdown() {
+        lock.lock()
+        let wasRunning = running
+        running = false
+        lock.unlock()
+        guard wasRunning else { return }
+        curl_multi_wakeup(multi)
+        stopped.wait()
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Performs one GET. Cancelling the calling task aborts the transfer.
+    /// - Returns: the response (any HTTP status), or why there is none.
+    public func fetch(_ request: FetchRequest) async -> Result<FetchResponse, FetchError> {
+        let box = TransferBox()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let transfer = Transfer(request: request, maxBody: settings.maxBodyBytes, continuation: continuation)
+                lock.lock()
+                box.transfer = transfer
+                guard running, !Task.isCancelled else {
+                    lock.unlock()
+                    continuation.resume(returning: .failure(.transfer(code: -1, message: "cancelled")))
+                    return
+                }
+                pending.append(transfer)
+                lock.unlock()
+                curl_multi_wakeup(multi)
+            }
+        } onCancel: {
+            lock.lock()
+            if let t = box.transfer { cancelled.append(t) }
+            lock.unlock()
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    private var cancelled: [Transfer] = []
+
+    // MARK: the fetch thread
+
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+
+    private func loop() {
+        while true {
+            lock.lock()
+            let stop = !running
+            var starting: [Transfer] = []
+            pending.removeAll { t in cancelled.contains { $0 === t } && t.complete(.failure(.transfer(code: -1, message: "cancelled"))) }
+            if !stop {
+                while active.count + starting.count < settings.concurrency, !pending.isEmpty {
+                    starting.append(pending.removeFirst())
+                }
+            }
+            let cancelling = cancelled
+            cancelled.removeAll()
+            lock.unlock()
+            if stop { break }
+            for t in cancelling { abort(t) }
+            for t in starting { start(t) }
+            var stillRunning: Int32 = 0
+            curl_multi_perform(multi, &stillRunning)
+            var queued: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &queued) {
+                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+                finish(easy, code: mirrord_msg_result(msg))
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for (easy, t) in active {
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+            t.complete(.failure(.transfer(code: -1, message: "fetcher stopped")))
+        }
+        active.removeAll()
+        for easy in idleHandles { curl_easy_cleanup(easy) }
+        idleHandles.removeAll()
+        curl_multi_cleanup(multi)
+        multi = nil
+        lock.lock()
+        let left = pending
+        pending.removeAll()
+        lock.unlock()
+        for t in left { t.complete(.failure(.transfer(code: -1, message: "fetcher stopped"))) }
+        stopped.signal()
+    }
+
+    private func start(_ t: Transfer) {
+        let easy: UnsafeMutableRawPointer
+        if let reused = idleHandles.popLast() {
+            easy = reused
+            curl_easy_reset(easy)
+        } else {
+            easy = curl_easy_init()!
+        }
+        t.configure(easy, settings: settings)
+        active[easy] = t
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func abort(_ t: Transfer) {
+        guard let (easy, _) = active.first(where: { $0.value === t }) else { return }
+        curl_multi_remove_handle(multi, easy)
+        active.removeValue(forKey: easy)
+        t.cleanupRequestState()
+        idleHandles.append(easy)
+        t.complete(.failure(.transfer(code: -1, message: "cancelled")))
+    }
+
+    private func finish(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
+        curl_multi_remove_handle(multi, easy)
+        guard let t = active.removeValue(forKey: easy) else { return }
+        let result = t.result(easy, code: code)
+        t.cleanupRequestState()
+        idleHandles.append(easy)
+        t.complete(result)
+    }
+}
+
+/// Carries the transfer from the continuation to the cancellation handler.
+final class TransferBox: @unchecked Sendable {
+    var transfer: Transfer?
+}
+
+/// The state of one transfer; touched only by the fetch thread until `complete`.
+final class Transfer: @unchecked Sendable {
+    let request: FetchRequest
+    let maxBody: Int
+    private var continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>?
+    var body: [UInt8] = []
+    var headers: [(String, String)] = []
+    var exceeded = false
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    /// CURLOPT_ERRORBUFFER: libcurl writes its detailed message here; must stay put.
+    let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        p.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return p
+    }()
+
+    deinit {
+        errorBuffer.deallocate()
+    }
+
+    init(request: FetchRequest, maxBody: Int, continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>) {
+        self.request = request
+        self.maxBody = maxBody
+        self.continuation = continuation
+    }
+
+    /// Resumes the waiting task once; later calls do nothing.
+    /// - Returns: true (so it can sit in a `removeAll(where:)` predicate).
+    @discardableResult
+    func complete(_ result: Result<FetchResponse, FetchError>) -> Bool {
+        continuation?.resume(returning: result)
+        continuation = nil
+        return true
+    }
+
+    func configure(_ easy: UnsafeMutableRawPointer, settings: HTTPSettings) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = mirrord_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10)
+        _ = mirrord_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")
+        _ = mirrord_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000))
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        _ = mirrord_easy_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)
+        _ = mirrord_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes
+        _ = mirrord_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBody))
+        errorBuffer[0] = 0
+        _ = mirrord_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        let proxy = request.proxy ?? settings.proxy
+        if !proxy.isEmpty {
+            _ = mirrord_easy_setopt_string(easy, CURLOPT_PROXY, proxy)
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        if let etag = request.etag {
+            list = curl_slist_append(list, "If-None-Match: \(etag)")
+        }
+        if let lm = request.lastModified {
+            list = curl_slist_append(list, "If-Modified-Since: \(lm)")
+        }
+        headerList = list
+        if let list { _ = mirrord_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list) }
+        _ = mirrord_easy_setopt_write(easy, CURLOPT_WRITEFUNCTION, transferWrite)
+        _ = mirrord_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        _ = mirrord_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, transferHeader)
+        _ = mirrord_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+    }
+
+    func cleanupRequestState() {
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+    }
+
+    func header(_ name: String) -> String? {
+        headers.last { $0.0 == name }?.1
+    }
+
+    func result(_ easy: UnsafeMutableRawPointer, code: CURLcode) -> Result<FetchResponse, FetchError> {
+        if exceeded || code == CURLE_FILESIZE_EXCEEDED {
+            return .failure(.tooLarge(limit: maxBody))
+        }
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            return .failure(.transfer(code: Int(code.rawValue), message: message))
+        }
+        var status = 0
+        _ = mirrord_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var effective: UnsafeMutablePointer<CChar>?
+        _ = mirrord_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
+        let effectiveURL = effective.map { String(cString: $0) } ?? request.url
+        if status == 0 && effectiveURL.lowercased().hasPrefix("file:") { status = 200 }
+        return .success(FetchResponse(status: status, body: body, etag: header("etag"),
+                                      lastModified: header("last-modified"), contentType: header("content-type"),
+                                      effectiveURL: effectiveURL))
+    }
+}
+
+/// CURLOPT_WRITEFUNCTION: appends to the transfer's body; returning less than given aborts
+/// the transfer, which is how `max_body_bytes` cuts a body whose size was not announced.
+private let transferWrite: curl_write_callback = { data, size, count, user in
+    guard let user, let data else { return 0 }
+    let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+    let n = size * count
+    if t.body.count + n > t.maxBody {
+        t.exceeded = true
+        return 0
+    }
+    data.withMemoryRebound(to: UInt8.self, capacity: n) { p in
+        t.body.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+    }
+    return n
+}
+
+/// CURLOPT_HEADERFUNCTION: one header line per call; a status line starts a new response
+/// (after a redirect or `100 Continue`), so only the final response's headers are kept.
+private let transferHeader: curl_write_callback = { data, size, count, user in
+    guard let user, let data else { return 0 }
+    let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+    let n = size * count
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { p in
+        String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }.trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("HTTP/") {
+        t.headers.removeAll()
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        t.headers.append((name, value))
+    }
+    return n
+}

@@ -1,0 +1,165 @@
+import CLibXML2
+import Foundation
+
+/// A parsed HTML document: libxml2's HTML parser in recovery mode, which builds a tree from
+/// real-world markup (unclosed `<p>`, unknown tags, stray end tags) the way browsers did
+/// before HTML5. Network access is off (`HTML_PARSE_NONET`).
+///
+/// The document owns the libxml2 tree; `HTMLNode`s are views into it and must not outlive it.
+public final class HTMLDocument {
+    let doc: htmlDocPtr?
+
+    /// - Parameters:
+    ///   - html: the markup as UTF-8 text.
+    public init(html: String) {
+        var text = html
+        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue)
+        doc = text.withUTF8 { buf in
+            buf.withMemoryRebound(to: CChar.self) { chars in
+                htmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", options)
+            }
+        }
+    }
+
+    deinit {
+        if let doc { xmlFreeDoc(doc) }
+    }
+
+    /// The root element (`<html>`), or nil for an empty document.
+    public var root: HTMLNode? {
+        guard let doc, let r = xmlDocGetRootElement(doc) else { return nil }
+        return HTMLNode(r)
+    }
+
+    /// Every element named `name` (lowercase) in document order.
+    public func elements(named name: String) -> [HTMLNode] {
+        var out: [HTMLNode] = []
+        root?.walk { node in
+            if node.isElement && node.name == name { out.append(node) }
+            return true
+        }
+        return out
+    }
+}
+
+/// A node of an `HTMLDocument`'s tree.
+public struct HTMLNode: Hashable {
+    let ptr: xmlNodePtr
+
+    init(_ ptr: xmlNodePtr) { self.ptr = ptr }
+
+    public var isElement: Bool { ptr.pointee.type == XML_ELEMENT_NODE }
+    public var isText: Bool { ptr.pointee.type == XML_TEXT_NODE || ptr.pointee.type == XML_CDATA_SECTION_NODE }
+
+    /// Lowercase element name (libxml2's HTML parser lowercases tags).
+    public var name: String {
+        guard let n = ptr.pointee.name else { return "" }
+        return String(cString: n)
+    }
+
+    public var children: [HTMLNode] {
+        var out: [HTMLNode] = []
+        var c = ptr.pointee.children
+        while let node = c {
+            out.append(HTMLNode(node))
+            c = node.pointee.next
+        }
+        return out
+    }
+
+    public var parent: HTMLNode? {
+        guard let p = ptr.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { return nil }
+        return HTMLNode(p)
+    }
+
+    /// The node's own text (text nodes only).
+    public var text: String {
+        guard isText, let c = ptr.pointee.content else { return "" }
+        return String(cString: c)
+    }
+
+    /// An attribute's value, or nil when absent.
+    public func attribute(_ name: String) -> String? {
+        guard isElement else { return nil }
+        var prop = ptr.pointee.properties
+        while let p = prop {
+            if let n = p.pointee.name, strcmp(n, name) == 0 {
+                // An attribute's value is its text children (one, in practice).
+                var out = ""
+                var c = p.pointee.children
+                while let t = c {
+                    if let content = t.pointee.content { out += String(cString: content) }
+                    c = t.pointee.next
+                }
+                return out
+            }
+            prop = p.pointee.next
+        }
+        return nil
+    }
+
+    /// Pre-order walk; `visit` returns false to skip a node's children. Iterative, so a page
+    /// nested thousands deep cannot overflow the stack.
+    public func walk(_ visit: (HTMLNode) -> Bool) {
+        var stack: [xmlNodePtr] = [ptr]
+        while let node = stack.popLast() {
+            guard visit(HTMLNode(node)) else { continue }
+            var kids: [xmlNodePtr] = []
+            var c = node.pointee.children
+            while let k = c {
+                kids.append(k)
+                c = k.pointee.next
+            }
+            stack.append(contentsOf: kids.reversed())
+        }
+    }
+
+    /// Whether `self` is `other` or one of its descendants.
+    public func isInside(_ other: HTMLNode) -> Bool {
+        var p: xmlNodePtr? = ptr
+        while let n = p {
+            if n == other.ptr { return true }
+            p = n.pointee.parent
+        }
+        return false
+    }
+
+    /// The nearest ancestor element named `name` (not `self`).
+    public func ancestor(named name: String) -> HTMLNode? {
+        var p = parent
+        while let n = p {
+            if n.name == name { return n }
+            p = n.parent
+        }
+        return nil
+    }
+
+    /// Document-order comparison key (libxml2 assigns line numbers; ties broken by walking).
+    public var line: Int { Int(xmlGetLineNo(ptr)) }
+}
+
+/// Text content of a subtree with block structure kept: `<br>` and block boundaries become
+/// line breaks, `<script>`, `<style>` and `<template>` contribute nothing.
+public enum HTMLText {
+    static let skipped: Set<String> = ["script", "style", "template", "noscript", "head"]
+    public static let blockElements: Set<String> = [
+        "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol", "li",
+        "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td", "th", "figure",
+        "figcaption", "hr", "dl", "dt", "dd", "form", "body", "html",
+    ]
+
+    /// Raw text of `node`'s subtree (whitespace as written).
+    public static func raw(_ node: HTMLNode) -> String {
+        var out = ""
+        node.walk { n in
+            if n.isText { out += n.text; return false }
+            if n.isElement {
+                if skipped.contains(n.name) { return false }
+                if n.name == "br" { out += "\n" }
+            }
+            return true
+        }
+        return out
+    }
+}

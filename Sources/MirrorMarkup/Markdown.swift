@@ -1,0 +1,43 @@
+import CCmark
+
+/// Markdown to HTML with cmark-gfm, GitHub's renderer.
+public enum Markdown {
+    /// Renders CommonMark to HTML, keeping embedded raw HTML (`CMARK_OPT_UNSAFE`): upstream
+    /// article pages carry their body as HTML blocks inside the Markdown.
+    public static func html(_ markdown: String) -> String {
+        var md = markdown
+        return md.withUTF8 { buf -> String in
+            guard let base = buf.baseAddress,
+                  let out = base.withMemoryRebound(to: CChar.self, capacity: buf.count, {
+                      cmark_markdown_to_html($0, buf.count, CMARK_OPT_UNSAFE)
+                  })
+            else { return "" }
+            defer { free(out) }
+            return String(cString: out)
+        }
+    }
+}
+
+import Foundation
+
+/// How a page's bytes are to be read.
+public enum MarkupFormat: Sendable {
+    case markdown
+    case html
+
+    /// Decides from the content type and the first bytes: HTML when the server says so or
+    /// the text starts like HTML; Markdown otherwise (Git-hosted upstreams serve `.md` as
+    /// `text/plain`).
+    public static func detect(contentType: String?, text: String) -> MarkupFormat {
+        if let ct = contentType?.lowercased() {
+            if ct.contains("html") || ct.contains("xhtml") { return .html }
+            if ct.contains("markdown") { return .markdown }
+        }
+        let head = text.prefix(512).drop { $0.isWhitespace || $0 == "\u{FEFF}" }.lowercased()
+        if head.hasPrefix("<!doctype html") || head.hasPrefix("<html") || head.hasPrefix("<head") {
+            return .html
+        }
+        return .markdown
+    }
+}
+

@@ -1,0 +1,90 @@
+/// Canonical text of extracted content, so that re-wrapping and re-escaping by an upstream's
+/// prettifier never count as an edit.
+public enum TextNormalizer {
+    /// - Decodes character references left in text once (upstreams double-escape: `&amp;#039;`
+    ///   parses to `&#039;`, which is meant as `'`).
+    /// - Treats NBSP (U+00A0), full-width space (U+3000), tabs, CR and LF as spaces.
+    /// - Collapses whitespace runs to one space and trims the ends.
+    /// - Drops a space next to a CJK character: Chinese and Japanese put no spaces between
+    ///   words, so a line break a prettifier inserted between `美国` and `气候` is not content.
+    public static func normalize(_ text: String) -> String {
+        let decoded = text.contains("&") ? decodeReferences(text) : text
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        var last: Unicode.Scalar?
+        for s in decoded.unicodeScalars {
+            if isSpace(s) {
+                pendingSpace = true
+                continue
+            }
+            if pendingSpace, let l = last, !isCJK(l), !isCJK(s) {
+                out.append(" ")
+            }
+            pendingSpace = false
+            out.append(s)
+            last = s
+        }
+        return String(out)
+    }
+
+    static func isSpace(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0xA0, 0x3000, 0x200B, 0xFEFF, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// CJK ideographs, kana, hangul, CJK and full-width punctuation.
+    public static func isCJK(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x2E80...0x2FDF, 0x3001...0x303F, 0x3040...0x30FF, 0x3100...0x312F, 0x3130...0x318F,
+             0x31A0...0x31FF, 0x3200...0x4DBF, 0x4E00...0x9FFF, 0xA960...0xA97F, 0xAC00...0xD7FF,
+             0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFFEF, 0x20000...0x3FFFF,
+             0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x2014, 0x00B7:
+            return true
+        default:
+            return false
+        }
+    }
+
+    static let named: [String: String] = [
+        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": "\u{A0}",
+        "mdash": "—", "ndash": "–", "hellip": "…", "ldquo": "“", "rdquo": "”", "lsquo": "‘", "rsquo": "’",
+        "middot": "·", "copy": "©", "reg": "®",
+    ]
+
+    /// Decodes `&#NNN;`, `&#xHH;` and common named references once; anything else stays.
+    static func decodeReferences(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            let after = rest[rest.index(after: amp)...]
+            guard let semi = after.prefix(12).firstIndex(of: ";") else {
+                out += "&"
+                rest = after
+                continue
+            }
+            let body = after[..<semi]
+            var replacement: String?
+            if body.hasPrefix("#x") || body.hasPrefix("#X") {
+                if let v = UInt32(body.dropFirst(2), radix: 16), let s = Unicode.Scalar(v) { replacement = String(s) }
+            } else if body.hasPrefix("#") {
+                if let v = UInt32(body.dropFirst(), radix: 10), let s = Unicode.Scalar(v) { replacement = String(s) }
+            } else {
+                replacement = named[String(body)]
+            }
+            if let replacement {
+                out += replacement
+                rest = after[after.index(after: semi)...]
+            } else {
+                out += "&"
+                rest = after
+            }
+        }
+        out += rest
+        return out
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import MirrorCore
+
+/// The SQLite store (WAL, through GRDB's `DatabasePool`): sources, documents, versions, runs.
+///
+/// One process writes (the daemon); readers (`mirrorctl --db`, the control API) read
+/// snapshots and never block it.
+public final class MirrorDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// - Parameter readOnly: open without migrating or writing (for `mirrorctl --db`).
+    /// - Throws: `StoreError` naming the file and SQLite's reason.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var config = Configuration()
+        config.readonly = readOnly
+        // Readers and the writer wait for each other instead of failing with SQLITE_BUSY.
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // WAL + synchronous=NORMAL: a commit survives a process crash (kill -9) because WAL
+            // frames are in the OS page cache; only a power loss may drop the last commits,
+            // never corrupt the file. Blobs are fsync'ed before their rows, so no row can
+            // point at a missing blob either way.
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        if !readOnly {
+            try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
+        } else if !FileManager.default.fileExists(atPath: path) {
+            throw StoreError(path: path, reason: "no database here (has mirrord run with this config?)")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            if !readOnly { try Self.migrator.migrate(pool) }
+        } catch let error as DatabaseError {
+            throw StoreError(path: path, reason: error.message ?? error.description)
+        }
+    }
+
+    /// Append-only, named schema migrations.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-sources-documents-versions-runs") { db in
+            try db.create(table: "sources") { t in
+                t.column("name", .text).primaryKey()
+                t.column("last_poll", .datetime)
+                t.column("next_poll", .datetime)
+                t.column("last_error", .text)
+            }
+            try db.create(table: "documents") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("url", .text).notNull().unique()
+                t.column("source", .text).notNull().indexed()
+                t.column("kind", .text).notNull()
+                t.column("depth", .integer).notNull().defaults(to: 0)
+                t.column("title", .text)
+                t.column("first_seen", .datetime).notNull()
+                t.column("last_checked", .datetime)
+                t.column("next_check", .datetime).indexed()
+                t.column("last_status", .integer)
+                t.column("etag", .text)
+                t.column("last_modified", .text)
+                t.column("error", .text)
+                t.column("current_version_id", .integer)
+                t.column("raw_sha256", .text)
+                t.column("content_sha256", .text)
+                t.column("version_count", .integer).notNull().defaults(to: 0)
+                t.column("revision_count", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "versions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("document_id", .integer).notNull().references("documents")
+                t.column("raw_sha256", .text).notNull().indexed()
+                t.column("content_sha256", .text).notNull()
+                t.column("revision", .integer)
+                t.column("title", .text)
+                t.column("http_status", .integer).notNull()
+                t.column("etag", .text)
+                t.column("last_modified", .text)
+                t.column("content_type", .text)
+                t.column("size", .integer).notNull()
+                t.column("fetched_at", .datetime).notNull()
+                t.column("run_id", .integer)
+                t.column("parser_version", .integer).notNull()
+            }
+            try db.create(index: "versions_by_document", on: "versions", columns: ["document_id", "id"])
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("trigger", .text).notNull()
+                t.column("started", .datetime).notNull()
+                t.column("finished", .datetime)
+                t.column("status", .text).notNull()
+                for c in ["fetched", "not_modified", "new_documents", "new_versions", "new_revisions", "errors"] {
+                    t.column(c, .integer).notNull().defaults(to: 0)
+                }
+                t.column("error", .text)
+            }
+            try db.create(table: "blobs") { t in
+                t.column("sha256", .text).primaryKey()
+                t.column("size", .integer).notNull()
+                t.column("stored_size", .integer).notNull()
+            }
+        }
+        return m
+    }
+}

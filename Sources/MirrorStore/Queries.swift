@@ -1,0 +1,239 @@
+import Foundation
+import GRDB
+import MirrorCore
+
+/// What recording a fetched body changed.
+public struct RecordOutcome: Sendable {
+    public var newVersion: Bool
+    public var newRevision: Bool
+    /// The document's revision count afterwards.
+    public var revision: Int
+    public var document: DocumentRecord
+}
+
+/// A fetched body ready to record.
+public struct FetchedBody: Sendable {
+    public var rawSha256: String
+    public var contentSha256: String
+    public var title: String?
+    public var size: Int
+    public var storedSize: Int
+    public var httpStatus: Int
+    public var etag: String?
+    public var lastModified: String?
+    public var contentType: String?
+    public var fetchedAt: Date
+    public var runId: Int64?
+    public var parserVersion: Int
+
+    public init(rawSha256: String, contentSha256: String, title: String?, size: Int, storedSize: Int, httpStatus: Int,
+                etag: String?, lastModified: String?, contentType: String?, fetchedAt: Date, runId: Int64?,
+                parserVersion: Int) {
+        self.rawSha256 = rawSha256
+        self.contentSha256 = contentSha256
+        self.title = title
+        self.size = size
+        self.storedSize = storedSize
+        self.httpStatus = httpStatus
+        self.etag = etag
+        self.lastModified = lastModified
+        self.contentType = contentType
+        self.fetchedAt = fetchedAt
+        self.runId = runId
+        self.parserVersion = parserVersion
+    }
+}
+
+/// Totals over the whole store, for `status`.
+public struct StoreTotals: Codable, Sendable, Equatable {
+    public var documents = 0
+    public var indexes = 0
+    public var articles = 0
+    public var assets = 0
+    public var versions = 0
+    public var revisions = 0
+    public var errors = 0
+    public var rawBytes = 0
+    public var storedBytes = 0
+}
+
+extension MirrorDatabase {
+    // MARK: documents
+
+    public func document(url: String) throws -> DocumentRecord? {
+        try pool.read { db in try DocumentRecord.filter(Column("url") == url).fetchOne(db) }
+    }
+
+    public func documents(source: String? = nil, kind: String? = nil) throws -> [DocumentRecord] {
+        try pool.read { db in
+            var q = DocumentRecord.all()
+            if let source { q = q.filter(Column("source") == source) }
+            if let kind { q = q.filter(Column("kind") == kind) }
+            return try q.order(Column("kind"), Column("url")).fetchAll(db)
+        }
+    }
+
+    /// Inserts the document unless its URL is known.
+    /// - Returns: the stored document and whether it was new.
+    public func ensureDocument(url: String, source: String, kind: String, depth: Int, now: Date) throws -> (DocumentRecord, Bool) {
+        try pool.write { db in
+            if let existing = try DocumentRecord.filter(Column("url") == url).fetchOne(db) {
+                return (existing, false)
+            }
+            var d = DocumentRecord(url: url, source: source, kind: kind, depth: depth, firstSeen: now)
+            try d.insert(db)
+            return (d, true)
+        }
+    }
+
+    /// A 304, or a 200 whose body equals the current version: only the check is recorded.
+    /// Validators are replaced only when the response carried new ones (a 304 may omit them).
+    public func recordUnchanged(documentId: Int64, status: Int, checkedAt: Date, etag: String?, lastModified: String?,
+                                nextCheck: Date?) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE documents SET last_checked = ?, last_status = ?, error = NULL, next_check = ?,
+                  etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                WHERE id = ?
+                """, arguments: [checkedAt, status, nextCheck, etag, lastModified, documentId])
+        }
+    }
+
+    /// A failed check: the error is kept on the document; its versions are untouched.
+    public func recordFailure(documentId: Int64, status: Int, error: String, checkedAt: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE documents SET last_checked = ?, last_status = ?, error = ? WHERE id = ?",
+                           arguments: [checkedAt, status, error, documentId])
+        }
+    }
+
+    /// Records a fetched body whose blob is already durable. A body equal to the current
+    /// version's creates nothing; a new body creates a version, and a revision when its content
+    /// hash differs from the latest revision's.
+    public func recordBody(documentId: Int64, _ body: FetchedBody, nextCheck: Date?) throws -> RecordOutcome {
+        try pool.write { db in
+            guard var doc = try DocumentRecord.fetchOne(db, key: documentId) else {
+                throw StoreError(path: path, reason: "document \(documentId) vanished")
+            }
+            doc.lastChecked = body.fetchedAt
+            doc.lastStatus = body.httpStatus
+            doc.error = nil
+            doc.etag = body.etag
+            doc.lastModified = body.lastModified
+            doc.nextCheck = nextCheck
+            if doc.rawSha256 == body.rawSha256 {
+                try doc.update(db)
+                return RecordOutcome(newVersion: false, newRevision: false, revision: doc.revisionCount, document: doc)
+            }
+            try db.execute(sql: "INSERT OR IGNORE INTO blobs (sha256, size, stored_size) VALUES (?, ?, ?)",
+                           arguments: [body.rawSha256, body.size, body.storedSize])
+            let isRevision = doc.contentSha256 != body.contentSha256
+            var v = VersionRecord(documentId: documentId, rawSha256: body.rawSha256, contentSha256: body.contentSha256,
+                                  revision: isRevision ? doc.revisionCount + 1 : nil, title: body.title,
+                                  httpStatus: body.httpStatus, etag: body.etag, lastModified: body.lastModified,
+                                  contentType: body.contentType, size: body.size, fetchedAt: body.fetchedAt,
+                                  runId: body.runId, parserVersion: body.parserVersion)
+            try v.insert(db)
+            doc.currentVersionId = v.id
+            doc.rawSha256 = body.rawSha256
+            doc.versionCount += 1
+            if isRevision {
+                doc.revisionCount += 1
+                doc.contentSha256 = body.contentSha256
+            }
+            if let t = body.title { doc.title = t }
+            try doc.update(db)
+            return RecordOutcome(newVersion: true, newRevision: isRevision, revision: doc.revisionCount, document: doc)
+        }
+    }
+
+    // MARK: versions
+
+    public func versions(documentId: Int64) throws -> [VersionRecord] {
+        try pool.read { db in
+            try VersionRecord.filter(Column("document_id") == documentId).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// The versions that started a revision, oldest first.
+    public func revisions(documentId: Int64) throws -> [VersionRecord] {
+        try pool.read { db in
+            try VersionRecord.filter(Column("document_id") == documentId && Column("revision") != nil)
+                .order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func version(id: Int64) throws -> VersionRecord? {
+        try pool.read { db in try VersionRecord.fetchOne(db, key: id) }
+    }
+
+    // MARK: sources
+
+    public func updateSource(_ name: String, lastPoll: Date?, nextPoll: Date?, lastError: String?) throws {
+        try pool.write { db in
+            try SourceRecord(name: name, lastPoll: lastPoll, nextPoll: nextPoll, lastError: lastError).save(db)
+        }
+    }
+
+    public func sources() throws -> [SourceRecord] {
+        try pool.read { db in try SourceRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    // MARK: runs
+
+    public func startRun(trigger: String, at: Date) throws -> RunRecord {
+        try pool.write { db in
+            var r = RunRecord(trigger: trigger, started: at)
+            try r.insert(db)
+            return r
+        }
+    }
+
+    public func saveRun(_ run: RunRecord) throws {
+        try pool.write { db in try run.update(db) }
+    }
+
+    /// Marks runs left `running` by a crash as `interrupted`.
+    public func closeAbandonedRuns() throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        }
+    }
+
+    public func runs(limit: Int = 20) throws -> [RunRecord] {
+        try pool.read { db in try RunRecord.order(Column("id").desc).limit(limit).fetchAll(db) }
+    }
+
+    public func lastFinishedRun() throws -> RunRecord? {
+        try pool.read { db in
+            try RunRecord.filter(Column("finished") != nil).order(Column("id").desc).fetchOne(db)
+        }
+    }
+
+    // MARK: totals
+
+    public func totals() throws -> StoreTotals {
+        try pool.read { db in
+            var t = StoreTotals()
+            let rows = try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n, SUM(error IS NOT NULL) AS e, SUM(version_count) AS v, SUM(revision_count) AS r FROM documents GROUP BY kind")
+            for row in rows {
+                let n: Int = row["n"]
+                t.documents += n
+                t.errors += row["e"] ?? 0
+                t.versions += row["v"] ?? 0
+                t.revisions += row["r"] ?? 0
+                switch row["kind"] as String {
+                case "index": t.indexes = n
+                case "article": t.articles = n
+                case "asset": t.assets = n
+                default: break
+                }
+            }
+            if let b = try Row.fetchOne(db, sql: "SELECT COALESCE(SUM(size),0) AS s, COALESCE(SUM(stored_size),0) AS z FROM blobs") {
+                t.rawBytes = b["s"]
+                t.storedBytes = b["z"]
+            }
+            return t
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+
+/// One configured upstream as the database knows it.
+public struct SourceRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "sources"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var name: String
+    public var lastPoll: Date?
+    public var nextPoll: Date?
+    public var lastError: String?
+}
+
+/// One normalized URL the mirror tracks.
+public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "documents"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var url: String
+    public var source: String
+    /// `index`, `article` or `asset`.
+    public var kind: String
+    /// Index-to-index hops from a start URL.
+    public var depth: Int
+    public var title: String?
+    public var firstSeen: Date
+    public var lastChecked: Date?
+    public var nextCheck: Date?
+    /// Last HTTP status (or 0 when the transfer itself failed).
+    public var lastStatus: Int?
+    /// Validators of the current version, exactly as the server sent them.
+    public var etag: String?
+    public var lastModified: String?
+    /// The last failure, or nil after a success.
+    public var error: String?
+    public var currentVersionId: Int64?
+    public var rawSha256: String?
+    /// Content hash of the latest revision.
+    public var contentSha256: String?
+    public var versionCount: Int
+    public var revisionCount: Int
+
+    public init(url: String, source: String, kind: String, depth: Int, firstSeen: Date) {
+        self.url = url
+        self.source = source
+        self.kind = kind
+        self.depth = depth
+        self.firstSeen = firstSeen
+        self.versionCount = 0
+        self.revisionCount = 0
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// One distinct raw body fetched for a document.
+public struct VersionRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "versions"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var documentId: Int64
+    public var rawSha256: String
+    public var contentSha256: String
+    /// The revision number this version started (1, 2, …), or nil when its content equals
+    /// the previous revision's (a boilerplate-only or cache-buster-only change).
+    public var revision: Int?
+    public var title: String?
+    public var httpStatus: Int
+    public var etag: String?
+    public var lastModified: String?
+    public var contentType: String?
+    /// Bytes of the raw body.
+    public var size: Int
+    public var fetchedAt: Date
+    public var runId: Int64?
+    /// `ArticleExtractor.parserVersion` that computed `contentSha256`.
+    public var parserVersion: Int
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// One sync pass and its counters.
+public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "runs"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    /// `scheduled`, `manual` (sync now), `once` (mirrord --once) or `startup`.
+    public var trigger: String
+    public var started: Date
+    public var finished: Date?
+    /// `running`, `completed`, `interrupted` or `failed`.
+    public var status: String
+    public var fetched = 0
+    public var notModified = 0
+    public var newDocuments = 0
+    public var newVersions = 0
+    public var newRevisions = 0
+    public var errors = 0
+    public var error: String?
+
+    public init(trigger: String, started: Date) {
+        self.trigger = trigger
+        self.started = started
+        self.status = "running"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}

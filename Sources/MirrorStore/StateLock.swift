@@ -1,0 +1,29 @@
+import Foundation
+
+/// The single-instance lock: an exclusive `flock` on `<state_dir>/mirrord.lock`, which holds
+/// the holder's PID. The kernel drops the lock when the process dies, however it dies, so a
+/// crash never leaves a stale lock behind.
+public final class StateLock: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    /// - Throws: `StoreError` naming the PID of the mirrord that already holds it.
+    public init(stateDir: String) throws {
+        try FileSystem.makeDirectories(stateDir)
+        path = stateDir + "/mirrord.lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError(path: path, errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw StoreError(path: path, reason: "store locked by another mirrord (pid \(holder?.isEmpty == false ? holder! : "unknown"))")
+        }
+        ftruncate(fd, 0)
+        let pid = Array("\(getpid())\n".utf8)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit {
+        close(fd)
+    }
+}

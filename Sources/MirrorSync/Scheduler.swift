@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import MirrorCore
+
+/// Polls on schedule: a run at start-up, then one whenever the earliest source poll comes due
+/// (`poll_interval`, with ±10 % jitter so many mirrors of one upstream do not synchronise).
+public struct Scheduler: Sendable {
+    let coordinator: SyncCoordinator
+    let config: MirrorConfig
+    let logger: Logger
+
+    public init(coordinator: SyncCoordinator, config: MirrorConfig, logger: Logger = Logger(label: "mirrord.scheduler")) {
+        self.coordinator = coordinator
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Seconds until the next scheduled run.
+    func nextDelay() -> Double {
+        let base = config.sources.map(\.pollInterval).min() ?? config.pollInterval
+        return base * Double.random(in: 0.9...1.1)
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var trigger = "startup"
+        while !Task.isCancelled {
+            do {
+                let run = await coordinator.sync(RunOptions(trigger: trigger))
+                _ = try await withTaskCancellationHandler {
+                    try await run.value
+                } onCancel: {
+                    run.cancel()
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("scheduled run failed: \(error)")
+            }
+            trigger = "scheduled"
+            let delay = nextDelay()
+            logger.info("next scheduled run in \(Int(delay))s")
+            do {
+                try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
+            } catch {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import MirrorCore
+import MirrorStore
+
+/// Owns "the run": starts runs for the scheduler and for `sync now`, and coalesces a request
+/// that arrives while a run is in progress with that run (the caller gets its result).
+public actor SyncCoordinator {
+    public let engine: SyncEngine
+    private var current: Task<RunRecord, Error>?
+    private var progress: ProgressHolder?
+    private let started = Date()
+
+    public init(engine: SyncEngine) {
+        self.engine = engine
+    }
+
+    public var isSyncing: Bool { current != nil }
+
+    /// Seconds since this coordinator (the daemon) started.
+    public nonisolated var uptime: Double { Date().timeIntervalSince(started) }
+
+    /// Live counters of the run in progress.
+    public var currentRun: RunRecord? { progress?.get()?.snapshot }
+
+    /// Starts a run, or joins the one in progress.
+    /// - Returns: the task of the run that will satisfy this request.
+    public func sync(_ options: RunOptions) -> Task<RunRecord, Error> {
+        if let current { return current }
+        let engine = self.engine
+        let holder = ProgressHolder()
+        progress = holder
+        let task = Task<RunRecord, Error> {
+            do {
+                let r = try await engine.run(options) { holder.set($0) }
+                await self.finished()
+                return r
+            } catch {
+                await self.finished()
+                throw error
+            }
+        }
+        current = task
+        return task
+    }
+
+    private func finished() {
+        current = nil
+        progress = nil
+    }
+
+    /// Cancels the run in progress (shutdown) and waits for it to record itself as interrupted.
+    public func cancelAndWait() async {
+        guard let current else { return }
+        current.cancel()
+        _ = try? await current.value
+    }
+}
+
+/// Hands the live counters of a starting run to the coordinator.
+final class ProgressHolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: RunProgress?
+
+    func set(_ p: RunProgress) {
+        lock.lock()
+        value = p
+        lock.unlock()
+    }
+
+    func get() -> RunProgress? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import Logging
+import MirrorCore
+import MirrorDiscovery
+import MirrorExtract
+import MirrorFetch
+import MirrorMarkup
+import MirrorStore
+
+/// What a run covers.
+public struct RunOptions: Sendable, Equatable {
+    /// `scheduled`, `manual`, `once`.
+    public var trigger: String
+    /// Re-check every known document regardless of its schedule.
+    public var all: Bool
+    /// Limit the run to one source; nil: every source.
+    public var source: String?
+
+    public init(trigger: String, all: Bool = false, source: String? = nil) {
+        self.trigger = trigger
+        self.all = all
+        self.source = source
+    }
+}
+
+/// Live counters of the run in progress, readable while it runs.
+public final class RunProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var record: RunRecord
+
+    init(_ record: RunRecord) { self.record = record }
+
+    public var snapshot: RunRecord {
+        lock.lock()
+        defer { lock.unlock() }
+        return record
+    }
+
+    func update(_ change: (inout RunRecord) -> Void) {
+        lock.lock()
+        change(&record)
+        lock.unlock()
+    }
+}
+
+/// One sync pass: due documents → fetch → store raw (blob, then row) → discover / extract →
+/// store parsed → mirror tree.
+///
+/// A run checks every index of the sources it covers, every document discovered during the
+/// run, and every known article whose `next_check` has come (all of them with `all`).
+/// Discovery follows `index_links` transitively up to the source's `max_depth`; links inside
+/// articles only with `follow_article_links`.
+public final class SyncEngine: Sendable {
+    public let config: MirrorConfig
+    let database: MirrorDatabase
+    let blobs: BlobStore
+    let tree: MirrorTree
+    let fetcher: Fetcher
+    let logger: Logger
+
+    public init(config: MirrorConfig, database: MirrorDatabase, blobs: BlobStore, fetcher: Fetcher,
+                logger: Logger = Logger(label: "mirrord.sync")) {
+        self.config = config
+        self.database = database
+        self.blobs = blobs
+        self.tree = MirrorTree(root: config.mirrorDir)
+        self.fetcher = fetcher
+        self.logger = logger
+    }
+
+    /// A document queued for checking in this run.
+    struct Job: Sendable {
+        var document: DocumentRecord
+        var source: SourceConfig
+        var rules: LinkRules
+        var isNew: Bool
+    }
+
+    /// What checking one document produced.
+    struct Outcome: Sendable {
+        enum Kind: Sendable { case fetched, notModified, failed }
+        var kind: Kind
+        var newVersion = false
+        var newRevision = false
+        var error: String?
+        var discovered: [DiscoveredLink] = []
+    }
+
+    /// Runs one sync pass to completion.
+    /// - Parameter progress: receives the run record as soon as it exists, to expose live counters.
+    /// - Returns: the finished run with its counters. Individual document failures are counted
+    ///   and recorded on the documents; they do not fail the run.
+    /// - Throws: when the store is unusable (the run is then marked `failed`), or
+    ///   `CancellationError` when the run was interrupted (marked `interrupted`).
+    public func run(_ options: RunOptions, progress: (@Sendable (RunProgress) -> Void)? = nil) async throws -> RunRecord {
+        let started = Date()
+        let live = RunProgress(try database.startRun(trigger: options.trigger, at: started))
+        progress?(live)
+        let runId = live.snapshot.id
+        let sources = config.sources.filter { options.source == nil || $0.name == options.source }
+        logger.info("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
+
+        var queue: [Job] = []
+        var queued = Set<String>()
+        var sourceErrors: [String: String] = [:]
+        do {
+            for source in sources {
+                let rules = LinkRules(source: source)
+                for start in source.start {
+                    guard let uri = URI(start) else { continue }
+                    let url = rules.normalize(uri).description
+                    let (doc, isNew) = try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue,
+                                                                   depth: 0, now: started)
+                    if isNew { live.update { $0.newDocuments += 1 } }
+                    if queued.insert(url).inserted { queue.append(Job(document: doc, source: source, rules: rules, isNew: isNew)) }
+                }
+                for doc in try database.documents(source: source.name) where !queued.contains(doc.url) {
+                    let due = options.all || doc.kind == DocumentKind.index.rawValue || doc.nextCheck.map { $0 <= started } ?? true
+                    if due {
+                        queued.insert(doc.url)
+                        queue.append(Job(document: doc, source: source, rules: rules, isNew: false))
+                    }
+                }
+            }
+
+            var lastProgressLog = Date()
+            try await withThrowingTaskGroup(of: (Job, Outcome).self) { group in
+                var inFlight = 0
+                var next = 0
+                let window = max(1, config.http.concurrency)
+                while next < queue.count || inFlight > 0 {
+                    while inFlight < window, next < queue.count {
+                        let job = queue[next]
+                        next += 1
+                        inFlight += 1
+                        group.addTask { (job, await self.check(job, runId: runId)) }
+                    }
+                    guard let (job, outcome) = try await group.next() else { break }
+                    inFlight -= 1
+                    try Task.checkCancellation()
+                    live.update { r in
+                        switch outcome.kind {
+                        case .fetched: r.fetched += 1
+                        case .notModified: r.notModified += 1
+                        case .failed: r.errors += 1
+                        }
+                        if outcome.newVersion { r.newVersions += 1 }
+                        if outcome.newRevision { r.newRevisions += 1 }
+                    }
+                    if let e = outcome.error, sourceErrors[job.source.name] == nil {
+                        sourceErrors[job.source.name] = "\(job.document.url): \(e)"
+                    }
+                    for link in outcome.discovered {
+                        let url = link.url.description
+                        guard !queued.contains(url) else { continue }
+                        let depth = link.kind == .index ? job.document.depth + 1 : job.document.depth
+                        if link.kind == .index && depth > job.source.maxDepth { continue }
+                        let (doc, isNew) = try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue,
+                                                                       depth: depth, now: Date())
+                        if isNew { live.update { $0.newDocuments += 1 } }
+                        queued.insert(url)
+                        queue.append(Job(document: doc, source: job.source, rules: job.rules, isNew: isNew))
+                    }
+                    if Date().timeIntervalSince(lastProgressLog) >= 10 {
+                        lastProgressLog = Date()
+                        let r = live.snapshot
+                        logger.info("run \(runId ?? 0) progress: \(next - inFlight)/\(queue.count) checked, \(r.fetched) fetched, \(r.notModified) not modified, \(r.errors) errors")
+                    }
+                }
+            }
+        } catch {
+            var r = live.snapshot
+            r.finished = Date()
+            r.status = error is CancellationError ? "interrupted" : "failed"
+            r.error = "\(error)"
+            try? database.saveRun(r)
+            logger.error("run \(runId ?? 0) \(r.status): \(error)")
+            throw error
+        }
+
+        let finished = Date()
+        for source in sources {
+            try database.updateSource(source.name, lastPoll: started, nextPoll: finished.addingTimeInterval(source.pollInterval),
+                                      lastError: sourceErrors[source.name])
+        }
+        live.update { r in
+            r.finished = finished
+            r.status = "completed"
+        }
+        let r = live.snapshot
+        try database.saveRun(r)
+        logger.info("run \(runId ?? 0) completed in \(String(format: "%.1f", finished.timeIntervalSince(started)))s: \(r.fetched) fetched, \(r.notModified) not modified, \(r.newDocuments) new documents, \(r.newVersions) new versions, \(r.newRevisions) new revisions, \(r.errors) errors")
+        return r
+    }
+
+    // MARK: one document
+
+    func check(_ job: Job, runId: Int64?) async -> Outcome {
+        let doc = job.document
+        guard let docId = doc.id else { return Outcome(kind: .failed, error: "document has no id") }
+        let request = FetchRequest(url: doc.url, etag: doc.etag, lastModified: doc.lastModified, proxy: job.source.proxy)
+        let result = await fetcher.fetch(request)
+        let now = Date()
+        let nextCheck = now.addingTimeInterval(job.source.pollInterval)
+        do {
+            let response: FetchResponse
+            switch result {
+            case .failure(let error):
+                return try fail(docId, url: doc.url, status: 0, error.description, at: now)
+            case .success(let r):
+                response = r
+            }
+            if response.isNotModified {
+                try database.recordUnchanged(documentId: docId, status: 304, checkedAt: now, etag: nil, lastModified: nil, nextCheck: nextCheck)
+                return Outcome(kind: .notModified, discovered: try storedLinks(doc, job))
+            }
+            guard (200..<300).contains(response.status) else {
+                return try fail(docId, url: doc.url, status: response.status, FetchError.http(status: response.status).description, at: now)
+            }
+            let sha = SHA256.hex(response.body)
+            let pageURL = URI(doc.url)!
+            let text = String(decoding: response.body, as: UTF8.self)
+            let format = MarkupFormat.detect(contentType: response.contentType, text: text)
+
+            if sha == doc.rawSha256 {
+                // A server that ignores validators: the hash decides, nothing is written.
+                try database.recordUnchanged(documentId: docId, status: response.status, checkedAt: now,
+                                             etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
+                return Outcome(kind: .fetched, discovered: discover(doc, job, text: text, format: format, pageURL: pageURL).links)
+            }
+
+            var discovered: [DiscoveredLink] = []
+            var article: ParsedArticle?
+            let contentSHA: String
+            let title: String?
+            if doc.kind == DocumentKind.article.rawValue {
+                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL)
+                article = parsed
+                contentSHA = parsed.contentSHA256
+                title = parsed.title
+                if job.source.followArticleLinks {
+                    discovered = IndexContent.read(text: text, format: format, pageURL: pageURL, rules: job.rules).links
+                }
+            } else {
+                let index = discover(doc, job, text: text, format: format, pageURL: pageURL)
+                discovered = index.links
+                contentSHA = index.contentSHA256
+                title = index.title
+            }
+            // Raw before parsed: the blob is durable before the row that names it commits.
+            let stored = try blobs.put(response.body, sha256: sha)
+            let outcome = try database.recordBody(documentId: docId, FetchedBody(
+                rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
+                httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
+                contentType: response.contentType, fetchedAt: now, runId: runId,
+                parserVersion: ArticleExtractor.parserVersion), nextCheck: nextCheck)
+            try writeTree(pageURL, body: response.body, article: article, outcome: outcome, fetchedAt: now)
+            if outcome.newRevision {
+                logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
+            }
+            return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered)
+        } catch {
+            return (try? fail(docId, url: doc.url, status: 0, "\(error)", at: now)) ?? Outcome(kind: .failed, error: "\(error)")
+        }
+    }
+
+    private func fail(_ docId: Int64, url: String, status: Int, _ message: String, at: Date) throws -> Outcome {
+        logger.warning("\(url): \(message)")
+        try database.recordFailure(documentId: docId, status: status, error: message, checkedAt: at)
+        return Outcome(kind: .failed, error: message)
+    }
+
+    /// Links an index (or, with `follow_article_links`, an article) leads to.
+    private func discover(_ doc: DocumentRecord, _ job: Job, text: String, format: MarkupFormat, pageURL: URI) -> IndexContent {
+        guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else {
+            return IndexContent(title: nil, links: [])
+        }
+        return IndexContent.read(text: text, format: format, pageURL: pageURL, rules: job.rules)
+    }
+
+    /// On a 304 the links come from the stored current version, so discovery still reaches
+    /// documents a previous run did not finish (and rule changes apply) without a download.
+    private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> [DiscoveredLink] {
+        guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks,
+              let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return [] }
+        let body = try blobs.get(sha)
+        let text = String(decoding: body, as: UTF8.self)
+        let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
+        return IndexContent.read(text: text, format: MarkupFormat.detect(contentType: contentType, text: text),
+                                 pageURL: pageURL, rules: job.rules).links
+    }
+
+    /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.
+    private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, outcome: RecordOutcome, fetchedAt: Date) throws {
+        try tree.write(body, at: MirrorTree.rawPath(url))
+        guard let article else { return }
+        let copy = ParsedCopy(article: article, url: url.description, revision: outcome.revision,
+                              contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt))
+        let stem = MirrorTree.parsedStem(url)
+        try tree.write(copy.json(), at: stem + ".json")
+        try tree.write(copy.markdown(), at: stem + ".md")
+    }
+}

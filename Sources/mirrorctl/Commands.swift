@@ -1,0 +1,269 @@
+import ArgumentParser
+import Foundation
+import MirrorControl
+import MirrorCore
+import MirrorStore
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the daemon's state, the last run and the store's totals.",
+        discussion: """
+            With the daemon down, prints what the database knows and exits 3 (as \
+            `systemctl status` does for an inactive unit).
+
+            EXAMPLES
+              mirrorctl status
+              mirrorctl status --json | jq .last_run
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print JSON (fields: state, uptime_s, last_run, totals, sources, …).") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        let (report, live) = try c.read("/v1/status") { db in
+            try Reports.status(database: db, config: c.config, daemon: nil)
+        }
+        let object = report as? [String: Any] ?? [:]
+        if json {
+            FileHandle.standardOutput.write(Data(Reports.encode(object)))
+        } else {
+            print(Format.status(object, socket: c.client.socket))
+        }
+        if !live {
+            throw Abort("mirrord is not running (no answer on \(c.client.socket)); showing the database", code: 3)
+        }
+    }
+}
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a sync run.",
+        subcommands: [Now.self])
+
+    struct Now: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a run now (joins the run in progress, if any).",
+            discussion: """
+                EXAMPLES
+                  mirrorctl sync now                    start and return at once
+                  mirrorctl sync now --wait             wait and print the run's counters
+                  mirrorctl sync now --all --source news
+                """)
+
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: ArgumentHelp("Sync only this source.", valueName: "name")) var source: String?
+        @Flag(help: "Re-check every known document regardless of its schedule.") var all = false
+        @Flag(help: "Wait for the run to finish and print its counters.") var wait = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let c = try connection.resolve()
+            var body: [String: Any] = ["all": all, "wait": wait]
+            if let source { body["source"] = source }
+            let answer: Any
+            do {
+                answer = try c.client.call("POST", "/v1/sync", body: body, timeout: wait ? 0 : 30).0
+            } catch ControlClient.Failure.daemonNotRunning(let m) {
+                throw Abort(m + "; start it, or run `mirrord --config … --once`", code: 3)
+            } catch {
+                throw Abort("\(error)", code: 1)
+            }
+            let object = answer as? [String: Any] ?? [:]
+            if json {
+                FileHandle.standardOutput.write(Data(Reports.encode(object)))
+            } else if let run = object["run"] as? [String: Any] {
+                print(Format.runLine(run))
+            } else {
+                print(object["coalesced"] as? Bool == true ? "a run is already in progress; joined it" : "run started")
+            }
+        }
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recent runs with their counters.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "How many runs.") var limit = 20
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        let (runs, _) = try c.read("/v1/runs?limit=\(limit)") { db in try db.runs(limit: limit).map(Reports.run) }
+        let list = runs as? [[String: Any]] ?? []
+        if json {
+            FileHandle.standardOutput.write(Data(Reports.encode(list)))
+            return
+        }
+        print(Format.table(["RUN", "TRIGGER", "STATUS", "STARTED", "FETCHED", "304", "NEW", "VERSIONS", "REVISIONS", "ERRORS"],
+                           list.map { r in
+                               [Format.s(r["id"]), Format.s(r["trigger"]), Format.s(r["status"]), Format.s(r["started"]),
+                                Format.s(r["fetched"]), Format.s(r["not_modified"]), Format.s(r["new_documents"]),
+                                Format.s(r["new_versions"]), Format.s(r["new_revisions"]), Format.s(r["errors"])]
+                           }))
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List mirrored documents.",
+        discussion: """
+            EXAMPLES
+              mirrorctl list --kind article
+              mirrorctl list --json | jq '.[] | select(.error != null)'
+            """)
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case article, index, asset
+    }
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Only documents of this kind (article, index or asset).") var kind: Kind?
+    @Option(help: ArgumentHelp("Only this source's documents.", valueName: "name")) var source: String?
+    @Flag(help: "Print JSON (url, kind, source, title, versions, revisions, last_status, last_checked, raw_sha256, content_sha256, error).") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        var query: [String] = []
+        if let kind { query.append("kind=\(kind.rawValue)") }
+        if let source { query.append("source=\(source.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? source)") }
+        let path = "/v1/documents" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let (docs, _) = try c.read(path) { db in try Reports.documents(database: db, kind: kind?.rawValue, source: source) }
+        let list = docs as? [[String: Any]] ?? []
+        if json {
+            FileHandle.standardOutput.write(Data(Reports.encode(list)))
+            return
+        }
+        print(Format.table(["KIND", "VER", "REV", "STATUS", "CHECKED", "URL", "TITLE / ERROR"], list.map { d in
+            let note = (d["error"] as? String).map { "error: " + $0 } ?? Format.s(d["title"])
+            return [Format.s(d["kind"]), Format.s(d["versions"]), Format.s(d["revisions"]), Format.s(d["last_status"]),
+                    Format.s(d["last_checked"]), Format.s(d["url"]), note]
+        }))
+    }
+}
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the revisions of one document, oldest first.",
+        discussion: """
+            EXAMPLES
+              mirrorctl log https://example.org/news/pages/1/101.md
+              mirrorctl log URL --json
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The document's URL (as listed by mirrorctl list).") var url: String
+    @Flag(help: "Print JSON (revision, fetched_at, raw_sha256, content_sha256, title).") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        let encoded = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url
+        let (revs, _): (Any, Bool)
+        do {
+            (revs, _) = try c.read("/v1/revisions?url=\(encoded)") { db in try Reports.revisions(database: db, url: url) }
+        } catch let e as Abort where e.message.contains("not a mirrored document") {
+            throw Abort(e.message, code: 1)
+        }
+        let list = revs as? [[String: Any]] ?? []
+        if json {
+            FileHandle.standardOutput.write(Data(Reports.encode(list)))
+            return
+        }
+        for r in list {
+            let hash = (r["content_sha256"] as? String).map { String($0.prefix(12)) } ?? "-"
+            print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(Format.s(r["title"]))")
+        }
+    }
+}
+
+/// Terse, aligned human output.
+enum Format {
+    static func s(_ value: Any?) -> String {
+        switch value {
+        case nil, is NSNull: return "-"
+        case let v as String: return v
+        case let v as Bool: return v ? "yes" : "no"
+        case let v as NSNumber: return v.stringValue
+        default: return "\(value!)"
+        }
+    }
+
+    static func int(_ value: Any?) -> Int { (value as? NSNumber)?.intValue ?? 0 }
+
+    /// Columns padded to their widest cell (display width: CJK counts double).
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in all {
+            for (i, cell) in row.enumerated() where i < widths.count - 1 { widths[i] = max(widths[i], width(cell)) }
+        }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - width(cell))
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func width(_ s: String) -> Int {
+        s.unicodeScalars.reduce(0) { $0 + ($1.properties.isEmojiPresentation || (0x1100...0xFFEF).contains($1.value) && !(0x2000...0x2FFF).contains($1.value) ? 2 : 1) }
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        let d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
+        if d > 0 { return "\(d)d \(h)h" }
+        if h > 0 { return "\(h)h \(m)m" }
+        if m > 0 { return "\(m)m \(s)s" }
+        return "\(s)s"
+    }
+
+    static func plural(_ n: Int, _ word: String) -> String {
+        n == 1 ? "\(n) \(word)" : "\(n) \(word)\(word.hasSuffix("x") ? "es" : "s")"
+    }
+
+    static func runLine(_ r: [String: Any]) -> String {
+        "run #\(s(r["id"])) (\(s(r["trigger"]))) \(s(r["status"])) \(s(r["finished"]))"
+            + (r["duration_s"] is NSNull ? "" : " in \(s(r["duration_s"]))s") + ": "
+            + "\(int(r["fetched"])) fetched, \(int(r["not_modified"])) not modified, "
+            + "\(plural(int(r["new_documents"]), "new document")), \(plural(int(r["new_versions"]), "new version")), "
+            + "\(plural(int(r["new_revisions"]), "new revision")), \(plural(int(r["errors"]), "error"))"
+    }
+
+    static func bytes(_ n: Int) -> String {
+        if n >= 1 << 30 { return String(format: "%.1f GiB", Double(n) / Double(1 << 30)) }
+        if n >= 1 << 20 { return String(format: "%.1f MiB", Double(n) / Double(1 << 20)) }
+        if n >= 1 << 10 { return String(format: "%.1f KiB", Double(n) / Double(1 << 10)) }
+        return "\(n) B"
+    }
+
+    static func status(_ o: [String: Any], socket: String) -> String {
+        var lines: [String] = []
+        if o["daemon"] as? String == "running" {
+            lines.append("mirrord: running, \(s(o["state"])), up \(duration(int(o["uptime_s"]))) (\(socket))")
+        } else {
+            lines.append("mirrord: not running (no answer on \(socket))")
+        }
+        if let cur = o["current_run"] as? [String: Any] {
+            lines.append("  current: " + runLine(cur))
+        }
+        if let last = o["last_run"] as? [String: Any] {
+            lines.append("  last:    " + runLine(last))
+        } else {
+            lines.append("  last:    no run yet")
+        }
+        if let t = o["totals"] as? [String: Any] {
+            lines.append("  totals:  \(plural(int(t["documents"]), "document")) (\(plural(int(t["indexes"]), "index")), "
+                + "\(plural(int(t["articles"]), "article"))), \(plural(int(t["versions"]), "version")), "
+                + "\(plural(int(t["revisions"]), "revision")), \(plural(int(t["errors"]), "error"))")
+            lines.append("  store:   \(bytes(int(t["stored_bytes"]))) for \(bytes(int(t["raw_bytes"]))) of raw bodies")
+        }
+        let sources = o["sources"] as? [[String: Any]] ?? []
+        if !sources.isEmpty {
+            lines.append("")
+            lines.append(table(["SOURCE", "LAST POLL", "NEXT POLL", "LAST ERROR"], sources.map {
+                [s($0["name"]), s($0["last_poll"]), s($0["next_poll"]), s($0["last_error"])]
+            }).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import MirrorControl
+import MirrorCore
+import MirrorStore
+
+/// `--config`, `--socket`, `--db`: accepted before or after the subcommand.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("mirrord's configuration (finds the socket and the database).", valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Control socket (overrides the config's control_socket).", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the database directly (read-only commands, daemon not needed).", valueName: "path"))
+    var db: String?
+
+    static let defaultConfig = "/etc/mirrord/mirrord.toml"
+
+    /// The configuration, if one was named or the default one exists.
+    func loadConfig() throws -> MirrorConfig? {
+        if let config { return try MirrorConfig.load(path: config) }
+        if FileManager.default.fileExists(atPath: Self.defaultConfig) { return try MirrorConfig.load(path: Self.defaultConfig) }
+        return nil
+    }
+
+    func resolve() throws -> Connection {
+        let cfg: MirrorConfig?
+        do {
+            cfg = try loadConfig()
+        } catch {
+            throw Abort("\(error)", code: 2)
+        }
+        let socket = self.socket ?? cfg?.controlSocket ?? "/run/mirrord/control.sock"
+        let db = self.db ?? cfg?.databasePath
+        return Connection(config: cfg, client: ControlClient(socket: socket), databasePath: db, forceDatabase: self.db != nil)
+    }
+}
+
+struct Connection {
+    let config: MirrorConfig?
+    let client: ControlClient
+    let databasePath: String?
+    /// `--db` given: read the database even if the daemon runs.
+    let forceDatabase: Bool
+
+    func database() throws -> MirrorDatabase {
+        guard let databasePath else {
+            throw Abort("daemon not running and no database to read (give --config or --db)", code: 3)
+        }
+        do {
+            return try MirrorDatabase(path: databasePath, readOnly: true)
+        } catch {
+            throw Abort("\(error)", code: 1)
+        }
+    }
+
+    /// Asks the daemon; when it is down (or `--db` was given) answers from the database.
+    /// - Returns: the JSON and whether the daemon answered.
+    func read(_ path: String, fromDatabase: (MirrorDatabase) throws -> Any) throws -> (Any, Bool) {
+        if !forceDatabase {
+            do {
+                return (try client.call("GET", path).0, true)
+            } catch ControlClient.Failure.daemonNotRunning {
+                // fall through to the database
+            } catch {
+                throw Abort("\(error)", code: 1)
+            }
+        }
+        do {
+            return (try fromDatabase(try database()), false)
+        } catch let abort as Abort {
+            throw abort
+        } catch {
+            throw Abort("\(error)", code: 1)
+        }
+    }
+}
+
+/// A one-line failure and an exit status.
+struct Abort: Error, CustomStringConvertible {
+    let message: String
+    let code: Int32
+
+    init(_ message: String, code: Int32) {
+        self.message = message
+        self.code = code
+    }
+
+    var description: String { message }
+}
+
+@main
+struct Mirrorctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirrorctl",
+        abstract: "Control and query a running mirrord.",
+        discussion: """
+            mirrorctl talks to mirrord over its control socket (HTTP/1.1 + JSON; \
+            `curl --unix-socket SOCK http://localhost/v1/status` works too). Read-only commands \
+            also work on the database directly when the daemon is down.
+
+            EXAMPLES
+              mirrorctl --config /etc/mirrord/mirrord.toml status
+              mirrorctl status --json
+              mirrorctl sync now --wait
+              mirrorctl list --kind article
+              mirrorctl log https://example.org/news/pages/1/101.md
+
+            EXIT STATUS
+              0 success · 1 failure · 2 bad usage or config · 3 daemon not running (status, sync)
+            """,
+        subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self])
+
+    /// Moves `--config/--socket/--db` given before the subcommand to after it, so both
+    /// `mirrorctl --config F status` and `mirrorctl status --config F` work.
+    static func reorder(_ args: [String]) -> [String] {
+        let globals: Set = ["--config", "--socket", "--db"]
+        var leading: [String] = []
+        var rest = args[...]
+        while let first = rest.first, first.hasPrefix("--") {
+            let name = first.split(separator: "=", maxSplits: 1).first.map(String.init) ?? first
+            guard globals.contains(name) else { break }
+            leading.append(first)
+            rest = rest.dropFirst()
+            if !first.contains("="), let value = rest.first {
+                leading.append(value)
+                rest = rest.dropFirst()
+            }
+        }
+        // Leading options go after the subcommand path (`sync now`), before the rest.
+        var path: [String] = []
+        while let first = rest.first, !first.hasPrefix("-") {
+            path.append(first)
+            rest = rest.dropFirst()
+            if path.count == 2 || !(path.first == "sync") { break }
+        }
+        return path + leading + Array(rest)
+    }
+
+    static func main() {
+        do {
+            var command = try parseAsRoot(reorder(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch let abort as Abort {
+            FileHandle.standardError.write(Data("mirrorctl: \(abort.message)\n".utf8))
+            Foundation.exit(abort.code)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MirrorControl
+import MirrorCore
+import MirrorFetch
+import MirrorStore
+import MirrorSync
+import ServiceLifecycle
+
+@main
+struct Mirrord: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirrord",
+        abstract: "Keep a local, versioned mirror of article websites.",
+        discussion: """
+            Runs in the foreground (systemd manages it): polls every source's indexes every \
+            poll_interval, downloads new and changed pages, records every version in SQLite under \
+            state_dir, writes raw and parsed copies under mirror_dir, and answers mirrorctl on \
+            control_socket. Logs go to stderr.
+
+            EXAMPLES
+              mirrord --config /etc/mirrord/mirrord.toml          run as a daemon
+              mirrord --config Config/demo.toml --once            one sync, then exit
+              mirrord --config Config/demo.toml --once --all      re-check every known document
+
+            EXIT STATUS
+              0  the run completed (documents that failed are recorded, see mirrorctl list)
+              1  the run could not complete (store unusable, interrupted)
+              2  bad command line or configuration
+              3  the store is locked by another mirrord
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file (TOML).", valueName: "path"))
+    var config: String = "/etc/mirrord/mirrord.toml"
+
+    @Flag(name: .long, help: "Do one full sync and exit instead of running as a daemon.")
+    var once = false
+
+    @Flag(name: .long, help: "With --once: re-check every known document regardless of its schedule.")
+    var all = false
+
+    @Option(name: .long, help: ArgumentHelp("With --once: sync only this source.", valueName: "name"))
+    var source: String?
+
+    func run() async throws {
+        StderrLogHandler.bootstrap()
+        let logger = Logger(label: "mirrord")
+        let cfg: MirrorConfig
+        do {
+            cfg = try MirrorConfig.load(path: config)
+            if let source, cfg.source(named: source) == nil {
+                throw ConfigError(file: cfg.file, reason: "no source named '\(source)'")
+            }
+        } catch {
+            fail("\(error)", code: 2)
+        }
+        let lock: StateLock
+        let database: MirrorDatabase
+        let blobs: BlobStore
+        do {
+            lock = try StateLock(stateDir: cfg.stateDir)
+        } catch {
+            fail("\(error)", code: 3)
+        }
+        do {
+            database = try MirrorDatabase(path: cfg.databasePath)
+            blobs = try BlobStore(root: cfg.stateDir + "/blobs")
+            try database.closeAbandonedRuns()
+        } catch {
+            fail("\(error)", code: 1)
+        }
+        let fetcher = Fetcher(settings: cfg.http)
+        defer { fetcher.shutdown() }
+        let engine = SyncEngine(config: cfg, database: database, blobs: blobs, fetcher: fetcher)
+
+        if once {
+            let task = Task { try await engine.run(RunOptions(trigger: "once", all: all, source: source)) }
+            let signals = Self.forwardSignals(to: task)
+            defer { signals.forEach { $0.cancel() } }
+            do {
+                _ = try await task.value
+            } catch {
+                fail(error is CancellationError ? "interrupted" : "\(error)", code: 1)
+            }
+            withExtendedLifetime(lock) {}
+            return
+        }
+
+        let coordinator = SyncCoordinator(engine: engine)
+        let router = ControlRouter(coordinator: coordinator, database: database, config: cfg)
+        let server = ControlServer(socketPath: cfg.controlSocket, router: router)
+        let scheduler = SchedulerService(scheduler: Scheduler(coordinator: coordinator, config: cfg), coordinator: coordinator)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: server),
+                .init(service: scheduler),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("mirrord started (pid \(getpid()), config \(cfg.file), \(cfg.sources.count) source(s))")
+        do {
+            try await group.run()
+        } catch {
+            fail("\(error)", code: 1)
+        }
+        logger.info("mirrord stopped")
+        withExtendedLifetime(lock) {}
+    }
+
+    /// SIGINT/SIGTERM during `--once` cancel the run, which records itself as interrupted.
+    static func forwardSignals(to task: Task<RunRecord, Error>) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+    }
+
+    func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("mirrord: \(message)\n".utf8))
+        Foundation.exit(code)
+    }
+}
+
+/// The scheduler as a ServiceLifecycle service: graceful shutdown cancels the pending sleep or
+/// the run in progress (which records itself as interrupted).
+struct SchedulerService: Service {
+    let scheduler: Scheduler
+    let coordinator: SyncCoordinator
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await scheduler.run()
+        }
+        await coordinator.cancelAndWait()
+    }
+}
