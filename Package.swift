@@ -63,10 +63,12 @@ let package = Package(
         .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"]),
         .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "MirrorStoreTests", dependencies: ["MirrorStore"]),
+        .testTarget(name: "MirrorStoreTests", dependencies: [
+            "MirrorStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MirrorFetchTests", dependencies: ["MirrorFetch", "TestSupport"]),
         .testTarget(name: "MirrorSyncTests", dependencies: [
-            "MirrorSync", "MirrorStore", "MirrorControl", "MirrorFetch", "TestSupport"]),
+            "MirrorSync", "MirrorStore", "MirrorControl", "MirrorFetch", "TestSupport",
+            .product(name: "NIOPosix", package: "swift-nio")]),
         .target(name: "TestSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -283,7 +283,7 @@ private struct ConfigReader {
         guard let v = t[key] else { return nil }
         if let n = v.int, n > 0 { return Double(n) }
         guard let s = v.string, let seconds = DurationParser.seconds(s), seconds > 0 else {
-            throw error(key, "'\(v.debugDescription)' is not a duration (use ms, s, m, h or d, e.g. \"15m\")",
+            throw error(key, "'\(v.string ?? v.debugDescription)' is not a duration (use ms, s, m, h or d, e.g. \"15m\")",
                         section: section, occurrence: occurrence)
         }
         return seconds

@@ -51,7 +51,7 @@ public struct IndexContent: Sendable {
     /// SHA-256 over the ordered (URL, text) pairs.
     public var contentSHA256: String {
         var canonical = "index\u{1E}"
-        for l in links { canonical += l.url.description + "\u{1F}" + l.text + "\u{1E}" }
+        for l in links { canonical += l.url.description + "\u{1F}" + TextNormalizer.canonical(l.text) + "\u{1E}" }
         return SHA256.hex(canonical)
     }
 }

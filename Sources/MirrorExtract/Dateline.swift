@@ -45,6 +45,7 @@ public struct Dateline: Sendable, Equatable {
             name = String(name.dropFirst(p.count))
             break
         }
+        name = String(name.drop { $0 == "：" || $0 == ":" || $0.isWhitespace })
         for s in verbSuffixes where name.hasSuffix(s) {
             name = String(name.dropLast(s.count))
             break
@@ -89,7 +90,9 @@ public struct Dateline: Sendable, Equatable {
     /// Arabic or full-width digits; Chinese numerals positionally (`二零一六`) or with 十 (`三十`, `十二`).
     static func number(_ chars: ArraySlice<Character>) -> Int? {
         guard !chars.isEmpty else { return nil }
-        if chars.allSatisfy({ $0.isNumber && $0.wholeNumberValue != nil }) {
+        // Arabic digits, ASCII or full-width; CJK numerals also have a wholeNumberValue (十 is 10)
+        // but are not positional, so they go the second way.
+        if chars.allSatisfy({ ($0.isASCII || ("０"..."９").contains($0)) && $0.wholeNumberValue != nil }) {
             return chars.reduce(0) { $0 * 10 + $1.wholeNumberValue! }
         }
         if let ten = chars.firstIndex(of: "十") {

@@ -1,5 +1,6 @@
 import Foundation
 import MirrorCore
+import MirrorMarkup
 
 /// An image an article shows.
 public struct ArticleImage: Codable, Sendable, Equatable {
@@ -94,9 +95,9 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
     public var contentSHA256: String {
         var canonical = "article\u{1E}"
         for field in [title, published, source, reporter] {
-            canonical += (field ?? "") + "\u{1F}"
+            canonical += TextNormalizer.canonical(field ?? "") + "\u{1F}"
         }
-        canonical += "\u{1E}" + paragraphs.joined(separator: "\u{1F}")
+        canonical += "\u{1E}" + paragraphs.map(TextNormalizer.canonical).joined(separator: "\u{1F}")
         return SHA256.hex(canonical)
     }
 }

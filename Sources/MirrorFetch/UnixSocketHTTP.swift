@@ -64,7 +64,9 @@ public enum UnixSocketHTTP {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             if code == CURLE_COULDNT_CONNECT {
-                throw Failure.notListening(socket: socket, reason: message)
+                // libcurl words this as a TCP failure ("port 80"); say what happened to the socket.
+                let exists = access(socket, F_OK) == 0
+                throw Failure.notListening(socket: socket, reason: exists ? "connection refused" : "no such socket")
             }
             throw Failure.transfer("\(socket): \(message)")
         }

@@ -5,22 +5,38 @@ public enum TextNormalizer {
     ///   parses to `&#039;`, which is meant as `'`).
     /// - Treats NBSP (U+00A0), full-width space (U+3000), tabs, CR and LF as spaces.
     /// - Collapses whitespace runs to one space and trims the ends.
-    /// - Drops a space next to a CJK character: Chinese and Japanese put no spaces between
-    ///   words, so a line break a prettifier inserted between `美国` and `气候` is not content.
+    /// - Drops a whitespace run that holds a line break when it touches a CJK character:
+    ///   Chinese and Japanese put no spaces between words, so the line break a prettifier put
+    ///   between `美国` and `气候` is not content. A plain space stays (headlines use one as a
+    ///   separator: `修缮石拱桥 村民出工`).
     public static func normalize(_ text: String) -> String {
+        collapse(text, keepSpaceNextToCJK: true)
+    }
+
+    /// The comparison form behind content hashes: `normalize`, and no space at all next to a
+    /// CJK character, so re-wrapping or re-spacing CJK text never makes a revision.
+    public static func canonical(_ text: String) -> String {
+        collapse(text, keepSpaceNextToCJK: false)
+    }
+
+    static func collapse(_ text: String, keepSpaceNextToCJK: Bool) -> String {
         let decoded = text.contains("&") ? decodeReferences(text) : text
         var out = String.UnicodeScalarView()
         var pendingSpace = false
+        var pendingBreak = false
         var last: Unicode.Scalar?
         for s in decoded.unicodeScalars {
             if isSpace(s) {
                 pendingSpace = true
+                if s == "\n" || s == "\r" || s == "\u{2028}" || s == "\u{2029}" { pendingBreak = true }
                 continue
             }
-            if pendingSpace, let l = last, !isCJK(l), !isCJK(s) {
-                out.append(" ")
+            if pendingSpace, let l = last {
+                let nextToCJK = isCJK(l) || isCJK(s)
+                if !nextToCJK || (keepSpaceNextToCJK && !pendingBreak) { out.append(" ") }
             }
             pendingSpace = false
+            pendingBreak = false
             out.append(s)
             last = s
         }

@@ -11,8 +11,9 @@ import MirrorCore
 public struct MirrorTree: Sendable {
     public let root: String
 
+    /// - Parameter root: `mirror_dir`; made absolute and free of `//`, `.` and `..`.
     public init(root: String) {
-        self.root = root
+        self.root = Paths.absolute(root, relativeTo: FileManager.default.currentDirectoryPath)
     }
 
     /// `host` or `host_port`; `local` for `file://`.
@@ -89,7 +90,7 @@ public struct MirrorTree: Sendable {
     @discardableResult
     public func write(_ bytes: [UInt8], at relative: String) throws -> Bool {
         let path = root + "/" + relative
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = relative.lastIndex(of: "/").map { root + "/" + relative[..<$0] } ?? root
         try makeConfinedDirectories(dir)
         if let existing = FileManager.default.contents(atPath: path), existing.count == bytes.count,
            [UInt8](existing) == bytes {

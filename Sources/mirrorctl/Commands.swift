@@ -183,8 +183,8 @@ enum Format {
         switch value {
         case nil, is NSNull: return "-"
         case let v as String: return v
-        case let v as Bool: return v ? "yes" : "no"
-        case let v as NSNumber: return v.stringValue
+        // JSON numbers arrive as NSNumber, which also casts to Bool: ask what it holds.
+        case let v as NSNumber: return String(cString: v.objCType) == "c" ? (v.boolValue ? "yes" : "no") : v.stringValue
         default: return "\(value!)"
         }
     }

@@ -1,0 +1,96 @@
+import MirrorCore
+import XCTest
+
+final class ConfigTests: XCTestCase {
+    let file = "/etc/mirrord/test.toml"
+
+    func parse(_ text: String) throws -> MirrorConfig { try MirrorConfig.parse(text, file: file) }
+
+    func expectError(_ text: String, _ message: String, line: UInt = #line) {
+        XCTAssertThrowsError(try parse(text), line: line) { error in
+            XCTAssertEqual("\(error)", message, line: line)
+        }
+    }
+
+    let minimal = """
+        [[source]]
+        name = "news"
+        start = ["https://example.org/news/README.md"]
+        """
+
+    func testDefaultsAndRelativePaths() throws {
+        let c = try parse("state_dir = \"state\"\nmirror_dir = \"../mirror\"\ncontrol_socket = \"/run/x.sock\"\n" + minimal)
+        XCTAssertEqual(c.stateDir, "/etc/mirrord/state")
+        XCTAssertEqual(c.mirrorDir, "/etc/mirror")
+        XCTAssertEqual(c.controlSocket, "/run/x.sock")
+        XCTAssertEqual(c.pollInterval, 900)
+        XCTAssertEqual(c.http.concurrency, 16)
+        XCTAssertEqual(c.http.perHostConcurrency, 4)
+        XCTAssertEqual(c.http.maxBodyBytes, 20_000_000)
+        XCTAssertEqual(c.sources.map(\.name), ["news"])
+        XCTAssertEqual(c.sources[0].pollInterval, 900)
+        XCTAssertEqual(c.sources[0].maxDepth, 5)
+        XCTAssertEqual(c.databasePath, "/etc/mirrord/state/mirror.sqlite3")
+    }
+
+    func testRelativeFileStartURLResolvesAgainstTheConfigFolder() throws {
+        let c = try parse("""
+            [[source]]
+            name = "demo"
+            start = ["file:demo-upstream/README.md", "file:///srv/other/新闻.md"]
+            poll_interval = "1h30m"
+            """)
+        XCTAssertEqual(c.sources[0].start, ["file:///etc/mirrord/demo-upstream/README.md",
+                                            "file:///srv/other/%E6%96%B0%E9%97%BB.md"])
+        XCTAssertEqual(c.sources[0].pollInterval, 5400)
+    }
+
+    func testDurations() {
+        XCTAssertEqual(DurationParser.seconds("15m"), 900)
+        XCTAssertEqual(DurationParser.seconds("500ms"), 0.5)
+        XCTAssertEqual(DurationParser.seconds("1d"), 86400)
+        XCTAssertEqual(DurationParser.seconds("1.5h"), 5400)
+        XCTAssertNil(DurationParser.seconds("15"))
+        XCTAssertNil(DurationParser.seconds("fast"))
+        XCTAssertNil(DurationParser.seconds(""))
+        XCTAssertNil(DurationParser.seconds("3w"))
+    }
+
+    func testUnknownTopLevelKeyNamesFileLineAndKey() {
+        expectError("state_dir = \"s\"\npoll_intervall = \"1h\"\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'poll_intervall': unknown key (known: control_socket, http, mirror_dir, poll_interval, source, state_dir)")
+    }
+
+    func testUnknownSourceKey() {
+        expectError(minimal + "\nindex_link = [\"x\"]\n",
+                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, follow_article_links, ignore_query, index_links, max_depth, name, poll_interval, proxy, start)")
+    }
+
+    func testBadValues() {
+        expectError("poll_interval = \"soon\"\n" + minimal,
+                    "/etc/mirrord/test.toml:1: key 'poll_interval': 'soon' is not a duration (use ms, s, m, h or d, e.g. \"15m\")")
+        expectError("[http]\nconcurrency = 0\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'http.concurrency': must be a positive integer")
+        expectError("[http]\nproxy = \"ftp://x\"\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'http.proxy': 'ftp://x' is not a proxy URL (http://, https://, socks4://, socks4a://, socks5://, socks5h://)")
+        expectError("[[source]]\nname = \"a\"\nstart = [\"gopher://x\"]\n",
+                    "/etc/mirrord/test.toml:3: key 'source.start': 'gopher://x' is not an http://, https:// or file:// URL")
+        expectError("", "/etc/mirrord/test.toml: no [[source]] configured: nothing to mirror")
+        expectError(minimal + "\n" + minimal,
+                    "/etc/mirrord/test.toml:5: key 'source.name': duplicate source name 'news'")
+    }
+
+    func testTOMLSyntaxErrorHasItsLine() {
+        XCTAssertThrowsError(try parse("state_dir = \"unterminated\n" + minimal)) { error in
+            let e = error as? ConfigError
+            XCTAssertEqual(e?.file, file)
+            XCTAssertEqual(e?.line, 1)
+        }
+    }
+
+    func testMissingFile() {
+        XCTAssertThrowsError(try MirrorConfig.load(path: "/nonexistent/mirrord.toml")) { error in
+            XCTAssertEqual("\(error)", "/nonexistent/mirrord.toml: cannot read the file (no such file)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import MirrorExtract
+import MirrorMarkup
+import XCTest
+
+final class DatelineTests: XCTestCase {
+    func testDatelineForms() throws {
+        let table: [(String, String?, String?, String?, String)] = [
+            ("【希望之声2021年4月13日】（本台记者凌杉综合报导）美国国务院周二证实", "希望之声", "2021-04-13", "凌杉", "美国国务院周二证实"),
+            ("【某报二零一六年十月三十日】（本报记者王五报道）", "某报", "2016-10-30", "王五", ""),
+            ("【某报二〇二四年十二月一日】（记者李四）正文", "某报", "2024-12-01", "李四", "正文"),
+            ("【某台2024年3月5号】（本台记者赵六、钱七综合报道）", "某台", "2024-03-05", "赵六、钱七", ""),
+            ("【某报２０２４年３月５日】(本报记者孙八报道) 正文", "某报", "2024-03-05", "孙八", "正文"),
+            ("【某报2024年1月9日】正文没有署名", "某报", "2024-01-09", nil, "正文没有署名"),
+            ("【2024年2月29日】（编译：周九）", nil, "2024-02-29", "周九", ""),
+        ]
+        for (text, source, date, reporter, rest) in table {
+            let (line, r) = try XCTUnwrap(Dateline.parse(prefixOf: text), text)
+            XCTAssertEqual(line.source, source, text)
+            XCTAssertEqual(line.date, date, text)
+            XCTAssertEqual(line.reporter, reporter, text)
+            XCTAssertEqual(r, rest, text)
+        }
+    }
+
+    func testNotADateline() {
+        XCTAssertNil(Dateline.parse(prefixOf: "美国国务院周二证实"))
+        XCTAssertNil(Dateline.parse(prefixOf: "【快讯】没有日期"))
+        XCTAssertNil(Dateline.parse(prefixOf: "【某报2024年13月40日】月份不对"))
+    }
+
+    func testTextNormalizer() {
+        XCTAssertEqual(TextNormalizer.normalize("  美国\n  气候特使\n  、前国务卿 "), "美国气候特使、前国务卿")
+        XCTAssertEqual(TextNormalizer.normalize("John\n   Kerry\u{00A0}said"), "John Kerry said")
+        XCTAssertEqual(TextNormalizer.normalize("标题 副标题"), "标题 副标题")
+        XCTAssertEqual(TextNormalizer.normalize("O&#039;Hare &amp;amp; co &#x4E2D;"), "O'Hare &amp; co 中")
+        XCTAssertEqual(TextNormalizer.normalize("a\u{3000}\u{3000}b"), "a b")
+        XCTAssertEqual(TextNormalizer.canonical("标题 副标题"), "标题副标题")
+        XCTAssertEqual(TextNormalizer.canonical("Hello  world"), "Hello world")
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import MirrorCore
+import MirrorFetch
+import TestSupport
+import XCTest
+
+final class FetcherTests: XCTestCase {
+    func makeFetcher(_ change: (inout HTTPSettings) -> Void = { _ in }) -> Fetcher {
+        var s = HTTPSettings()
+        s.timeout = 5
+        s.userAgent = "mirrord-test/1"
+        change(&s)
+        return Fetcher(settings: s)
+    }
+
+    func testValidatorsAreSentExactlyAsReceived() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { req in
+            .init(status: req.headers["if-none-match"] == "W/\"x-1\"" ? 304 : 200,
+                  headers: [("ETag", "W/\"x-1\""), ("Last-Modified", "Tue, 05 Mar 2024 12:00:00 GMT")], body: Array("body".utf8))
+        }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let first = try await f.fetch(FetchRequest(url: server.baseURL + "/a")).get()
+        XCTAssertEqual(first.status, 200)
+        XCTAssertEqual(first.etag, "W/\"x-1\"")
+        XCTAssertEqual(first.lastModified, "Tue, 05 Mar 2024 12:00:00 GMT")
+        XCTAssertEqual(first.body, Array("body".utf8))
+        XCTAssertNil(server.requests[0].headers["if-none-match"])
+        XCTAssertEqual(server.requests[0].headers["user-agent"], "mirrord-test/1")
+
+        let second = try await f.fetch(FetchRequest(url: server.baseURL + "/a", etag: first.etag, lastModified: first.lastModified)).get()
+        XCTAssertEqual(second.status, 304)
+        XCTAssertTrue(second.body.isEmpty)
+        XCTAssertEqual(server.requests[1].headers["if-none-match"], "W/\"x-1\"")
+        XCTAssertEqual(server.requests[1].headers["if-modified-since"], "Tue, 05 Mar 2024 12:00:00 GMT")
+    }
+
+    func testBodyOverTheLimitIsAbortedAnnouncedOrNot() async throws {
+        let server = try TestHTTPServer()
+        let big = [UInt8](repeating: 0x61, count: 50_000)
+        server.handler = { req in
+            req.path == "/chunked" ? .init(status: 200, headers: [("Transfer-Encoding", "chunked")], body: big)
+                                   : .init(status: 200, body: big)
+        }
+        let f = makeFetcher { $0.maxBodyBytes = 10_000 }
+        defer { f.shutdown() }
+        for path in ["/announced", "/chunked"] {
+            let r = await f.fetch(FetchRequest(url: server.baseURL + path))
+            XCTAssertEqual(r.failure, .tooLarge(limit: 10_000), path)
+            XCTAssertEqual(r.failure?.description, "body too large (over max_body_bytes = 10000)")
+        }
+    }
+
+    func testTimeoutIsAClearError() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("late".utf8), delay: 3) }
+        let f = makeFetcher { $0.timeout = 0.5 }
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/slow"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a transfer error, got \(r)") }
+        XCTAssertEqual(code, 28)  // CURLE_OPERATION_TIMEDOUT
+        XCTAssertTrue(message.hasPrefix("Operation timed out after"), message)
+    }
+
+    func testConnectionRefusedNamesTheReason() async throws {
+        let port = unusedPort()
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: "http://127.0.0.1:\(port)/x"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a transfer error, got \(r)") }
+        XCTAssertEqual(code, 7)  // CURLE_COULDNT_CONNECT
+        XCTAssertTrue(message.contains("Connection refused") || message.contains("Couldn't connect"), message)
+    }
+
+    func testRedirectIsFollowedAndReported() async throws {
+        let server = try TestHTTPServer()
+        server.put("/new", "moved here")
+        server.handler = { req in req.path == "/old" ? .init(status: 301, headers: [("Location", "/new")]) : nil }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = try await f.fetch(FetchRequest(url: server.baseURL + "/old")).get()
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.body, Array("moved here".utf8))
+        XCTAssertEqual(r.effectiveURL, server.baseURL + "/new")
+        XCTAssertEqual(r.contentType, "text/plain; charset=utf-8")
+    }
+
+    func testFileURLsAreRead() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("页面.md", "### 标题\n")
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let url = "file://" + Paths.percentEncodePath(dir.file("页面.md"))
+        let r = try await f.fetch(FetchRequest(url: url)).get()
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "### 标题\n")
+        let missing = await f.fetch(FetchRequest(url: "file:///nonexistent/x.md"))
+        guard case let .transfer(code, _)? = missing.failure else { return XCTFail("expected an error, got \(missing)") }
+        XCTAssertEqual(code, 37)  // CURLE_FILE_COULDNT_READ_FILE
+    }
+
+    func testSeveralTransfersAreInFlightAtOnce() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 0.8) }
+        let f = makeFetcher { $0.concurrency = 4; $0.perHostConcurrency = 4 }
+        defer { f.shutdown() }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<4 { group.addTask { _ = await f.fetch(FetchRequest(url: server.baseURL + "/\(i)")) } }
+        }
+        let arrivals = server.requests.map(\.received)
+        XCTAssertEqual(arrivals.count, 4)
+        // One at a time, each request would arrive only after the previous 0.8 s answer.
+        XCTAssertLessThan(arrivals.max()!.timeIntervalSince(arrivals.min()!), 0.7)
+    }
+
+    func testCancellationAbortsTheTransfer() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 4) }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let task = Task { await f.fetch(FetchRequest(url: server.baseURL + "/slow")) }
+        while server.requests.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
+        task.cancel()
+        let r = await task.value
+        XCTAssertEqual(r.failure, .transfer(code: -1, message: "cancelled"))
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case let .failure(e) = self { return e }
+        return nil
+    }
+}
+
+/// A loopback port that was free a moment ago: bound, read back and closed synchronously.
+func unusedPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

@@ -1,0 +1,134 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The built `mirrord` and `mirrorctl` as a user runs them.
+final class CommandLineTests: XCTestCase {
+    static let products = Bundle.main.bundleURL
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ tool: String, _ args: [String]) throws -> Output {
+        let p = Process()
+        p.executableURL = Self.products.appendingPathComponent(tool)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extra: String = "") throws -> String {
+        try dir.write("mirrord.toml", """
+            state_dir = "state"
+            mirror_dir = "mirror"
+            control_socket = "run/control.sock"
+            poll_interval = "1h"
+            \(extra)
+            [[source]]
+            name = "town"
+            start = ["\(server.baseURL)/README.md"]
+            index_links = ["indexes/*.md"]
+            article_links = ["pages/**/*.md"]
+            ignore_query = ["t"]
+            """)
+        return dir.file("mirrord.toml")
+    }
+
+    func testBadConfigIsRejectedWithFileKeyAndReason() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        let config = try writeConfig(dir, server: server, extra: "pol_interval = \"1h\"")
+        let r = try run("mirrord", ["--config", config, "--once"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "mirrord: \(config):5: key 'pol_interval': unknown key (known: control_socket, http, mirror_dir, poll_interval, source, state_dir)\n")
+    }
+
+    func testStatusWithTheDaemonDownShowsTheDatabaseAndExits3() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        let config = try writeConfig(dir, server: server)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+
+        let r = try run("mirrorctl", ["status", "--config", config])
+        XCTAssertEqual(r.status, 3)
+        XCTAssertTrue(r.stdout.hasPrefix("mirrord: not running"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("totals:  6 documents (3 indexes, 3 articles), 6 versions, 6 revisions, 0 errors"), r.stdout)
+        XCTAssertEqual(r.stderr, "mirrorctl: mirrord is not running (no answer on \(dir.file("run/control.sock"))); showing the database\n")
+
+        let j = try run("mirrorctl", ["--config", config, "status", "--json"])
+        XCTAssertEqual(j.status, 3)
+        let status = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((status["last_run"] as? [String: Any])?["new_documents"] as? Int, 6)
+        XCTAssertEqual(status["state"] as? String, "idle")
+
+        let list = try run("mirrorctl", ["list", "--kind", "article", "--json", "--config", config])
+        XCTAssertEqual(list.status, 0)
+        let docs = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(docs.count, 3)
+
+        let sync = try run("mirrorctl", ["--config", config, "sync", "now"])
+        XCTAssertEqual(sync.status, 3)
+        XCTAssertTrue(sync.stderr.hasPrefix("mirrorctl: daemon not running ("), sync.stderr)
+    }
+
+    func testDaemonServesSyncNowAndStopsOnSIGTERM() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        let config = try writeConfig(dir, server: server)
+        let daemon = Process()
+        daemon.executableURL = Self.products.appendingPathComponent("mirrord")
+        daemon.arguments = ["--config", config]
+        let log = Pipe()
+        daemon.standardError = log
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        // The daemon's first (startup) run completes; wait for it through the API itself.
+        let socket = dir.file("run/control.sock")
+        var lastRun: [String: Any]?
+        for _ in 0..<500 where lastRun == nil {
+            if let r = try? run("mirrorctl", ["status", "--json", "--socket", socket]), r.status == 0,
+               let s = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] {
+                lastRun = s["last_run"] as? [String: Any]
+            }
+            if lastRun == nil { usleep(20_000) }
+        }
+        XCTAssertEqual(lastRun?["trigger"] as? String, "startup")
+        XCTAssertEqual(lastRun?["new_documents"] as? Int, 6)
+
+        var st = stat()
+        XCTAssertEqual(stat(socket, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o660)
+
+        let second = try run("mirrord", ["--config", config])
+        XCTAssertEqual(second.status, 3)
+        XCTAssertEqual(second.stderr, "mirrord: \(dir.file("state/mirrord.lock")): store locked by another mirrord (pid \(daemon.processIdentifier))\n")
+
+        let sync = try run("mirrorctl", ["--config", config, "sync", "now", "--wait", "--all", "--json"])
+        XCTAssertEqual(sync.status, 0, sync.stderr)
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(sync.stdout.utf8)) as? [String: Any])
+        let run2 = try XCTUnwrap(answer["run"] as? [String: Any])
+        XCTAssertEqual(run2["trigger"] as? String, "manual")
+        XCTAssertEqual(run2["not_modified"] as? Int, 6)
+        XCTAssertEqual(run2["new_versions"] as? Int, 0)
+
+        daemon.terminate()  // SIGTERM
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationReason, .exit)
+        XCTAssertEqual(daemon.terminationStatus, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "socket removed on stop")
+        let stderr = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(stderr.contains("mirrord stopped"), stderr)
+    }
+}

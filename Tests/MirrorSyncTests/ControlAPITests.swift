@@ -1,0 +1,111 @@
+import Foundation
+import MirrorControl
+import MirrorCore
+import MirrorSync
+import NIOPosix
+import TestSupport
+import XCTest
+
+/// The control API over a real Unix socket, with `mirrorctl`'s client.
+final class ControlAPITests: XCTestCase {
+    /// The blocking client off the cooperative pool, so the in-process server keeps running.
+    func call(_ client: ControlClient, _ method: String, _ path: String, body: [String: Any]? = nil) async throws -> Any {
+        let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) }
+        let bytes = try await Task.detached {
+            let object = try payload.map { try JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? nil
+            return try client.call(method, path, body: object, timeout: 30).1
+        }.value
+        return try JSONSerialization.jsonObject(with: Data(bytes))
+    }
+
+    func withControl(_ body: (Harness, ControlClient) async throws -> Void) async throws {
+        let h = try Harness()
+        let coordinator = SyncCoordinator(engine: h.engine)
+        let router = ControlRouter(coordinator: coordinator, database: h.database, config: h.config)
+        let server = ControlServer(socketPath: h.config.controlSocket, router: router)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel = try await server.bind(group: group)
+        do {
+            try await body(h, ControlClient(socket: h.config.controlSocket))
+        } catch {
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    func testSocketIsCreatedMode0660() async throws {
+        try await withControl { h, _ in
+            var st = stat()
+            XCTAssertEqual(stat(h.config.controlSocket, &st), 0)
+            XCTAssertEqual(st.st_mode & 0o777, 0o660)
+            XCTAssertEqual(st.st_mode & S_IFMT, S_IFSOCK)
+        }
+    }
+
+    func testSyncNowWaitReturnsTheRunAndStatusShowsIt() async throws {
+        try await withControl { h, client in
+            let answer = try await call(client, "POST", "/v1/sync", body: ["wait": true])
+            let run = try XCTUnwrap((answer as? [String: Any])?["run"] as? [String: Any])
+            XCTAssertEqual(run["status"] as? String, "completed")
+            XCTAssertEqual(run["new_documents"] as? Int, 6)
+            XCTAssertEqual(run["new_revisions"] as? Int, 6)
+            XCTAssertEqual(run["trigger"] as? String, "manual")
+
+            let status = try await call(client, "GET", "/v1/status")
+            let s = try XCTUnwrap(status as? [String: Any])
+            XCTAssertEqual(s["state"] as? String, "idle")
+            XCTAssertEqual(s["daemon"] as? String, "running")
+            XCTAssertNotNil(s["uptime_s"] as? Int)
+            let last = try XCTUnwrap(s["last_run"] as? [String: Any])
+            XCTAssertEqual(last["id"] as? Int, run["id"] as? Int)
+            XCTAssertEqual(last["new_versions"] as? Int, 6)
+            let totals = try XCTUnwrap(s["totals"] as? [String: Any])
+            XCTAssertEqual(totals["documents"] as? Int, 6)
+            XCTAssertEqual(totals["articles"] as? Int, 3)
+            XCTAssertEqual(totals["indexes"] as? Int, 3)
+            let sources = try XCTUnwrap(s["sources"] as? [[String: Any]])
+            XCTAssertEqual(sources.first?["name"] as? String, "town")
+            XCTAssertTrue(sources.first?["last_error"] is NSNull)
+
+            let docs = try await call(client, "GET", "/v1/documents?kind=article")
+            let list = try XCTUnwrap(docs as? [[String: Any]])
+            XCTAssertEqual(list.map { $0["url"] as? String }, [201, 202, 203].map { h.url("/pages/1/\($0).md") })
+        }
+    }
+
+    func testBadRequestsGetJSONErrors() async throws {
+        try await withControl { _, client in
+            func expect(_ method: String, _ path: String, _ body: [String: Any]?, status: Int, message: String) async {
+                do {
+                    _ = try await call(client, method, path, body: body)
+                    XCTFail("\(method) \(path) succeeded")
+                } catch let ControlClient.Failure.api(s, m) {
+                    XCTAssertEqual(s, status, "\(method) \(path)")
+                    XCTAssertEqual(m, message, "\(method) \(path)")
+                } catch {
+                    XCTFail("\(method) \(path): \(error)")
+                }
+            }
+            await expect("GET", "/v1/nothing", nil, status: 404, message: "no endpoint /v1/nothing")
+            await expect("DELETE", "/v1/status", nil, status: 405, message: "DELETE not allowed on /v1/status")
+            await expect("POST", "/v1/sync", ["source": "nope"], status: 404, message: "no source named 'nope' (configured: town)")
+            await expect("POST", "/v1/sync", ["al": true], status: 400, message: "unknown field 'al' (known: source, all, wait)")
+            await expect("GET", "/v1/revisions?url=http%3A%2F%2Fx%2Fy", nil, status: 404,
+                         message: "http://x/y: not a mirrored document (see mirrorctl list)")
+        }
+    }
+
+    func testClientReportsDaemonNotRunning() throws {
+        let dir = TemporaryDirectory()
+        let client = ControlClient(socket: dir.file("absent.sock"))
+        XCTAssertThrowsError(try client.call("GET", "/v1/status")) { error in
+            guard case ControlClient.Failure.daemonNotRunning(let message) = error else {
+                return XCTFail("unexpected \(error)")
+            }
+            XCTAssertEqual(message, "daemon not running (\(dir.file("absent.sock")): no such socket)")
+        }
+    }
+}

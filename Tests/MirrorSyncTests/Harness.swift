@@ -1,0 +1,79 @@
+import Foundation
+import MirrorCore
+import MirrorFetch
+import MirrorStore
+import MirrorSync
+import TestSupport
+
+/// A mirror (config, store, engine) pointed at a local test server.
+final class Harness {
+    let server: TestHTTPServer
+    let dir = TemporaryDirectory()
+    let config: MirrorConfig
+    let database: MirrorDatabase
+    let blobs: BlobStore
+    let fetcher: Fetcher
+    let engine: SyncEngine
+
+    init(site: FixtureSite? = .standard(), extraSource: String = "") throws {
+        server = try TestHTTPServer()
+        site?.publish(to: server)
+        let text = """
+            state_dir = "state"
+            mirror_dir = "mirror"
+            control_socket = "run/control.sock"
+
+            [http]
+            timeout = "5s"
+            concurrency = 4
+
+            [[source]]
+            name = "town"
+            start = ["\(server.baseURL)/README.md"]
+            index_links = ["indexes/*.md"]
+            article_links = ["pages/**/*.md"]
+            ignore_query = ["t"]
+            \(extraSource)
+            """
+        try dir.write("mirrord.toml", text)
+        config = try MirrorConfig.load(path: dir.file("mirrord.toml"))
+        database = try MirrorDatabase(path: config.databasePath)
+        blobs = try BlobStore(root: config.stateDir + "/blobs")
+        fetcher = Fetcher(settings: config.http)
+        engine = SyncEngine(config: config, database: database, blobs: blobs, fetcher: fetcher)
+    }
+
+    deinit {
+        fetcher.shutdown()
+    }
+
+    func sync(all: Bool = false) async throws -> RunRecord {
+        try await engine.run(RunOptions(trigger: "test", all: all))
+    }
+
+    var hostDir: String { "127.0.0.1_\(server.port)" }
+
+    func url(_ path: String) -> String { server.baseURL + path }
+
+    func mirrorFile(_ relative: String) -> String { config.mirrorDir + "/" + relative }
+
+    func document(_ path: String) throws -> DocumentRecord? { try database.document(url: url(path)) }
+
+    func parsedJSON(_ articleId: Int) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: mirrorFile("parsed/\(hostDir)/pages/1/\(articleId).json")))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    /// Every file under mirror_dir with its size and modification time (nanoseconds).
+    func treeSnapshot() -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        let root = config.mirrorDir
+        guard let e = FileManager.default.enumerator(atPath: root) else { return out }
+        for case let rel as String in e {
+            var st = stat()
+            guard stat(root + "/" + rel, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            out[rel] = [Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)]
+        }
+        return out
+    }
+}

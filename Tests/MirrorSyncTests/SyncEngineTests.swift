@@ -1,0 +1,154 @@
+import Foundation
+import MirrorCore
+import MirrorStore
+import MirrorSync
+import TestSupport
+import XCTest
+
+final class SyncEngineTests: XCTestCase {
+    func testFirstSyncMirrorsEveryLinkedArticle() async throws {
+        let h = try Harness()
+        let site = FixtureSite.standard()
+        let run = try await h.sync()
+
+        XCTAssertEqual(run.status, "completed")
+        XCTAssertEqual(run.newDocuments, 6)  // README, 2 indexes, 3 articles
+        XCTAssertEqual(run.newVersions, 6)
+        XCTAssertEqual(run.newRevisions, 6)
+        XCTAssertEqual(run.errors, 0)
+        for (path, body) in site.files() {
+            let raw = try Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("raw/\(h.hostDir)\(path)")))
+            XCTAssertEqual([UInt8](raw), Array(body.utf8), "raw copy of \(path)")
+            let doc = try XCTUnwrap(h.document(path), path)
+            XCTAssertEqual(doc.rawSha256, sha256sum(Array(body.utf8)), "recorded sha256 of \(path)")
+        }
+        let j = try h.parsedJSON(202)
+        XCTAssertEqual(j["title"] as? String, "河湾社区开办老年手机课")
+        XCTAssertEqual(j["published"] as? String, "2025-06-05")
+        XCTAssertEqual(j["source"] as? String, "河湾周报")
+        XCTAssertEqual(j["reporter"] as? String, "韩雪")
+        XCTAssertEqual(j["editor"] as? String, "邵峰")
+        XCTAssertEqual(j["original_url"] as? String, "https://example.org/post/202")
+        XCTAssertEqual((j["paragraphs"] as? [String])?.first, "河湾社区每周二下午在活动室开设手机使用课，教老人视频通话和网上挂号。")
+        XCTAssertEqual((j["paragraphs"] as? [String])?.count, 3)
+        let md = try String(contentsOfFile: h.mirrorFile("parsed/\(h.hostDir)/pages/1/202.md"), encoding: .utf8)
+        for boilerplate in ["首页", "订阅山城晨报", "活动预告", "分享本文", "example.net", "track.example", "帮助"] {
+            XCTAssertFalse(md.contains(boilerplate), "parsed .md contains boilerplate '\(boilerplate)'")
+            XCTAssertFalse(String(describing: j).contains(boilerplate), "parsed .json contains boilerplate '\(boilerplate)'")
+        }
+    }
+
+    func testSecondSyncWithNothingChangedRevalidatesAndWritesNothing() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let before = h.treeSnapshot()
+        h.server.clearRequests()
+
+        let run = try await h.sync(all: true)
+
+        let requests = h.server.requests
+        XCTAssertEqual(requests.count, 6)
+        XCTAssertTrue(requests.allSatisfy { $0.headers["if-none-match"] != nil && $0.headers["if-modified-since"] != nil })
+        XCTAssertEqual(run.notModified, 6)
+        XCTAssertEqual(run.fetched, 0)
+        XCTAssertEqual(run.newVersions, 0)
+        XCTAssertEqual(run.newRevisions, 0)
+        XCTAssertEqual(h.treeSnapshot(), before)
+    }
+
+    func testServerIgnoringValidatorsCreatesNothing() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let before = h.treeSnapshot()
+        h.server.ignoreValidators = true  // never 304: every body comes again and hashes decide
+
+        let run = try await h.sync(all: true)
+
+        XCTAssertEqual(run.fetched, 6)
+        XCTAssertEqual(run.notModified, 0)
+        XCTAssertEqual(run.newVersions, 0)
+        XCTAssertEqual(run.newRevisions, 0)
+        XCTAssertEqual(h.treeSnapshot(), before)
+    }
+
+    func testCacheBusterRegenerationAndOneNewArticle() async throws {
+        let h = try Harness()
+        var site = FixtureSite.standard()
+        _ = try await h.sync()
+
+        site.token = "01010200"
+        site.articles.append(FixtureSite.Article(
+            id: 204, title: "松溪镇夜市增设便民摊位", paper: "松溪日报", date: "2025年6月9日", reporter: "高远", editor: "宋青",
+            paragraphs: ["松溪镇夜市新增十个便民摊位，提供修鞋、配钥匙和缝补服务。",
+                         "摊位免收租金，由镇里统一安排，每晚六点到十点营业。",
+                         "居民说，过去这些小活要跑到县城去办，现在下楼就能解决。"]))
+        site.indexes[1].ids.append(204)
+        site.publish(to: h.server)
+        let run = try await h.sync()
+
+        XCTAssertEqual(run.newDocuments, 1)
+        XCTAssertEqual(try h.document("/pages/1/204.md")?.kind, "article")
+        for id in [201, 202, 203] {
+            let d = try XCTUnwrap(h.document("/pages/1/\(id).md"))
+            XCTAssertEqual([d.versionCount, d.revisionCount], [1, 1], "article \(id)")
+        }
+        let readme = try XCTUnwrap(h.document("/README.md"))
+        XCTAssertEqual([readme.versionCount, readme.revisionCount], [2, 1], "README: new tokens only")
+        let town = try XCTUnwrap(h.document("/indexes/town.md"))
+        XCTAssertEqual([town.versionCount, town.revisionCount], [2, 1], "town index: new tokens only")
+        let school = try XCTUnwrap(h.document("/indexes/school.md"))
+        XCTAssertEqual([school.versionCount, school.revisionCount], [2, 2], "school index: one link added")
+        XCTAssertEqual(run.newRevisions, 2)  // school index + the new article
+    }
+
+    func testBodyEditMakesExactlyOneRevision() async throws {
+        let h = try Harness()
+        var site = FixtureSite.standard()
+        _ = try await h.sync()
+
+        site.edit(203) { $0.paragraphs[1] = "学校在入口处设置了登记台，并提醒居民爱护草坪、跑道和器材。" }
+        site.edit(201) { $0.promo = "订阅山城晚报" }  // boilerplate only: a version, not a revision
+        site.publish(to: h.server)
+        let run = try await h.sync()
+
+        XCTAssertEqual(run.newVersions, 2)
+        XCTAssertEqual(run.newRevisions, 1)
+        let edited = try XCTUnwrap(h.document("/pages/1/203.md"))
+        XCTAssertEqual([edited.versionCount, edited.revisionCount], [2, 2])
+        let promo = try XCTUnwrap(h.document("/pages/1/201.md"))
+        XCTAssertEqual([promo.versionCount, promo.revisionCount], [2, 1])
+        let j = try h.parsedJSON(203)
+        XCTAssertEqual((j["paragraphs"] as? [String])?[1], "学校在入口处设置了登记台，并提醒居民爱护草坪、跑道和器材。")
+        XCTAssertEqual(j["revision"] as? Int, 2)
+        let revisions = try h.database.revisions(documentId: edited.id!)
+        XCTAssertEqual(revisions.map(\.revision), [1, 2])
+        XCTAssertNotEqual(revisions[0].contentSha256, revisions[1].contentSha256)
+    }
+
+    func testFailedDocumentIsRecordedAndTheRunCompletes() async throws {
+        let h = try Harness()
+        h.server.remove("/pages/1/203.md")
+        let run = try await h.sync()
+
+        XCTAssertEqual(run.status, "completed")
+        XCTAssertEqual(run.errors, 1)
+        let d = try XCTUnwrap(h.document("/pages/1/203.md"))
+        XCTAssertEqual(d.error, "HTTP 404")
+        XCTAssertEqual(d.lastStatus, 404)
+        XCTAssertEqual(d.versionCount, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)/pages/1/203.md")))
+        let source = try XCTUnwrap(h.database.sources().first)
+        XCTAssertEqual(source.lastError, "\(h.url("/pages/1/203.md")): HTTP 404")
+    }
+
+    func testBlobIsStoredCompressedAndReadsBack() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let doc = try XCTUnwrap(h.document("/pages/1/201.md"))
+        let sha = try XCTUnwrap(doc.rawSha256)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: h.blobs.path(for: sha)))
+        XCTAssertEqual(try h.blobs.get(sha), Array(FixtureSite.standard().files()["/pages/1/201.md"]!.utf8))
+    }
+}
+
+func sha256sum(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
