@@ -76,7 +76,8 @@ extension MirrorDatabase {
     /// Inserts the document unless its URL is known.
     /// - Returns: the stored document and whether it was new.
     public func ensureDocument(url: String, source: String, kind: String, depth: Int, now: Date) throws -> (DocumentRecord, Bool) {
-        try pool.write { db in
+        if let existing = try document(url: url) { return (existing, false) }  // no write lock for known URLs
+        return try pool.write { db in
             if let existing = try DocumentRecord.filter(Column("url") == url).fetchOne(db) {
                 return (existing, false)
             }

@@ -101,6 +101,8 @@ public final class SyncEngine: Sendable {
         logger.info("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
 
         var queue: [Job] = []
+        // Every URL this run has queued or knows to be not yet due: discovery queues only
+        // documents it has never seen, so a link on an index does not bypass the revisit schedule.
         var queued = Set<String>()
         var sourceErrors: [String: String] = [:]
         do {
@@ -114,12 +116,9 @@ public final class SyncEngine: Sendable {
                     if isNew { live.update { $0.newDocuments += 1 } }
                     if queued.insert(url).inserted { queue.append(Job(document: doc, source: source, rules: rules, isNew: isNew)) }
                 }
-                for doc in try database.documents(source: source.name) where !queued.contains(doc.url) {
+                for doc in try database.documents(source: source.name) where queued.insert(doc.url).inserted {
                     let due = options.all || doc.kind == DocumentKind.index.rawValue || doc.nextCheck.map { $0 <= started } ?? true
-                    if due {
-                        queued.insert(doc.url)
-                        queue.append(Job(document: doc, source: source, rules: rules, isNew: false))
-                    }
+                    if due { queue.append(Job(document: doc, source: source, rules: rules, isNew: false)) }
                 }
             }
 
