@@ -53,6 +53,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "mirrorctl", dependencies: [
             "MirrorCore", "MirrorStore", "MirrorControl", "MirrorFetch",
@@ -60,6 +61,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "MirrorCoreTests", dependencies: ["MirrorCore"]),
+        .testTarget(name: "MirrorMarkupTests", dependencies: ["MirrorMarkup", "TestSupport"]),
         .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"]),
         .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],
                     resources: [.copy("Fixtures")]),

@@ -19,7 +19,7 @@ public struct ControlClient: Sendable {
         public var description: String {
             switch self {
             case let .daemonNotRunning(m): return m
-            case let .api(status, message): return "\(message) (HTTP \(status))"
+            case let .api(_, message): return message
             case let .badResponse(m): return m
             }
         }

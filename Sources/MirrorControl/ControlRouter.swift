@@ -74,7 +74,7 @@ public struct ControlRouter: Sendable {
             case ("GET", "/v1/revisions"):
                 guard let url = request.query["url"] else { return .error(400, "missing ?url=") }
                 do {
-                    return .json(200, try Reports.revisions(database: database, url: url))
+                    return .json(200, try Reports.revisions(database: database, url: url, config: config))
                 } catch let e as ReportError {
                     return .error(404, e.description)
                 }

@@ -6,16 +6,29 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
+/// Why the control socket could not be set up.
+public struct ControlSocketError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public var description: String { "\(path): \(reason)" }
+}
+
 /// HTTP/1.1 + JSON on the Unix socket `control_socket` (SwiftNIO), created mode 0660.
 ///
-/// A stale socket file left by a crash is replaced: the caller holds the state lock, so no
-/// live mirrord can be serving it.
-public struct ControlServer: Service {
+/// A socket file left by a crash is replaced, but only after checking that nothing answers on
+/// it: another mirrord with another `state_dir` (so another state lock) may be serving the
+/// same path, and silently taking its socket over would cut it off from `mirrorctl`.
+public final class ControlServer: Service, @unchecked Sendable {
     public let socketPath: String
     let router: ControlRouter
     let logger: Logger
     /// Requests with a larger body are answered 413 and the connection closed.
     public static let maxRequestBytes = 64 * 1024
+    private var channel: Channel?
+    private var group: EventLoopGroup?
+    /// Device and inode of the socket file we created, so we only ever remove our own.
+    private var created: (dev: UInt64, ino: UInt64)?
 
     public init(socketPath: String, router: ControlRouter, logger: Logger = Logger(label: "mirrord.control")) {
         self.socketPath = socketPath
@@ -23,33 +36,75 @@ public struct ControlServer: Service {
         self.logger = logger
     }
 
-    /// Binds the socket. Returns once it listens (so READY can follow).
-    public func bind(group: EventLoopGroup) async throws -> Channel {
-        try FileManager.default.createDirectory(atPath: (socketPath as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        let router = self.router
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler(router: router))
-                }
+    /// Binds the socket; returns once it listens (so readiness can be announced).
+    /// - Throws: `ControlSocketError` when a live process answers on the path, or the bind fails.
+    public func bind(group: EventLoopGroup) async throws {
+        let folder = (socketPath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var st = stat()
+        if lstat(socketPath, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else {
+                throw ControlSocketError(path: socketPath, reason: "exists and is not a socket; refusing to replace it")
             }
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
+            if Self.answers(socketPath) {
+                throw ControlSocketError(path: socketPath, reason: "another process is serving this socket (another mirrord with a different state_dir?)")
+            }
+            unlink(socketPath)  // stale: left by a crash
+        }
+        let router = self.router
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.backlog, value: 256)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler(router: router))
+                    }
+                }
+                .bind(unixDomainSocketPath: socketPath).get()
+        } catch {
+            throw ControlSocketError(path: socketPath, reason: "cannot listen (\(error))")
+        }
         chmod(socketPath, 0o660)
+        if stat(socketPath, &st) == 0 { created = (UInt64(st.st_dev), UInt64(st.st_ino)) }
+        self.group = group
         logger.info("control API listening on \(socketPath)")
-        return channel
     }
 
-    /// Serves until graceful shutdown or cancellation, then closes and removes the socket.
+    /// Whether something accepts connections on the Unix socket at `path`.
+    static func answers(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
+    }
+
+    /// Closes the listener and removes the socket file if it is still the one we created.
+    public func close() async {
+        try? await channel?.close()
+        channel = nil
+        var st = stat()
+        if let created, stat(socketPath, &st) == 0, UInt64(st.st_dev) == created.dev, UInt64(st.st_ino) == created.ino {
+            unlink(socketPath)
+        }
+        created = nil
+    }
+
+    /// Serves (the socket is bound already, see `bind`) until graceful shutdown or
+    /// cancellation, then closes it.
     public func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let channel = try await bind(group: group)
         try? await gracefulShutdown()
-        try? await channel.close()
-        unlink(socketPath)
-        try? await group.shutdownGracefully()
+        await close()
     }
 }
 

@@ -72,6 +72,9 @@ public enum Reports {
             "raw_sha256": json(d.rawSha256),
             "content_sha256": json(d.contentSha256),
             "error": json(d.error),
+            "failures": d.failures,
+            "gone": d.gone,
+            "fetch_url": json(d.fetchUrl),
         ]
     }
 
@@ -81,8 +84,8 @@ public enum Reports {
 
     /// The revisions of one document, oldest first (`log URL --json`).
     /// - Throws: `ReportError.unknownDocument` when the URL is not mirrored.
-    public static func revisions(database: MirrorDatabase, url: String) throws -> [[String: Any]] {
-        guard let doc = try findDocument(database: database, url: url), let id = doc.id else {
+    public static func revisions(database: MirrorDatabase, url: String, config: MirrorConfig?) throws -> [[String: Any]] {
+        guard let doc = try findDocument(database: database, url: url, config: config), let id = doc.id else {
             throw ReportError.unknownDocument(url)
         }
         return try database.revisions(documentId: id).map { v in
@@ -97,11 +100,17 @@ public enum Reports {
         }
     }
 
-    /// Finds a document by URL as typed: exact, then normalized with its source's rules.
-    public static func findDocument(database: MirrorDatabase, url: String) throws -> DocumentRecord? {
+    /// Finds a document by URL as a user pastes it: exact, then normalized, then normalized
+    /// with each source's `ignore_query` (so a link copied from an index, cache-buster and
+    /// all, finds its article).
+    public static func findDocument(database: MirrorDatabase, url: String, config: MirrorConfig?) throws -> DocumentRecord? {
         if let d = try database.document(url: url) { return d }
         guard let uri = URI(url) else { return nil }
-        return try database.document(url: uri.normalized().description)
+        if let d = try database.document(url: uri.normalized().description) { return d }
+        for source in config?.sources ?? [] {
+            if let d = try database.document(url: uri.normalized(ignoringQuery: Set(source.ignoreQuery)).description) { return d }
+        }
+        return nil
     }
 
     static func json(_ value: Any?) -> Any {

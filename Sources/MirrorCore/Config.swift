@@ -40,6 +40,25 @@ public struct HTTPSettings: Sendable, Equatable {
     public var maxBodyBytes = 20_000_000
     /// Proxy URL for every source without its own (`socks5h://127.0.0.1:1080`); empty: none.
     public var proxy = ""
+    /// Hosts reached without the proxy (libcurl's `CURLOPT_NOPROXY` syntax: `localhost,.lan`).
+    public var noProxy = ""
+    /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds is aborted
+    /// (a server dribbling one byte every few seconds would otherwise hold a slot for the
+    /// whole `timeout`).
+    public var lowSpeedLimit = 64
+    public var lowSpeedTime: Double = 20
+    /// Redirects followed before giving up.
+    public var maxRedirects = 10
+    /// Extra attempts within a run after a transient failure (connect error, timeout, 429,
+    /// 5xx, truncated body), spaced by exponential backoff with full jitter.
+    public var retries = 2
+    /// First backoff step, seconds; doubles per attempt, capped by `maxRetryDelay`.
+    public var retryDelay: Double = 1
+    /// Longest wait before a retry within a run, seconds; a longer `Retry-After` moves the
+    /// document's next check instead.
+    public var maxRetryDelay: Double = 30
+    /// CA bundle to verify TLS peers with; nil: the system's. Verification is always on.
+    public var caFile: String?
 
     public init() {}
 }
@@ -58,6 +77,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var pollInterval: Double
     /// Overrides `http.proxy` for this source when set.
     public var proxy: String?
+    /// Extra request headers sent to this source (`Cookie`, `Authorization`, …).
+    public var headers: [String: String] = [:]
     /// Follow links found inside articles too (default: only index links are followed).
     public var followArticleLinks = false
     /// How many index-to-index hops discovery follows from a start URL.
@@ -209,7 +230,8 @@ private struct ConfigReader {
     func readHTTP(_ t: TOMLTable) throws -> HTTPSettings {
         let s = "http"
         let known: Set = ["user_agent", "timeout", "connect_timeout", "concurrency", "per_host_concurrency",
-                          "max_body_bytes", "proxy"]
+                          "max_body_bytes", "proxy", "no_proxy", "low_speed_limit", "low_speed_time", "max_redirects",
+                          "retries", "retry_delay", "max_retry_delay", "ca_file"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s)
         }
@@ -221,13 +243,27 @@ private struct ConfigReader {
         http.perHostConcurrency = try positive(t, "per_host_concurrency", section: s) ?? http.perHostConcurrency
         http.maxBodyBytes = try positive(t, "max_body_bytes", section: s) ?? http.maxBodyBytes
         http.proxy = try proxy(t, "proxy", section: s) ?? ""
+        http.noProxy = try string(t, "no_proxy", section: s) ?? ""
+        http.lowSpeedLimit = try positive(t, "low_speed_limit", section: s) ?? http.lowSpeedLimit
+        http.lowSpeedTime = try duration(t, "low_speed_time", section: s) ?? http.lowSpeedTime
+        http.maxRedirects = try nonNegative(t, "max_redirects", section: s) ?? http.maxRedirects
+        http.retries = try nonNegative(t, "retries", section: s) ?? http.retries
+        http.retryDelay = try duration(t, "retry_delay", section: s) ?? http.retryDelay
+        http.maxRetryDelay = try duration(t, "max_retry_delay", section: s) ?? http.maxRetryDelay
+        if let ca = try string(t, "ca_file", section: s) {
+            let path = Paths.absolute(ca, relativeTo: folder)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw error("ca_file", "cannot read '\(path)'", section: s)
+            }
+            http.caFile = path
+        }
         return http
     }
 
     func readSource(_ t: TOMLTable, index: Int, defaultPoll: Double) throws -> SourceConfig {
         let s = "source"
         let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
-                          "proxy", "follow_article_links", "max_depth"]
+                          "proxy", "headers", "follow_article_links", "max_depth"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
@@ -249,6 +285,18 @@ private struct ConfigReader {
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
         source.proxy = try proxy(t, "proxy", section: s, occurrence: index)
+        if let v = t["headers"] {
+            guard let table = v.table else {
+                throw error("headers", "must be a table of strings (headers = { Cookie = \"a=b\" })", section: s, occurrence: index)
+            }
+            for name in table.keys {
+                guard let value = table[name]?.string, !name.isEmpty,
+                      !name.contains(":"), !name.contains(where: \.isNewline), !value.contains(where: \.isNewline) else {
+                    throw error("headers", "header '\(name)' must be a single-line string", section: s, occurrence: index)
+                }
+                source.headers[name] = value
+            }
+        }
         if let v = t["follow_article_links"] {
             guard let b = v.bool else { throw error("follow_article_links", "must be true or false", section: s, occurrence: index) }
             source.followArticleLinks = b
@@ -293,6 +341,14 @@ private struct ConfigReader {
         guard let v = t[key] else { return nil }
         guard let n = v.int, n > 0 else {
             throw error(key, "must be a positive integer", section: section, occurrence: occurrence)
+        }
+        return n
+    }
+
+    func nonNegative(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> Int? {
+        guard let v = t[key] else { return nil }
+        guard let n = v.int, n >= 0 else {
+            throw error(key, "must be an integer ≥ 0", section: section, occurrence: occurrence)
         }
         return n
     }

@@ -51,7 +51,12 @@ public struct StderrLogHandler: LogHandler {
 
     /// Installs this handler for every logger of the process; level from `MIRRORD_LOG_LEVEL`.
     public static func bootstrap() {
-        let level = ProcessInfo.processInfo.environment["MIRRORD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let requested = ProcessInfo.processInfo.environment["MIRRORD_LOG_LEVEL"]
+        let level = requested.flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        if let requested, Logger.Level(rawValue: requested.lowercased()) == nil {
+            let known = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            FileHandle.standardError.write(Data("MIRRORD_LOG_LEVEL=\(requested) is not a level (\(known)); using info\n".utf8))
+        }
         LoggingSystem.bootstrap { label in
             var h = StderrLogHandler(label: label)
             h.logLevel = level

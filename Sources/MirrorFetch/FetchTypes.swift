@@ -4,17 +4,26 @@ import MirrorCore
 public struct FetchRequest: Sendable {
     public var url: String
     /// Validators of the stored version, sent back exactly as the server gave them
-    /// (RFC 9110 section 13.1.2 / 13.1.3).
+    /// (RFC 9110 section 13.1.2 / 13.1.3): a weak ETag stays weak, `If-Modified-Since`
+    /// carries the server's own `Last-Modified` string, never our clock.
     public var etag: String?
     public var lastModified: String?
-    /// Proxy URL for this request (`socks5h://…`); nil or empty: none.
+    /// Proxy URL for this request (`socks5h://…`); nil: `http.proxy`; empty: none.
     public var proxy: String?
+    /// Extra request headers (a source's `headers`).
+    public var headers: [String: String]
+    /// Ask for compressed transfer (`Accept-Encoding`). Turned off for the one retry after a
+    /// server labelled a plain body `Content-Encoding: gzip`.
+    public var acceptEncoding: Bool
 
-    public init(url: String, etag: String? = nil, lastModified: String? = nil, proxy: String? = nil) {
+    public init(url: String, etag: String? = nil, lastModified: String? = nil, proxy: String? = nil,
+                headers: [String: String] = [:], acceptEncoding: Bool = true) {
         self.url = url
         self.etag = etag
         self.lastModified = lastModified
         self.proxy = proxy
+        self.headers = headers
+        self.acceptEncoding = acceptEncoding
     }
 }
 
@@ -26,26 +35,92 @@ public struct FetchResponse: Sendable {
     public var etag: String?
     public var lastModified: String?
     public var contentType: String?
+    /// `Retry-After` as sent (delta-seconds or an HTTP-date), for 429/503.
+    public var retryAfter: String?
     /// The URL after redirects.
     public var effectiveURL: String
+    /// Where a permanent redirect (301/308 as the first hop) sent the request, to be used
+    /// directly next time (RFC 9110 section 15.4.2 / 15.4.9); nil for temporary redirects.
+    public var permanentRedirect: String?
 
     public var isNotModified: Bool { status == 304 }
 }
 
-/// Why a transfer produced no usable response.
+/// Why a transfer produced no usable response. Every case renders to a message a user can act
+/// on; none is ever blank.
 public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// libcurl failed: its error code and its own explanation (DNS, connect, TLS, timeout…).
     case transfer(code: Int, message: String)
-    /// The body exceeded `max_body_bytes`; the transfer was aborted.
+    /// The body exceeded `max_body_bytes` (decoded bytes are counted); the transfer was aborted.
     case tooLarge(limit: Int)
     /// The server answered with an error status.
     case http(status: Int)
+    /// A redirect led back to a URL already visited.
+    case redirectLoop(chain: [String])
+    /// `Content-Encoding` promised a compression the body does not have, also on the retry
+    /// without `Accept-Encoding`.
+    case badContentEncoding(message: String)
+    /// The caller's task was cancelled (shutdown) or the fetcher stopped: not the upstream's fault.
+    case cancelled
 
     public var description: String {
         switch self {
         case let .transfer(code, message): return "\(message) (curl error \(code))"
         case let .tooLarge(limit): return "body too large (over max_body_bytes = \(limit))"
-        case let .http(status): return "HTTP \(status)"
+        case let .http(status): return "HTTP \(status)" + (HTTPStatus.reason(status).map { " " + $0 } ?? "")
+        case let .redirectLoop(chain): return "redirect loop: " + chain.joined(separator: " → ")
+        case let .badContentEncoding(message): return "bad Content-Encoding: \(message)"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    /// libcurl error codes (curl/curl.h) that name a condition worth retrying soon.
+    static let transientCurlCodes: Set<Int> = [
+        7,   // CURLE_COULDNT_CONNECT
+        16,  // CURLE_HTTP2
+        18,  // CURLE_PARTIAL_FILE: body shorter than Content-Length (truncated)
+        28,  // CURLE_OPERATION_TIMEDOUT (also the low-speed limit)
+        52,  // CURLE_GOT_NOTHING
+        55,  // CURLE_SEND_ERROR
+        56,  // CURLE_RECV_ERROR
+        92,  // CURLE_HTTP2_STREAM
+    ]
+
+    /// Connect errors, timeouts, truncated bodies, 408, 429 and 5xx: worth retrying within the
+    /// run. DNS and TLS failures, 4xx and oversized bodies are not.
+    public var isTransient: Bool {
+        switch self {
+        case let .transfer(code, _): return Self.transientCurlCodes.contains(code)
+        case let .http(status): return status == 408 || status == 429 || (500...599).contains(status)
+        default: return false
+        }
+    }
+
+    /// 404 and 410: the document is gone upstream (kept, listed, re-checked rarely).
+    public var isGone: Bool {
+        if case let .http(status) = self { return status == 404 || status == 410 }
+        return false
+    }
+}
+
+/// Reason phrases of the statuses an upstream commonly sends (RFC 9110 section 15).
+public enum HTTPStatus {
+    public static func reason(_ status: Int) -> String? {
+        switch status {
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 410: return "Gone"
+        case 429: return "Too Many Requests"
+        case 451: return "Unavailable For Legal Reasons"
+        case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return nil
         }
     }
 }

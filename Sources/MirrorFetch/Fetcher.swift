@@ -59,7 +59,7 @@ public final class Fetcher: @unchecked Sendable {
                 box.transfer = transfer
                 guard running, !Task.isCancelled else {
                     lock.unlock()
-                    continuation.resume(returning: .failure(.transfer(code: -1, message: "cancelled")))
+                    continuation.resume(returning: .failure(.cancelled))
                     return
                 }
                 pending.append(transfer)
@@ -86,7 +86,7 @@ public final class Fetcher: @unchecked Sendable {
             lock.lock()
             let stop = !running
             var starting: [Transfer] = []
-            pending.removeAll { t in cancelled.contains { $0 === t } && t.complete(.failure(.transfer(code: -1, message: "cancelled"))) }
+            pending.removeAll { t in cancelled.contains { $0 === t } && t.complete(.failure(.cancelled)) }
             if !stop {
                 while active.count + starting.count < settings.concurrency, !pending.isEmpty {
                     starting.append(pending.removeFirst())
@@ -110,7 +110,7 @@ public final class Fetcher: @unchecked Sendable {
         for (easy, t) in active {
             curl_multi_remove_handle(multi, easy)
             curl_easy_cleanup(easy)
-            t.complete(.failure(.transfer(code: -1, message: "fetcher stopped")))
+            t.complete(.failure(.cancelled))
         }
         active.removeAll()
         for easy in idleHandles { curl_easy_cleanup(easy) }
@@ -121,7 +121,7 @@ public final class Fetcher: @unchecked Sendable {
         let left = pending
         pending.removeAll()
         lock.unlock()
-        for t in left { t.complete(.failure(.transfer(code: -1, message: "fetcher stopped"))) }
+        for t in left { t.complete(.failure(.cancelled)) }
         stopped.signal()
     }
 
@@ -144,7 +144,7 @@ public final class Fetcher: @unchecked Sendable {
         active.removeValue(forKey: easy)
         t.cleanupRequestState()
         idleHandles.append(easy)
-        t.complete(.failure(.transfer(code: -1, message: "cancelled")))
+        t.complete(.failure(.cancelled))
     }
 
     private func finish(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
@@ -170,6 +170,10 @@ final class Transfer: @unchecked Sendable {
     var body: [UInt8] = []
     var headers: [(String, String)] = []
     var exceeded = false
+    /// Status of each response in the redirect chain, and where each redirect pointed.
+    var hops: [(status: Int, location: String?)] = []
+    var visited: [String] = []
+    var loop = false
     var headerList: UnsafeMutablePointer<curl_slist>?
     /// CURLOPT_ERRORBUFFER: libcurl writes its detailed message here; must stay put.
     let errorBuffer: UnsafeMutablePointer<CChar> = {
@@ -202,21 +206,35 @@ final class Transfer: @unchecked Sendable {
         _ = mirrord_easy_setopt_string(easy, CURLOPT_URL, request.url)
         _ = mirrord_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = mirrord_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
-        _ = mirrord_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10)
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_MAXREDIRS, settings.maxRedirects)
         _ = mirrord_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")
         _ = mirrord_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         _ = mirrord_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000))
         _ = mirrord_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
         _ = mirrord_easy_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)
-        _ = mirrord_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes
+        if request.acceptEncoding {
+            _ = mirrord_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes
+        } else {
+            _ = mirrord_easy_setopt_long(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)  // keep the body as sent
+        }
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedLimit)
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(settings.lowSpeedTime.rounded(.up))))
+        if let ca = settings.caFile { _ = mirrord_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
         _ = mirrord_easy_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBody))
         errorBuffer[0] = 0
         _ = mirrord_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         let proxy = request.proxy ?? settings.proxy
         if !proxy.isEmpty {
             _ = mirrord_easy_setopt_string(easy, CURLOPT_PROXY, proxy)
+            if !settings.noProxy.isEmpty { _ = mirrord_easy_setopt_string(easy, CURLOPT_NOPROXY, settings.noProxy) }
+        } else {
+            // Never pick up http_proxy & co. from the environment behind the config's back.
+            _ = mirrord_easy_setopt_string(easy, CURLOPT_PROXY, "")
         }
         var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) {
+            list = curl_slist_append(list, "\(name): \(value)")
+        }
         if let etag = request.etag {
             list = curl_slist_append(list, "If-None-Match: \(etag)")
         }
@@ -244,9 +262,13 @@ final class Transfer: @unchecked Sendable {
         if exceeded || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(.tooLarge(limit: maxBody))
         }
+        if loop {
+            return .failure(.redirectLoop(chain: visited))
+        }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            if code == CURLE_BAD_CONTENT_ENCODING { return .failure(.badContentEncoding(message: message)) }
             return .failure(.transfer(code: Int(code.rawValue), message: message))
         }
         var status = 0
@@ -255,9 +277,14 @@ final class Transfer: @unchecked Sendable {
         _ = mirrord_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
         let effectiveURL = effective.map { String(cString: $0) } ?? request.url
         if status == 0 && effectiveURL.lowercased().hasPrefix("file:") { status = 200 }
+        var permanent: String?
+        if let first = hops.first, first.status == 301 || first.status == 308, visited.count > 1 {
+            permanent = visited[1]
+        }
         return .success(FetchResponse(status: status, body: body, etag: header("etag"),
                                       lastModified: header("last-modified"), contentType: header("content-type"),
-                                      effectiveURL: effectiveURL))
+                                      retryAfter: header("retry-after"), effectiveURL: effectiveURL,
+                                      permanentRedirect: permanent))
     }
 }
 
@@ -288,6 +315,25 @@ private let transferHeader: curl_write_callback = { data, size, count, user in
     }.trimmingCharacters(in: .whitespacesAndNewlines)
     if line.hasPrefix("HTTP/") {
         t.headers.removeAll()
+        let parts = line.split(separator: " ", maxSplits: 2)
+        t.hops.append((status: parts.count > 1 ? Int(parts[1]) ?? 0 : 0, location: nil))
+        if t.visited.isEmpty { t.visited.append(t.request.url) }
+    } else if line.isEmpty {
+        // End of one response's headers: follow a redirect's Location in our own books to
+        // catch a loop before libcurl spends its whole redirect budget on it.
+        if let hop = t.hops.last, (300...399).contains(hop.status), let location = t.header("location"),
+           let current = URI(t.visited.last ?? t.request.url), let next = current.resolving(location) {
+            var target = next
+            target.fragment = nil
+            let s = target.description
+            let seen = t.visited.contains(s)
+            t.visited.append(s)
+            t.hops[t.hops.count - 1].location = s
+            if seen {
+                t.loop = true
+                return 0  // aborts the transfer
+            }
+        }
     } else if let colon = line.firstIndex(of: ":") {
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)

@@ -106,6 +106,16 @@ public final class MirrorDatabase: Sendable {
                 t.column("stored_size", .integer).notNull()
             }
         }
+        m.registerMigration("v2-failures-gone-permanent-redirects") { db in
+            try db.alter(table: "documents") { t in
+                // Consecutive failed checks; drives the push-back of next_check.
+                t.add(column: "failures", .integer).notNull().defaults(to: 0)
+                // 404/410 upstream: kept and listed, re-checked rarely.
+                t.add(column: "gone", .boolean).notNull().defaults(to: false)
+                // Where a permanent redirect (301/308) moved the document: fetched from there.
+                t.add(column: "fetch_url", .text)
+            }
+        }
         return m
     }
 }

@@ -94,17 +94,29 @@ extension MirrorDatabase {
         try pool.write { db in
             try db.execute(sql: """
                 UPDATE documents SET last_checked = ?, last_status = ?, error = NULL, next_check = ?,
-                  etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                  etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), failures = 0, gone = 0
                 WHERE id = ?
                 """, arguments: [checkedAt, status, nextCheck, etag, lastModified, documentId])
         }
     }
 
-    /// A failed check: the error is kept on the document; its versions are untouched.
-    public func recordFailure(documentId: Int64, status: Int, error: String, checkedAt: Date) throws {
+    /// A failed check: the error is kept on the document, `failures` counts up; its versions,
+    /// validators and mirror files are untouched.
+    public func recordFailure(documentId: Int64, status: Int, error: String, checkedAt: Date,
+                              nextCheck: Date? = nil, gone: Bool = false) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE documents SET last_checked = ?, last_status = ?, error = ? WHERE id = ?",
-                           arguments: [checkedAt, status, error, documentId])
+            try db.execute(sql: """
+                UPDATE documents SET last_checked = ?, last_status = ?, error = ?, next_check = ?,
+                  failures = failures + 1, gone = ?
+                WHERE id = ?
+                """, arguments: [checkedAt, status, error, nextCheck, gone, documentId])
+        }
+    }
+
+    /// Remembers (or forgets, with nil) where a permanent redirect moved a document.
+    public func recordFetchURL(documentId: Int64, _ url: String?) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE documents SET fetch_url = ? WHERE id = ?", arguments: [url, documentId])
         }
     }
 
@@ -119,6 +131,8 @@ extension MirrorDatabase {
             doc.lastChecked = body.fetchedAt
             doc.lastStatus = body.httpStatus
             doc.error = nil
+            doc.failures = 0
+            doc.gone = false
             doc.etag = body.etag
             doc.lastModified = body.lastModified
             doc.nextCheck = nextCheck

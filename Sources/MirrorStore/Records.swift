@@ -43,6 +43,12 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
     public var contentSha256: String?
     public var versionCount: Int
     public var revisionCount: Int
+    /// Consecutive failed checks.
+    public var failures: Int = 0
+    /// The upstream answered 404 or 410.
+    public var gone: Bool = false
+    /// Target of a permanent redirect, fetched instead of `url`; nil: `url` itself.
+    public var fetchUrl: String?
 
     public init(url: String, source: String, kind: String, depth: Int, firstSeen: Date) {
         self.url = url

@@ -78,7 +78,8 @@ public final class SyncEngine: Sendable {
 
     /// What checking one document produced.
     struct Outcome: Sendable {
-        enum Kind: Sendable { case fetched, notModified, failed }
+        /// `cancelled`: the run is being interrupted; nothing was recorded and nothing counts.
+        enum Kind: Sendable { case fetched, notModified, failed, cancelled }
         var kind: Kind
         var newVersion = false
         var newRevision = false
@@ -98,7 +99,7 @@ public final class SyncEngine: Sendable {
         progress?(live)
         let runId = live.snapshot.id
         let sources = config.sources.filter { options.source == nil || $0.name == options.source }
-        logger.info("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
+        logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
 
         var queue: [Job] = []
         // Every URL this run has queued or knows to be not yet due: discovery queues only
@@ -108,16 +109,21 @@ public final class SyncEngine: Sendable {
         do {
             for source in sources {
                 let rules = LinkRules(source: source)
+                var starts = Set<String>()
                 for start in source.start {
                     guard let uri = URI(start) else { continue }
                     let url = rules.normalize(uri).description
+                    starts.insert(url)
                     let (doc, isNew) = try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue,
                                                                    depth: 0, now: started)
                     if isNew { live.update { $0.newDocuments += 1 } }
                     if queued.insert(url).inserted { queue.append(Job(document: doc, source: source, rules: rules, isNew: isNew)) }
                 }
                 for doc in try database.documents(source: source.name) where queued.insert(doc.url).inserted {
-                    let due = options.all || doc.kind == DocumentKind.index.rawValue || doc.nextCheck.map { $0 <= started } ?? true
+                    // A start URL taken out of the config is kept (history) but no longer polled.
+                    let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
+                    let due = options.all || (doc.kind == DocumentKind.index.rawValue && !retiredStart)
+                        || (doc.kind != DocumentKind.index.rawValue && doc.nextCheck.map { $0 <= started } ?? true)
                     if due { queue.append(Job(document: doc, source: source, rules: rules, isNew: false)) }
                 }
             }
@@ -142,6 +148,7 @@ public final class SyncEngine: Sendable {
                         case .fetched: r.fetched += 1
                         case .notModified: r.notModified += 1
                         case .failed: r.errors += 1
+                        case .cancelled: break
                         }
                         if outcome.newVersion { r.newVersions += 1 }
                         if outcome.newRevision { r.newRevisions += 1 }
@@ -171,9 +178,13 @@ public final class SyncEngine: Sendable {
             var r = live.snapshot
             r.finished = Date()
             r.status = error is CancellationError ? "interrupted" : "failed"
-            r.error = "\(error)"
+            r.error = error is CancellationError ? "interrupted (shutdown or signal)" : "\(error)"
             try? database.saveRun(r)
-            logger.error("run \(runId ?? 0) \(r.status): \(error)")
+            if error is CancellationError {
+                logger.notice("run \(runId ?? 0) interrupted: \(r.fetched) fetched, \(r.newVersions) new versions recorded before the stop")
+            } else {
+                logger.error("run \(runId ?? 0) failed: \(error)")
+            }
             throw error
         }
 
@@ -188,41 +199,111 @@ public final class SyncEngine: Sendable {
         }
         let r = live.snapshot
         try database.saveRun(r)
-        logger.info("run \(runId ?? 0) completed in \(String(format: "%.1f", finished.timeIntervalSince(started)))s: \(r.fetched) fetched, \(r.notModified) not modified, \(r.newDocuments) new documents, \(r.newVersions) new versions, \(r.newRevisions) new revisions, \(r.errors) errors")
+        logger.info("run \(runId ?? 0) completed in \(String(format: "%.3f", finished.timeIntervalSince(started)))s: fetched \(r.fetched), not modified \(r.notModified), new documents \(r.newDocuments), new versions \(r.newVersions), new revisions \(r.newRevisions), errors \(r.errors)")
         return r
+    }
+
+    /// Records when the scheduler will poll next (`status` shows it per source).
+    public func scheduleNextPoll(at date: Date) {
+        for source in config.sources {
+            guard let known = try? database.sources().first(where: { $0.name == source.name }) else { continue }
+            try? database.updateSource(source.name, lastPoll: known.lastPoll, nextPoll: date, lastError: known.lastError)
+        }
     }
 
     // MARK: one document
 
+    /// A document that answered 404/410 is re-checked this rarely (seconds).
+    public static let goneRecheckInterval: Double = 7 * 86400
+    /// The push-back after repeated failures never exceeds this (seconds).
+    public static let maxFailureBackoff: Double = 86400
+
+    /// Fetches with retries: a transient failure (see `FetchError.isTransient`) is retried up
+    /// to `http.retries` times after a full-jitter backoff, or after `Retry-After` when the
+    /// server gave one within `http.max_retry_delay`; a body labelled `Content-Encoding` it
+    /// does not have is fetched once more without `Accept-Encoding`.
+    /// - Returns: the last result and the server's `Retry-After` in seconds, if any; nil when
+    ///   the task was cancelled meanwhile.
+    func fetchWithRetries(_ first: FetchRequest) async -> (Result<FetchResponse, FetchError>, retryAfter: Double?)? {
+        let http = config.http
+        let policy = RetryPolicy(retries: http.retries, base: http.retryDelay, cap: http.maxRetryDelay)
+        var request = first
+        var attempt = 0
+        while true {
+            let result = await fetcher.fetch(request)
+            if Task.isCancelled { return nil }
+            var failure: FetchError?
+            var retryAfter: Double?
+            switch result {
+            case .failure(let e):
+                failure = e
+            case .success(let r) where !(200..<300).contains(r.status) && r.status != 304:
+                failure = .http(status: r.status)
+                retryAfter = RetryPolicy.retryAfter(r.retryAfter, now: Date())
+            case .success:
+                break
+            }
+            guard let failure else { return (result, nil) }
+            if case .badContentEncoding = failure, request.acceptEncoding {
+                logger.info("\(request.url): \(failure); retrying without Accept-Encoding")
+                request.acceptEncoding = false
+                continue
+            }
+            guard failure.isTransient, attempt < policy.retries, (retryAfter ?? 0) <= policy.cap else {
+                return (result, retryAfter)
+            }
+            let wait = max(policy.backoff(attempt: attempt), retryAfter ?? 0)
+            logger.info("\(request.url): \(failure); retry \(attempt + 1)/\(policy.retries) in \(String(format: "%.1f", wait))s")
+            do {
+                try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+            } catch {
+                return nil
+            }
+            attempt += 1
+        }
+    }
+
     func check(_ job: Job, runId: Int64?) async -> Outcome {
         let doc = job.document
         guard let docId = doc.id else { return Outcome(kind: .failed, error: "document has no id") }
-        let request = FetchRequest(url: doc.url, etag: doc.etag, lastModified: doc.lastModified, proxy: job.source.proxy)
-        let result = await fetcher.fetch(request)
+        let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
+                                   proxy: job.source.proxy, headers: job.source.headers)
+        guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
+            return Outcome(kind: .cancelled)
+        }
         let now = Date()
         let nextCheck = now.addingTimeInterval(job.source.pollInterval)
         do {
             let response: FetchResponse
             switch result {
             case .failure(let error):
-                return try fail(docId, url: doc.url, status: 0, error.description, at: now)
+                return try fail(doc, job, status: 0, error, retryAfter: nil, at: now)
             case .success(let r):
                 response = r
             }
+            if let target = response.permanentRedirect, target != doc.fetchUrl {
+                // 301/308 are remembered: the next check goes straight to the new address. The
+                // document keeps its identity (its URL), so its history stays one history.
+                try database.recordFetchURL(documentId: docId, target == doc.url ? nil : target)
+                logger.info("\(doc.url): permanently moved to \(target)")
+            }
             if response.isNotModified {
+                logger.debug("\(doc.url): 304 not modified")
                 try database.recordUnchanged(documentId: docId, status: 304, checkedAt: now, etag: nil, lastModified: nil, nextCheck: nextCheck)
                 return Outcome(kind: .notModified, discovered: try storedLinks(doc, job))
             }
             guard (200..<300).contains(response.status) else {
-                return try fail(docId, url: doc.url, status: response.status, FetchError.http(status: response.status).description, at: now)
+                return try fail(doc, job, status: response.status, .http(status: response.status), retryAfter: retryAfter, at: now)
             }
             let sha = SHA256.hex(response.body)
-            let pageURL = URI(doc.url)!
-            let text = String(decoding: response.body, as: UTF8.self)
+            // Links and images resolve against where the content really is (after redirects).
+            let pageURL = URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
+            let text = Charset.decode(response.body, contentType: response.contentType).text
             let format = MarkupFormat.detect(contentType: response.contentType, text: text)
 
             if sha == doc.rawSha256 {
                 // A server that ignores validators: the hash decides, nothing is written.
+                logger.debug("\(doc.url): \(response.status), same body as the current version")
                 try database.recordUnchanged(documentId: docId, status: response.status, checkedAt: now,
                                              etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
                 return Outcome(kind: .fetched, discovered: discover(doc, job, text: text, format: format, pageURL: pageURL).links)
@@ -253,19 +334,41 @@ public final class SyncEngine: Sendable {
                 httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
                 contentType: response.contentType, fetchedAt: now, runId: runId,
                 parserVersion: ArticleExtractor.parserVersion), nextCheck: nextCheck)
-            try writeTree(pageURL, body: response.body, article: article, outcome: outcome, fetchedAt: now)
+            try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now)
             if outcome.newRevision {
                 logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
             }
             return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered)
         } catch {
-            return (try? fail(docId, url: doc.url, status: 0, "\(error)", at: now)) ?? Outcome(kind: .failed, error: "\(error)")
+            return fail(doc, job, storeError: error, at: now)
         }
     }
 
-    private func fail(_ docId: Int64, url: String, status: Int, _ message: String, at: Date) throws -> Outcome {
-        logger.warning("\(url): \(message)")
-        try database.recordFailure(documentId: docId, status: status, error: message, checkedAt: at)
+    /// Records a failure and when to look again: a gone document (404/410) after
+    /// `goneRecheckInterval`; after a `Retry-After` too long to wait within the run, then;
+    /// otherwise after `poll_interval` doubled per consecutive failure, at most
+    /// `maxFailureBackoff` (and never sooner than `poll_interval`).
+    private func fail(_ doc: DocumentRecord, _ job: Job, status: Int, _ error: FetchError, retryAfter: Double?, at: Date) throws -> Outcome {
+        let message = error.description
+        let delay: Double
+        if error.isGone {
+            delay = Self.goneRecheckInterval
+        } else if let retryAfter, retryAfter > config.http.maxRetryDelay {
+            delay = retryAfter
+        } else {
+            let doubled = job.source.pollInterval * pow(2, Double(min(doc.failures, 20)))
+            delay = max(job.source.pollInterval, min(Self.maxFailureBackoff, doubled))
+        }
+        logger.warning("\(doc.url): \(message)")
+        try database.recordFailure(documentId: doc.id!, status: status, error: message, checkedAt: at,
+                                   nextCheck: at.addingTimeInterval(delay), gone: error.isGone)
+        return Outcome(kind: .failed, error: message)
+    }
+
+    private func fail(_ doc: DocumentRecord, _ job: Job, storeError: Error, at: Date) -> Outcome {
+        let message = "\(storeError)"
+        logger.error("\(doc.url): \(message)")
+        try? database.recordFailure(documentId: doc.id!, status: 0, error: message, checkedAt: at, nextCheck: nil)
         return Outcome(kind: .failed, error: message)
     }
 
@@ -283,8 +386,8 @@ public final class SyncEngine: Sendable {
         guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks,
               let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return [] }
         let body = try blobs.get(sha)
-        let text = String(decoding: body, as: UTF8.self)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
+        let text = Charset.decode(body, contentType: contentType).text
         return IndexContent.read(text: text, format: MarkupFormat.detect(contentType: contentType, text: text),
                                  pageURL: pageURL, rules: job.rules).links
     }
@@ -298,5 +401,12 @@ public final class SyncEngine: Sendable {
         let stem = MirrorTree.parsedStem(url)
         try tree.write(copy.json(), at: stem + ".json")
         try tree.write(copy.markdown(), at: stem + ".md")
+    }
+}
+
+extension Result where Failure == FetchError {
+    var failureValue: FetchError? {
+        if case let .failure(e) = self { return e }
+        return nil
     }
 }

@@ -28,9 +28,10 @@ struct Status: ParsableCommand {
         if json {
             FileHandle.standardOutput.write(Data(Reports.encode(object)))
         } else {
-            print(Format.status(object, socket: c.client.socket))
+            print(Format.status(object, socket: c.client.socket, database: c.forceDatabase ? c.databasePath : nil))
         }
-        if !live {
+        // With --db the daemon was not asked, so there is nothing to say about it.
+        if !live && !c.forceDatabase {
             throw Abort("mirrord is not running (no answer on \(c.client.socket)); showing the database", code: 3)
         }
     }
@@ -66,6 +67,8 @@ struct Sync: ParsableCommand {
                 answer = try c.client.call("POST", "/v1/sync", body: body, timeout: wait ? 0 : 30).0
             } catch ControlClient.Failure.daemonNotRunning(let m) {
                 throw Abort(m + "; start it, or run `mirrord --config … --once`", code: 3)
+            } catch let ControlClient.Failure.api(status, message) where (400..<500).contains(status) {
+                throw Abort(message, code: 2)
             } catch {
                 throw Abort("\(error)", code: 1)
             }
@@ -87,6 +90,10 @@ struct Runs: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "How many runs.") var limit = 20
     @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+    }
 
     func run() throws {
         let c = try connection.resolve()
@@ -125,6 +132,9 @@ struct List: ParsableCommand {
 
     func run() throws {
         let c = try connection.resolve()
+        if let source, let config = c.config, config.source(named: source) == nil {
+            throw Abort("no source named '\(source)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))", code: 2)
+        }
         var query: [String] = []
         if let kind { query.append("kind=\(kind.rawValue)") }
         if let source { query.append("source=\(source.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? source)") }
@@ -161,7 +171,7 @@ struct Log: ParsableCommand {
         let encoded = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url
         let (revs, _): (Any, Bool)
         do {
-            (revs, _) = try c.read("/v1/revisions?url=\(encoded)") { db in try Reports.revisions(database: db, url: url) }
+            (revs, _) = try c.read("/v1/revisions?url=\(encoded)") { db in try Reports.revisions(database: db, url: url, config: c.config) }
         } catch let e as Abort where e.message.contains("not a mirrored document") {
             throw Abort(e.message, code: 1)
         }
@@ -222,8 +232,9 @@ enum Format {
     }
 
     static func runLine(_ r: [String: Any]) -> String {
-        "run #\(s(r["id"])) (\(s(r["trigger"]))) \(s(r["status"])) \(s(r["finished"]))"
-            + (r["duration_s"] is NSNull ? "" : " in \(s(r["duration_s"]))s") + ": "
+        let when = r["finished"] is NSNull || r["finished"] == nil
+            ? "since \(s(r["started"]))" : "\(s(r["finished"])) in \(s(r["duration_s"]))s"
+        return "run #\(s(r["id"])) (\(s(r["trigger"]))) \(s(r["status"])) \(when): "
             + "\(int(r["fetched"])) fetched, \(int(r["not_modified"])) not modified, "
             + "\(plural(int(r["new_documents"]), "new document")), \(plural(int(r["new_versions"]), "new version")), "
             + "\(plural(int(r["new_revisions"]), "new revision")), \(plural(int(r["errors"]), "error"))"
@@ -236,9 +247,11 @@ enum Format {
         return "\(n) B"
     }
 
-    static func status(_ o: [String: Any], socket: String) -> String {
+    static func status(_ o: [String: Any], socket: String, database: String?) -> String {
         var lines: [String] = []
-        if o["daemon"] as? String == "running" {
+        if let database {
+            lines.append("mirrord: database \(database) (read directly; the daemon was not asked)")
+        } else if o["daemon"] as? String == "running" {
             lines.append("mirrord: running, \(s(o["state"])), up \(duration(int(o["uptime_s"]))) (\(socket))")
         } else {
             lines.append("mirrord: not running (no answer on \(socket))")

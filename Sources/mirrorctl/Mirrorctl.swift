@@ -110,6 +110,7 @@ struct Mirrorctl: ParsableCommand {
             EXIT STATUS
               0 success · 1 failure · 2 bad usage or config · 3 daemon not running (status, sync)
             """,
+        version: "0.1.0",
         subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self])
 
     /// Moves `--config/--socket/--db` given before the subcommand to after it, so both
@@ -146,6 +147,11 @@ struct Mirrorctl: ParsableCommand {
             FileHandle.standardError.write(Data("mirrorctl: \(abort.message)\n".utf8))
             Foundation.exit(abort.code)
         } catch {
+            // Bad usage exits 2 (as the help promises), not ArgumentParser's 64.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }

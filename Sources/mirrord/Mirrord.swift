@@ -6,6 +6,7 @@ import MirrorCore
 import MirrorFetch
 import MirrorStore
 import MirrorSync
+import NIOPosix
 import ServiceLifecycle
 
 @main
@@ -28,8 +29,9 @@ struct Mirrord: AsyncParsableCommand {
               0  the run completed (documents that failed are recorded, see mirrorctl list)
               1  the run could not complete (store unusable, interrupted)
               2  bad command line or configuration
-              3  the store is locked by another mirrord
-            """)
+              3  the store is locked by another mirrord, or its control socket is in use
+            """,
+        version: Mirrord.version)
 
     @Option(name: .long, help: ArgumentHelp("Configuration file (TOML).", valueName: "path"))
     var config: String = "/etc/mirrord/mirrord.toml"
@@ -43,6 +45,33 @@ struct Mirrord: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --once: sync only this source.", valueName: "name"))
     var source: String?
 
+    static let version = "0.1.0"
+
+    func validate() throws {
+        if !once && (all || source != nil) {
+            throw ValidationError("--all and --source go with --once; for a running daemon use `mirrorctl sync now --all [--source NAME]`")
+        }
+    }
+
+    /// Bad usage exits 2 (as the help promises), not ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
     func run() async throws {
         StderrLogHandler.bootstrap()
         let logger = Logger(label: "mirrord")
@@ -50,7 +79,7 @@ struct Mirrord: AsyncParsableCommand {
         do {
             cfg = try MirrorConfig.load(path: config)
             if let source, cfg.source(named: source) == nil {
-                throw ConfigError(file: cfg.file, reason: "no source named '\(source)'")
+                throw ConfigError(file: cfg.file, reason: "no source named '\(source)' (configured: \(cfg.sources.map(\.name).joined(separator: ", ")))")
             }
         } catch {
             fail("\(error)", code: 2)
@@ -90,6 +119,12 @@ struct Mirrord: AsyncParsableCommand {
         let coordinator = SyncCoordinator(engine: engine)
         let router = ControlRouter(coordinator: coordinator, database: database, config: cfg)
         let server = ControlServer(socketPath: cfg.controlSocket, router: router)
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await server.bind(group: eventLoops)
+        } catch {
+            fail("\(error)", code: 3)
+        }
         let scheduler = SchedulerService(scheduler: Scheduler(coordinator: coordinator, config: cfg), coordinator: coordinator)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
@@ -104,6 +139,7 @@ struct Mirrord: AsyncParsableCommand {
         } catch {
             fail("\(error)", code: 1)
         }
+        try? await eventLoops.shutdownGracefully()
         logger.info("mirrord stopped")
         withExtendedLifetime(lock) {}
     }

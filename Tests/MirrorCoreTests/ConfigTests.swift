@@ -63,7 +63,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownSourceKey() {
         expectError(minimal + "\nindex_link = [\"x\"]\n",
-                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, follow_article_links, ignore_query, index_links, max_depth, name, poll_interval, proxy, start)")
+                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, follow_article_links, headers, ignore_query, index_links, max_depth, name, poll_interval, proxy, start)")
     }
 
     func testBadValues() {
@@ -78,6 +78,42 @@ final class ConfigTests: XCTestCase {
         expectError("", "/etc/mirrord/test.toml: no [[source]] configured: nothing to mirror")
         expectError(minimal + "\n" + minimal,
                     "/etc/mirrord/test.toml:5: key 'source.name': duplicate source name 'news'")
+    }
+
+    func testFetchSettings() throws {
+        let c = try parse("""
+            [http]
+            no_proxy = "localhost,.lan"
+            low_speed_limit = 512
+            low_speed_time = "15s"
+            max_redirects = 0
+            retries = 0
+            retry_delay = "250ms"
+            max_retry_delay = "1m"
+            proxy = "socks5h://127.0.0.1:9050"
+
+            [[source]]
+            name = "news"
+            start = ["https://example.org/news/README.md"]
+            headers = { Cookie = "consent=1", "Accept-Language" = "zh-CN" }
+            proxy = ""
+            """)
+        XCTAssertEqual(c.http.noProxy, "localhost,.lan")
+        XCTAssertEqual([c.http.lowSpeedLimit, c.http.maxRedirects, c.http.retries], [512, 0, 0])
+        XCTAssertEqual([c.http.lowSpeedTime, c.http.retryDelay, c.http.maxRetryDelay], [15, 0.25, 60])
+        XCTAssertEqual(c.http.proxy, "socks5h://127.0.0.1:9050")
+        XCTAssertEqual(c.sources[0].headers, ["Cookie": "consent=1", "Accept-Language": "zh-CN"])
+        XCTAssertEqual(c.sources[0].proxy, "", "an empty per-source proxy turns the global one off")
+        XCTAssertNil(c.http.caFile)
+    }
+
+    func testBadFetchSettings() {
+        expectError("[http]\nca_file = \"/nonexistent/ca.pem\"\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'http.ca_file': cannot read '/nonexistent/ca.pem'")
+        expectError("[http]\nretries = -1\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'http.retries': must be an integer ≥ 0")
+        expectError(minimal + "\nheaders = { Cookie = 3 }\n",
+                    "/etc/mirrord/test.toml:4: key 'source.headers': header 'Cookie' must be a single-line string")
     }
 
     func testTOMLSyntaxErrorHasItsLine() {

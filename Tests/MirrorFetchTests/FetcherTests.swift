@@ -123,7 +123,7 @@ final class FetcherTests: XCTestCase {
         while server.requests.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
         task.cancel()
         let r = await task.value
-        XCTAssertEqual(r.failure, .transfer(code: -1, message: "cancelled"))
+        XCTAssertEqual(r.failure, .cancelled)
     }
 }
 

@@ -52,6 +52,36 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stderr, "mirrord: \(config):5: key 'pol_interval': unknown key (known: control_socket, http, mirror_dir, poll_interval, source, state_dir)\n")
     }
 
+    func testBadUsageExits2WithTheReason() throws {
+        let cases: [(String, [String], String)] = [
+            ("mirrorctl", ["list", "--kind", "bogus"], "Error: The value 'bogus' is invalid for '--kind <kind>'"),
+            ("mirrorctl", ["runs", "--limit", "0"], "Error: --limit must be at least 1"),
+            ("mirrorctl", ["log"], "Error: Missing expected argument '<url>'"),
+            ("mirrord", ["--config", "x.toml", "--all"], "Error: --all and --source go with --once"),
+            ("mirrord", ["--bogus"], "Error: Unknown option '--bogus'"),
+        ]
+        for (tool, args, message) in cases {
+            let r = try run(tool, args)
+            XCTAssertEqual(r.status, 2, "\(tool) \(args)")
+            XCTAssertTrue(r.stderr.hasPrefix(message), "\(tool) \(args): \(r.stderr)")
+        }
+    }
+
+    func testLogFindsAnArticleByTheLinkAsCopiedFromAnIndex() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        let config = try writeConfig(dir, server: server)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let r = try run("mirrorctl", ["log", "\(server.baseURL)/pages/1/201.md?t=01010100#top", "--config", config])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("r1  "), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("  松溪镇新修步行桥通行\n"), r.stdout)
+        let unknown = try run("mirrorctl", ["log", "\(server.baseURL)/pages/1/999.md", "--config", config])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertEqual(unknown.stderr, "mirrorctl: \(server.baseURL)/pages/1/999.md: not a mirrored document (see mirrorctl list)\n")
+    }
+
     func testStatusWithTheDaemonDownShowsTheDatabaseAndExits3() throws {
         let dir = TemporaryDirectory()
         let server = try TestHTTPServer()

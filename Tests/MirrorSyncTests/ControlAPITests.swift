@@ -24,15 +24,50 @@ final class ControlAPITests: XCTestCase {
         let router = ControlRouter(coordinator: coordinator, database: h.database, config: h.config)
         let server = ControlServer(socketPath: h.config.controlSocket, router: router)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let channel = try await server.bind(group: group)
+        try await server.bind(group: group)
         do {
             try await body(h, ControlClient(socket: h.config.controlSocket))
         } catch {
-            try? await channel.close()
+            await server.close()
             try? await group.shutdownGracefully()
             throw error
         }
-        try await channel.close()
+        await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    func testALiveSocketIsNeverTakenOverAndAStaleOneIsReplaced() async throws {
+        try await withControl { h, client in
+            // A second server (say, another mirrord with another state_dir) on the same path.
+            let other = ControlServer(socketPath: h.config.controlSocket, router: ControlRouter(
+                coordinator: SyncCoordinator(engine: h.engine), database: h.database, config: h.config))
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            do {
+                try await other.bind(group: group)
+                XCTFail("bound over a live socket")
+            } catch let e as ControlSocketError {
+                XCTAssertEqual(e.description, "\(h.config.controlSocket): another process is serving this socket (another mirrord with a different state_dir?)")
+            }
+            try await group.shutdownGracefully()
+            _ = try await call(client, "GET", "/v1/status")  // the first one still answers
+        }
+        // After close, a leftover socket file (as after kill -9) is replaced.
+        let h = try Harness()
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        try FileManager.default.createDirectory(atPath: (h.config.controlSocket as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            let b = Array(h.config.controlSocket.utf8); raw.copyBytes(from: b); raw[b.count] = 0
+        }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        close(fd)  // bound, never listened, closed: a stale socket file
+        let server = ControlServer(socketPath: h.config.controlSocket, router: ControlRouter(
+            coordinator: SyncCoordinator(engine: h.engine), database: h.database, config: h.config))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await server.bind(group: group)
+        await server.close()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.config.controlSocket))
         try await group.shutdownGracefully()
     }
 

@@ -15,7 +15,7 @@ final class Harness {
     let fetcher: Fetcher
     let engine: SyncEngine
 
-    init(site: FixtureSite? = .standard(), extraSource: String = "") throws {
+    init(site: FixtureSite? = .standard(), http: String = "", extraSource: String = "") throws {
         server = try TestHTTPServer()
         site?.publish(to: server)
         let text = """
@@ -26,6 +26,8 @@ final class Harness {
             [http]
             timeout = "5s"
             concurrency = 4
+            retry_delay = "10ms"
+            \(http)
 
             [[source]]
             name = "town"

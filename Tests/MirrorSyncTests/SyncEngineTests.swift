@@ -75,6 +75,36 @@ final class SyncEngineTests: XCTestCase {
         XCTAssertEqual(run.newDocuments, 1)
     }
 
+    func testAStartURLTakenOutOfTheConfigIsKeptButNoLongerPolled() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        var changed = h.config
+        changed.sources[0].start = [h.url("/indexes/town.md")]
+        let engine = SyncEngine(config: changed, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        h.server.clearRequests()
+        _ = try await engine.run(RunOptions(trigger: "test"))
+        // Indexes discovered earlier stay on their poll; the retired start URL does not.
+        XCTAssertEqual(Set(h.server.requests.map(\.path)), ["/indexes/town.md", "/indexes/school.md"])
+        XCTAssertEqual(try h.document("/README.md")?.versionCount, 1, "kept")
+    }
+
+    func testInterruptedRunRecordsNoErrorsOnDocuments() async throws {
+        let h = try Harness()
+        h.server.handler = { req in req.path.hasPrefix("/pages/") ? .init(status: 200, body: [0x41], delay: 5) : nil }
+        let engine = h.engine
+        let run = Task { try await engine.run(RunOptions(trigger: "test")) }
+        while !h.server.requests.contains(where: { $0.path.hasPrefix("/pages/") }) { try await Task.sleep(nanoseconds: 10_000_000) }
+        run.cancel()
+        do {
+            _ = try await run.value
+            XCTFail("the run completed")
+        } catch is CancellationError {}
+        XCTAssertEqual(try h.database.runs().first?.status, "interrupted")
+        let withErrors = try h.database.documents().filter { $0.error != nil }.map(\.url)
+        XCTAssertEqual(withErrors, [])
+        XCTAssertEqual(try h.database.totals().errors, 0)
+    }
+
     func testServerIgnoringValidatorsCreatesNothing() async throws {
         let h = try Harness()
         _ = try await h.sync()
@@ -152,12 +182,12 @@ final class SyncEngineTests: XCTestCase {
         XCTAssertEqual(run.status, "completed")
         XCTAssertEqual(run.errors, 1)
         let d = try XCTUnwrap(h.document("/pages/1/203.md"))
-        XCTAssertEqual(d.error, "HTTP 404")
+        XCTAssertEqual(d.error, "HTTP 404 Not Found")
         XCTAssertEqual(d.lastStatus, 404)
         XCTAssertEqual(d.versionCount, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)/pages/1/203.md")))
         let source = try XCTUnwrap(h.database.sources().first)
-        XCTAssertEqual(source.lastError, "\(h.url("/pages/1/203.md")): HTTP 404")
+        XCTAssertEqual(source.lastError, "\(h.url("/pages/1/203.md")): HTTP 404 Not Found")
     }
 
     func testBlobIsStoredCompressedAndReadsBack() async throws {

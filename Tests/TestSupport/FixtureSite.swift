@@ -129,3 +129,26 @@ public struct FixtureSite {
         ].joined(separator: "\n")
     }
 }
+
+import Foundation
+
+/// `text` encoded in `charset` (an iconv name such as `GBK`, `BIG5`, `SHIFT_JIS`), for fixtures
+/// that upstreams serve in legacy encodings.
+public func encode(_ text: String, as charset: String) -> [UInt8] {
+    let cd = iconv_open(charset, "UTF-8")
+    precondition(cd != iconv_t(bitPattern: -1), "iconv does not know \(charset)")
+    defer { iconv_close(cd) }
+    var input = Array(text.utf8)
+    var output = [UInt8](repeating: 0, count: input.count * 4 + 16)
+    let produced = input.withUnsafeMutableBufferPointer { inBuf in
+        output.withUnsafeMutableBufferPointer { outBuf -> Int in
+            var inPtr = UnsafeMutableRawPointer(inBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            var inLeft = inBuf.count
+            var outPtr = UnsafeMutableRawPointer(outBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            var outLeft = outBuf.count
+            precondition(iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) != -1, "cannot encode as \(charset)")
+            return outBuf.count - outLeft
+        }
+    }
+    return Array(output[0..<produced])
+}

@@ -24,12 +24,19 @@ public final class TestHTTPServer: @unchecked Sendable {
         public var body: [UInt8]
         /// Seconds to wait before answering.
         public var delay: Double
+        /// Send the body one byte every `dribble` seconds.
+        public var dribble: Double
+        /// Announce the whole body in Content-Length, send only this many bytes, then close.
+        public var truncateAfter: Int?
 
-        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], delay: Double = 0) {
+        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], delay: Double = 0,
+                    dribble: Double = 0, truncateAfter: Int? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
             self.delay = delay
+            self.dribble = dribble
+            self.truncateAfter = truncateAfter
         }
     }
 
@@ -141,6 +148,22 @@ public final class TestHTTPServer: @unchecked Sendable {
     }
 
     final class Handler: ChannelInboundHandler {
+        func dribble(_ context: ChannelHandlerContext, _ rest: ArraySlice<UInt8>, every: Double, keepAlive: Bool) {
+            guard context.channel.isActive else { return }
+            guard let byte = rest.first else {
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                return
+            }
+            var buffer = context.channel.allocator.buffer(capacity: 1)
+            buffer.writeInteger(byte)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(Int64(every * 1000))) {
+                let (handler, ctx) = bound.value
+                handler.dribble(ctx, rest.dropFirst(), every: every, keepAlive: keepAlive)
+            }
+        }
+
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         weak var server: TestHTTPServer?
@@ -180,6 +203,20 @@ public final class TestHTTPServer: @unchecked Sendable {
             headers.remove(name: "Transfer-Encoding")
             let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
+            if let cut = response.truncateAfter {
+                var buffer = context.channel.allocator.buffer(capacity: cut)
+                buffer.writeBytes(response.body.prefix(cut))
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
+                return
+            }
+            if response.dribble > 0 {
+                context.flush()
+                dribble(context, response.body[...], every: response.dribble, keepAlive: keepAlive)
+                return
+            }
             if !response.body.isEmpty && response.status != 304 {
                 var buffer = context.channel.allocator.buffer(capacity: response.body.count)
                 buffer.writeBytes(response.body)

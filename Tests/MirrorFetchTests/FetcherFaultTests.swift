@@ -1,0 +1,216 @@
+import Foundation
+import MirrorCore
+import MirrorFetch
+import TestSupport
+import XCTest
+
+/// Faults and protocol corners, each against a local server that misbehaves on purpose.
+final class FetcherFaultTests: XCTestCase {
+    func makeFetcher(_ change: (inout HTTPSettings) -> Void = { _ in }) -> Fetcher {
+        var s = HTTPSettings()
+        s.timeout = 10
+        change(&s)
+        return Fetcher(settings: s)
+    }
+
+    func testLowSpeedLimitCutsADribblingServer() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("0123456789".utf8), dribble: 2) }
+        let f = makeFetcher { $0.lowSpeedLimit = 100; $0.lowSpeedTime = 1; $0.timeout = 30 }
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/drip"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a transfer error, got \(r)") }
+        XCTAssertEqual(code, 28)
+        XCTAssertTrue(message.hasPrefix("Operation too slow"), message)
+        XCTAssertTrue(r.failure!.isTransient)
+    }
+
+    func testTruncatedBodyIsATransientError() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: [UInt8](repeating: 0x41, count: 1000), truncateAfter: 100) }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/cut"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a transfer error, got \(r)") }
+        XCTAssertEqual(code, 18)  // CURLE_PARTIAL_FILE
+        XCTAssertTrue(message.contains("900 bytes remaining"), message)
+        XCTAssertTrue(r.failure!.isTransient)
+    }
+
+    func testRedirectLoopIsDetectedAndNamed() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { req in
+            switch req.path {
+            case "/a": return .init(status: 302, headers: [("Location", "/b")])
+            case "/b": return .init(status: 302, headers: [("Location", "\(server.baseURL)/a#frag")])
+            default: return nil
+            }
+        }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/a"))
+        XCTAssertEqual(r.failure, .redirectLoop(chain: [server.baseURL + "/a", server.baseURL + "/b", server.baseURL + "/a"]))
+        XCTAssertEqual(r.failure?.description, "redirect loop: \(server.baseURL)/a → \(server.baseURL)/b → \(server.baseURL)/a")
+        XCTAssertEqual(server.requests.count, 2, "stopped at the first repeat")
+    }
+
+    func testRedirectLimit() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { req in
+            let n = Int(req.path.dropFirst()) ?? 0
+            return .init(status: 302, headers: [("Location", "/\(n + 1)")])
+        }
+        let f = makeFetcher { $0.maxRedirects = 3 }
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/0"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a transfer error, got \(r)") }
+        XCTAssertEqual(code, 47)  // CURLE_TOO_MANY_REDIRECTS
+        XCTAssertEqual(message, "Maximum (3) redirects followed")
+    }
+
+    func testPermanentRedirectIsReportedTemporaryIsNot() async throws {
+        let server = try TestHTTPServer()
+        server.put("/new", "here")
+        server.handler = { req in
+            switch req.path {
+            case "/moved": return .init(status: 301, headers: [("Location", "/new")])
+            case "/moved308": return .init(status: 308, headers: [("Location", "new")])
+            case "/away": return .init(status: 302, headers: [("Location", "/new")])
+            default: return nil
+            }
+        }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let moved = try await f.fetch(FetchRequest(url: server.baseURL + "/moved")).get()
+        XCTAssertEqual(moved.permanentRedirect, server.baseURL + "/new")
+        let moved308 = try await f.fetch(FetchRequest(url: server.baseURL + "/moved308")).get()
+        XCTAssertEqual(moved308.permanentRedirect, server.baseURL + "/new")
+        let away = try await f.fetch(FetchRequest(url: server.baseURL + "/away")).get()
+        XCTAssertNil(away.permanentRedirect)
+        XCTAssertEqual(away.effectiveURL, server.baseURL + "/new")
+    }
+
+    static let gzipped = [UInt8](Data(base64Encoded: "H4sIAAAAAAACA3va1/18z8rns1qerV38bFq7QnJ+bkFRanFxaopCUn5KJRcAI/4LayAAAAA=")!)
+
+    func testCompressedTransferIsDecoded() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { req in
+            guard req.headers["accept-encoding"]?.contains("gzip") == true else { return .init(status: 406) }
+            return .init(status: 200, headers: [("Content-Encoding", "gzip")], body: Self.gzipped)
+        }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = try await f.fetch(FetchRequest(url: server.baseURL + "/z")).get()
+        XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "压缩的正文 compressed body\n")
+    }
+
+    func testGzipLabelOnAPlainBody() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: Array("plain, not gzip".utf8)) }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let lied = await f.fetch(FetchRequest(url: server.baseURL + "/lie"))
+        guard case .badContentEncoding? = lied.failure else { return XCTFail("expected badContentEncoding, got \(lied)") }
+        let plain = try await f.fetch(FetchRequest(url: server.baseURL + "/lie", acceptEncoding: false)).get()
+        XCTAssertEqual(String(decoding: plain.body, as: UTF8.self), "plain, not gzip")
+        XCTAssertNil(server.requests.last?.headers["accept-encoding"])
+    }
+
+    func testExtraHeadersAreSent() async throws {
+        let server = try TestHTTPServer()
+        server.put("/h", "ok")
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        _ = try await f.fetch(FetchRequest(url: server.baseURL + "/h", headers: ["Cookie": "session=abc", "X-Mirror": "1"])).get()
+        XCTAssertEqual(server.requests.last?.headers["cookie"], "session=abc")
+        XCTAssertEqual(server.requests.last?.headers["x-mirror"], "1")
+    }
+
+    func testHTTPProxyCarriesTheRequest() async throws {
+        let proxy = try TestHTTPServer()
+        proxy.handler = { req in .init(status: 200, body: Array("via proxy: \(req.uri)".utf8)) }
+        let f = makeFetcher { $0.proxy = proxy.baseURL }
+        defer { f.shutdown() }
+        let r = try await f.fetch(FetchRequest(url: "http://upstream.invalid/news/a.md")).get()
+        XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "via proxy: http://upstream.invalid/news/a.md")
+    }
+
+    func testSOCKS5hResolvesTheHostThroughTheProxy() async throws {
+        let socks = try SOCKS5Server(body: "tunnelled")
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = try await f.fetch(FetchRequest(url: "http://upstream.invalid/page", proxy: "socks5h://127.0.0.1:\(socks.port)")).get()
+        XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "tunnelled")
+        // The name reached the proxy unresolved: no local DNS lookup leaked it.
+        XCTAssertEqual(socks.requested, ["upstream.invalid:80"])
+    }
+
+    func testNoProxyBypassesTheProxy() async throws {
+        let server = try TestHTTPServer()
+        server.put("/direct", "direct")
+        let f = makeFetcher { $0.proxy = "http://127.0.0.1:\(unusedPort())"; $0.noProxy = "127.0.0.1" }
+        defer { f.shutdown() }
+        let r = try await f.fetch(FetchRequest(url: server.baseURL + "/direct")).get()
+        XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "direct")
+    }
+
+    func testTLSPeerIsVerifiedAndCAFileIsHonoured() async throws {
+        let dir = TemporaryDirectory()
+        let tls = try TLSServer(dir: dir)
+        defer { tls.stop() }
+        let untrusted = makeFetcher()
+        defer { untrusted.shutdown() }
+        let r = await untrusted.fetch(FetchRequest(url: "https://localhost:\(tls.port)/"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a TLS error, got \(r)") }
+        XCTAssertEqual(code, 60)  // CURLE_PEER_FAILED_VERIFICATION
+        XCTAssertTrue(message.hasPrefix("SSL certificate problem"), message)
+        XCTAssertFalse(r.failure!.isTransient)
+
+        let trusting = makeFetcher { $0.caFile = dir.file("cert.pem") }
+        defer { trusting.shutdown() }
+        let ok = try await trusting.fetch(FetchRequest(url: "https://localhost:\(tls.port)/")).get()
+        XCTAssertEqual(ok.status, 200)
+    }
+}
+
+/// `openssl s_server -www` with a fresh self-signed certificate for `localhost`.
+final class TLSServer {
+    let process = Process()
+    let port = unusedPort()
+
+    init(dir: TemporaryDirectory) throws {
+        let gen = Process()
+        gen.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        gen.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                         "-addext", "subjectAltName=DNS:localhost", "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem")]
+        gen.standardError = FileHandle.nullDevice
+        try gen.run()
+        gen.waitUntilExit()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", dir.file("cert.pem"),
+                             "-key", dir.file("key.pem"), "-www", "-quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until it accepts connections (bounded).
+        for _ in 0..<200 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let ok = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            close(fd)
+            if ok { return }
+            usleep(20_000)
+        }
+    }
+
+    /// s_server does not exit on SIGTERM while it waits for a connection: SIGKILL it.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

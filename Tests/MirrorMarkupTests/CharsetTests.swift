@@ -1,0 +1,49 @@
+import MirrorMarkup
+import TestSupport
+import XCTest
+
+final class CharsetTests: XCTestCase {
+    let sample = "新闻：政府公告 «Ünïcödé»"
+
+    /// Each row is one way real upstreams declare (or mis-declare) their encoding.
+    func testEncodingSources() {
+        let cjk = "中文新闻标题"
+        let table: [(name: String, bytes: [UInt8], contentType: String?, text: String, charset: String)] = [
+            ("utf8-no-declaration", Array(cjk.utf8), nil, cjk, "UTF-8"),
+            ("gbk-from-header", encode(cjk, as: "GBK"), "text/html; charset=gbk", cjk, "GB18030"),
+            ("gb2312-quoted-header", encode(cjk, as: "GB2312"), "text/plain; charset=\"GB2312\"", cjk, "GB18030"),
+            ("gbk-meta-charset", encode("<html><head><meta charset=\"gbk\"></head><body>\(cjk)</body>", as: "GBK"), "text/html",
+             "<html><head><meta charset=\"gbk\"></head><body>\(cjk)</body>", "GB18030"),
+            ("big5-http-equiv", encode("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">繁體中文", as: "BIG5"), nil,
+             "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">繁體中文", "BIG5-HKSCS"),
+            ("shift-jis-xml-declaration", encode("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><rss>日本語</rss>", as: "SHIFT_JIS"), "application/xml",
+             "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><rss>日本語</rss>", "CP932"),
+            ("latin1-label-decodes-as-windows-1252", [0x93, 0x68, 0x69, 0x94, 0xE9], "text/html; charset=iso-8859-1", "“hi”é", "WINDOWS-1252"),
+            ("utf8-bom-beats-gbk-header", [0xEF, 0xBB, 0xBF] + Array(cjk.utf8), "text/html; charset=gbk", cjk, "UTF-8"),
+            ("utf16le-bom", [0xFF, 0xFE] + encode("ab中", as: "UTF-16LE"), nil, "ab中", "UTF-16LE"),
+            ("header-beats-meta", encode("<meta charset=\"big5\">\(cjk)", as: "GBK"), "text/html; charset=gbk",
+             "<meta charset=\"big5\">\(cjk)", "GB18030"),
+            ("unknown-label-falls-back-to-utf8", Array(cjk.utf8), "text/html; charset=x-made-up", cjk, "UTF-8"),
+        ]
+        for row in table {
+            let (text, charset) = Charset.decode(row.bytes, contentType: row.contentType)
+            XCTAssertEqual(text, row.text, row.name)
+            XCTAssertEqual(charset, row.charset, row.name)
+        }
+    }
+
+    func testMetaAfterTheFirst1024BytesIsNotSeen() {
+        let padding = String(repeating: " ", count: 1100)
+        let bytes = encode("<html>\(padding)<meta charset=\"gbk\">中文", as: "GBK")
+        XCTAssertEqual(Charset.decode(bytes, contentType: nil).charset, "UTF-8")
+    }
+
+    func testUndecodableBytesBecomeReplacementCharacters() {
+        // A lead byte followed by a byte no GBK sequence has (a space), and a cut-off sequence at the end.
+        let bytes: [UInt8] = encode("中", as: "GBK") + [0x81] + Array(" x".utf8) + encode("文", as: "GBK") + [0xD6]
+        let text = Charset.decode(bytes, contentType: "text/plain; charset=gbk").text
+        XCTAssertEqual(text, "中\u{FFFD} x文\u{FFFD}")
+        // Invalid UTF-8 never crashes either.
+        XCTAssertEqual(Charset.decode([0x61, 0xFF, 0x62], contentType: nil).text, "a\u{FFFD}b")
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import MirrorCore
+import MirrorStore
+import MirrorSync
+import TestSupport
+import XCTest
+
+/// How fetch failures reach the store: recorded with a clear error, retried, rescheduled, and
+/// never turned into a version or a changed mirror file.
+final class FetchFailureTests: XCTestCase {
+    /// Every failure kind, as `mirrorctl list --json` shows it.
+    func testEveryFailureKindIsRecordedWithAClearError() async throws {
+        let h = try Harness(http: "max_body_bytes = 5000\nretries = 0\nmax_redirects = 4\nlow_speed_limit = 1000\nlow_speed_time = \"1s\"")
+        let big = [UInt8](repeating: 0x41, count: 20_000)
+        h.server.handler = { req in
+            switch req.path {
+            case "/pages/1/201.md": return .init(status: 200, body: big)
+            case "/pages/1/202.md": return .init(status: 302, headers: [("Location", "/pages/1/202.md")])
+            case "/pages/1/203.md": return .init(status: 200, body: [UInt8](big.prefix(3000)), truncateAfter: 10)
+            default: return nil
+            }
+        }
+        h.server.put("/indexes/school.md", "#### [一](../pages/1/203.md)\n\n#### [二](../pages/1/404.md)\n\n#### [三](../pages/1/500.md)\n")
+        let run = try await h.sync()
+        XCTAssertEqual(run.status, "completed")
+        func error(_ path: String) throws -> String? { try h.document(path)?.error }
+        XCTAssertEqual(try error("/pages/1/201.md"), "body too large (over max_body_bytes = 5000)")
+        XCTAssertEqual(try error("/pages/1/202.md"), "redirect loop: \(h.url("/pages/1/202.md")) → \(h.url("/pages/1/202.md"))")
+        XCTAssertEqual(try error("/pages/1/203.md"), "transfer closed with 2990 bytes remaining to read (curl error 18)")
+        XCTAssertEqual(try error("/pages/1/404.md"), "HTTP 404 Not Found")
+        XCTAssertEqual(run.errors, 5)  // 201, 202, 203, 404, 500 (the last is a 404 too here)
+        for path in ["/pages/1/201.md", "/pages/1/202.md", "/pages/1/203.md"] {
+            XCTAssertEqual(try h.document(path)?.versionCount, 0, path)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)\(path)")), path)
+        }
+        let gone = try XCTUnwrap(h.document("/pages/1/404.md"))
+        XCTAssertTrue(gone.gone)
+        XCTAssertEqual(gone.nextCheck!.timeIntervalSince(gone.lastChecked!), SyncEngine.goneRecheckInterval, accuracy: 1)
+    }
+
+    func testFailedRecheckKeepsThePreviousVersionAndRawCopy() async throws {
+        let h = try Harness(http: "max_body_bytes = 5000\nretries = 0")
+        _ = try await h.sync()
+        let raw = h.mirrorFile("raw/\(h.hostDir)/pages/1/201.md")
+        let before = try Data(contentsOf: URL(fileURLWithPath: raw))
+        h.server.handler = { req in
+            req.path == "/pages/1/201.md" ? .init(status: 200, body: [UInt8](repeating: 0x42, count: 9000), truncateAfter: 4000) : nil
+        }
+        let run = try await h.sync(all: true)
+        XCTAssertEqual(run.errors, 1)
+        let doc = try XCTUnwrap(h.document("/pages/1/201.md"))
+        XCTAssertEqual([doc.versionCount, doc.revisionCount, doc.failures], [1, 1, 1])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: raw)), before)
+    }
+
+    func testTransientFailuresAreRetriedWithinTheRun() async throws {
+        let h = try Harness(http: "retries = 2")
+        let attempts = Counter()
+        h.server.handler = { req in
+            guard req.path == "/pages/1/202.md" else { return nil }
+            return attempts.next() < 2 ? .init(status: 503, body: Array("busy".utf8)) : nil
+        }
+        let run = try await h.sync()
+        XCTAssertEqual(attempts.value, 3)
+        XCTAssertEqual(run.errors, 0)
+        XCTAssertEqual(try h.document("/pages/1/202.md")?.versionCount, 1)
+    }
+
+    func testRetryAfterBeyondTheCapMovesTheNextCheck() async throws {
+        let h = try Harness(http: "retries = 3\nmax_retry_delay = \"2s\"")
+        let attempts = Counter()
+        h.server.handler = { req in
+            guard req.path == "/pages/1/203.md" else { return nil }
+            _ = attempts.next()
+            return .init(status: 429, headers: [("Retry-After", "3600")])
+        }
+        _ = try await h.sync()
+        XCTAssertEqual(attempts.value, 1, "a Retry-After longer than max_retry_delay is not waited out")
+        let doc = try XCTUnwrap(h.document("/pages/1/203.md"))
+        XCTAssertEqual(doc.error, "HTTP 429 Too Many Requests")
+        XCTAssertEqual(doc.nextCheck!.timeIntervalSince(doc.lastChecked!), 3600, accuracy: 1)
+    }
+
+    func testPermanentRedirectIsRememberedForTheDocument() async throws {
+        let h = try Harness()
+        let site = FixtureSite.standard()
+        h.server.put("/moved/203.md", site.files()["/pages/1/203.md"]!)
+        h.server.handler = { req in
+            req.path == "/pages/1/203.md" ? .init(status: 301, headers: [("Location", "/moved/203.md")]) : nil
+        }
+        _ = try await h.sync()
+        let doc = try XCTUnwrap(h.document("/pages/1/203.md"))
+        XCTAssertEqual(doc.fetchUrl, h.url("/moved/203.md"))
+        XCTAssertEqual(doc.versionCount, 1)
+        h.server.clearRequests()
+        _ = try await h.sync(all: true)
+        let paths = h.server.requests.map(\.path)
+        XCTAssertTrue(paths.contains("/moved/203.md"))
+        XCTAssertFalse(paths.contains("/pages/1/203.md"), "the old address is not asked again")
+    }
+
+    func testGBKPageIsDecodedBeforeParsing() async throws {
+        let h = try Harness()
+        let site = FixtureSite.standard()
+        let utf8 = site.files()["/pages/1/201.md"]!
+        // Labelled GBK, encoded as its superset GB18030 (the promotion line has an emoji GBK lacks),
+        // as real servers do: the label maps to GB18030 when decoding.
+        let gbk = encode(utf8, as: "GB18030")
+        XCTAssertNotEqual(gbk, Array(utf8.utf8))
+        h.server.handler = { req in
+            req.path == "/pages/1/201.md" ? .init(status: 200, headers: [("Content-Type", "text/plain; charset=GBK")], body: gbk) : nil
+        }
+        _ = try await h.sync()
+        let j = try h.parsedJSON(201)
+        XCTAssertEqual(j["title"] as? String, "松溪镇新修步行桥通行")
+        XCTAssertEqual(j["reporter"] as? String, "高远")
+        let raw = try Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("raw/\(h.hostDir)/pages/1/201.md")))
+        XCTAssertEqual([UInt8](raw), gbk, "raw bytes are kept as served")
+    }
+
+    func testGzipLabelOnAPlainBodyIsRetriedWithoutCompression() async throws {
+        let h = try Harness()
+        let page = Array(FixtureSite.standard().files()["/pages/1/202.md"]!.utf8)
+        h.server.handler = { req in
+            req.path == "/pages/1/202.md" ? .init(status: 200, headers: [("Content-Encoding", "gzip")], body: page) : nil
+        }
+        let run = try await h.sync()
+        XCTAssertEqual(run.errors, 0)
+        XCTAssertEqual(try h.parsedJSON(202)["title"] as? String, "河湾社区开办老年手机课")
+    }
+
+    func testChangedValidatorsReplaceTheStoredOnes() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let before = try XCTUnwrap(h.document("/pages/1/201.md")?.etag)
+        var site = FixtureSite.standard()
+        site.edit(201) { $0.paragraphs[2] = "镇里表示将在桥头增设照明。" }
+        site.publish(to: h.server)
+        _ = try await h.sync(all: true)
+        let after = try XCTUnwrap(h.document("/pages/1/201.md")?.etag)
+        XCTAssertNotEqual(after, before)
+        h.server.clearRequests()
+        _ = try await h.sync(all: true)
+        XCTAssertEqual(h.server.requests.first { $0.path == "/pages/1/201.md" }?.headers["if-none-match"], after)
+    }
+}
+
+/// A thread-safe counter for server handlers.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    /// Returns the value before incrementing.
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n - 1 }
+}
