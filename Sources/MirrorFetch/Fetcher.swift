@@ -205,6 +205,7 @@ final class Transfer: @unchecked Sendable {
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = mirrord_easy_setopt_string(easy, CURLOPT_URL, request.url)
         _ = mirrord_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))  // HTTP/2 over TLS where offered
         _ = mirrord_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
         _ = mirrord_easy_setopt_long(easy, CURLOPT_MAXREDIRS, settings.maxRedirects)
         _ = mirrord_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https,file")

@@ -154,6 +154,18 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "direct")
     }
 
+    func testDNSFailureNamesTheHost() async throws {
+        // A 70-character label is not a valid DNS name: the resolver fails it locally, so the
+        // test sends nothing to any name server.
+        let host = String(repeating: "a", count: 70) + ".invalid"
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: "http://\(host)/x"))
+        XCTAssertEqual(r.failure, .transfer(code: 6, message: "Could not resolve host: \(host)"))
+        XCTAssertEqual(r.failure?.description, "Could not resolve host: \(host) (curl error 6)")
+        XCTAssertFalse(r.failure!.isTransient)
+    }
+
     func testTLSPeerIsVerifiedAndCAFileIsHonoured() async throws {
         let dir = TemporaryDirectory()
         let tls = try TLSServer(dir: dir)

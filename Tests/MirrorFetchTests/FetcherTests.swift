@@ -114,6 +114,24 @@ final class FetcherTests: XCTestCase {
         XCTAssertLessThan(arrivals.max()!.timeIntervalSince(arrivals.min()!), 0.7)
     }
 
+    func testPerHostLimitQueuesTheRest() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 0.6) }
+        let f = makeFetcher { $0.concurrency = 8; $0.perHostConcurrency = 2 }
+        defer { f.shutdown() }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<6 { group.addTask { _ = await f.fetch(FetchRequest(url: server.baseURL + "/\(i)")) } }
+        }
+        let arrivals = server.requests.map(\.received).sorted()
+        XCTAssertEqual(arrivals.count, 6)
+        // Two connections to the host: requests arrive in pairs, a response time apart.
+        for (i, t) in arrivals.enumerated() {
+            let overlapping = arrivals[..<i].filter { t.timeIntervalSince($0) < 0.4 }.count + 1
+            XCTAssertLessThanOrEqual(overlapping, 2, "request \(i) arrived while two were in flight")
+        }
+        XCTAssertGreaterThan(arrivals.last!.timeIntervalSince(arrivals.first!), 1.0)
+    }
+
     func testCancellationAbortsTheTransfer() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 4) }

@@ -1,4 +1,5 @@
 import Foundation
+import MirrorControl
 import MirrorCore
 import MirrorStore
 import MirrorSync
@@ -10,7 +11,7 @@ import XCTest
 final class FetchFailureTests: XCTestCase {
     /// Every failure kind, as `mirrorctl list --json` shows it.
     func testEveryFailureKindIsRecordedWithAClearError() async throws {
-        let h = try Harness(http: "max_body_bytes = 5000\nretries = 0\nmax_redirects = 4\nlow_speed_limit = 1000\nlow_speed_time = \"1s\"")
+        let h = try Harness(http: "max_body_bytes = 5000\nretries = 0\nmax_redirects = 4\ntimeout = \"1s\"")
         let big = [UInt8](repeating: 0x41, count: 20_000)
         h.server.handler = { req in
             switch req.path {
@@ -20,15 +21,24 @@ final class FetchFailureTests: XCTestCase {
             default: return nil
             }
         }
-        h.server.put("/indexes/school.md", "#### [一](../pages/1/203.md)\n\n#### [二](../pages/1/404.md)\n\n#### [三](../pages/1/500.md)\n")
+        h.server.put("/indexes/school.md", "#### [一](../pages/1/203.md)\n\n#### [二](../pages/1/404.md)\n\n#### [三](../pages/1/slow.md)\n")
+        h.server.put("/pages/1/slow.md", "late")
+        let inner = h.server.handler!
+        h.server.handler = { req in req.path == "/pages/1/slow.md" ? .init(status: 200, body: [0x41], delay: 3) : inner(req) }
         let run = try await h.sync()
         XCTAssertEqual(run.status, "completed")
-        func error(_ path: String) throws -> String? { try h.document(path)?.error }
+        // As `mirrorctl list --json` shows them.
+        let listed = try Reports.documents(database: h.database, kind: "article", source: nil)
+        func error(_ path: String) throws -> String? {
+            listed.first { $0["url"] as? String == h.url(path) }?["error"] as? String
+        }
+        XCTAssertEqual(try error("/pages/1/slow.md")?.hasPrefix("Operation timed out after"), true)
+        XCTAssertEqual(try error("/pages/1/slow.md")?.hasSuffix("(curl error 28)"), true)
         XCTAssertEqual(try error("/pages/1/201.md"), "body too large (over max_body_bytes = 5000)")
         XCTAssertEqual(try error("/pages/1/202.md"), "redirect loop: \(h.url("/pages/1/202.md")) → \(h.url("/pages/1/202.md"))")
         XCTAssertEqual(try error("/pages/1/203.md"), "transfer closed with 2990 bytes remaining to read (curl error 18)")
         XCTAssertEqual(try error("/pages/1/404.md"), "HTTP 404 Not Found")
-        XCTAssertEqual(run.errors, 5)  // 201, 202, 203, 404, 500 (the last is a 404 too here)
+        XCTAssertEqual(run.errors, 5)  // 201, 202, 203, 404, slow
         for path in ["/pages/1/201.md", "/pages/1/202.md", "/pages/1/203.md"] {
             XCTAssertEqual(try h.document(path)?.versionCount, 0, path)
             XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)\(path)")), path)

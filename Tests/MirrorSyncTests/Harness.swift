@@ -24,7 +24,7 @@ final class Harness {
             control_socket = "run/control.sock"
 
             [http]
-            timeout = "5s"
+            \(http.contains("timeout =") ? "" : "timeout = \"5s\"")
             concurrency = 4
             retry_delay = "10ms"
             \(http)
