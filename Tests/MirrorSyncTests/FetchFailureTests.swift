@@ -139,6 +139,25 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(try h.parsedJSON(202)["title"] as? String, "河湾社区开办老年手机课")
     }
 
+    func testA200WithTheSameETagButAnotherBodyIsAChange() async throws {
+        let h = try Harness()
+        var site = FixtureSite.standard()
+        let before = Array(site.files()["/pages/1/203.md"]!.utf8)
+        site.edit(203) { $0.paragraphs[0] = "梅岭小学的操场从下月起在周末对周边居民开放。" }
+        let after = Array(site.files()["/pages/1/203.md"]!.utf8)
+        let body = Counter()
+        h.server.handler = { req in
+            guard req.path == "/pages/1/203.md" else { return nil }
+            // A server (or a CDN) that never updates its ETag, and ignores If-None-Match.
+            return .init(status: 200, headers: [("ETag", "\"stuck\"")], body: body.value == 0 ? before : after)
+        }
+        _ = try await h.sync()
+        _ = body.next()
+        let run = try await h.sync(all: true)
+        XCTAssertEqual(run.newRevisions, 1)
+        XCTAssertEqual(try h.document("/pages/1/203.md")?.versionCount, 2)
+    }
+
     func testChangedValidatorsReplaceTheStoredOnes() async throws {
         let h = try Harness()
         _ = try await h.sync()
