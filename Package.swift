@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CCmark", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "MirrorCore", dependencies: [
             "CCrypto",
@@ -30,7 +31,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MirrorFetch", dependencies: ["CCurl", "MirrorCore"]),
-        .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "MirrorCore"]),
+        .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "CZlib", "MirrorCore"]),
         .target(name: "MirrorDiscovery", dependencies: ["MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorExtract", dependencies: ["MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorStore", dependencies: [
@@ -62,7 +63,7 @@ let package = Package(
 
         .testTarget(name: "MirrorCoreTests", dependencies: ["MirrorCore"]),
         .testTarget(name: "MirrorMarkupTests", dependencies: ["MirrorMarkup", "TestSupport"]),
-        .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"]),
+        .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MirrorStoreTests", dependencies: [

@@ -96,6 +96,7 @@ public enum Reports {
                 "content_sha256": v.contentSha256,
                 "title": json(v.title),
                 "size": v.size,
+                "reverts_to": json(v.revertsTo),
             ]
         }
     }

@@ -71,6 +71,8 @@ public struct SourceConfig: Sendable, Equatable {
     /// Globs over a link's path relative to the directory of the first start URL.
     public var indexLinks: [String] = []
     public var articleLinks: [String] = []
+    /// Globs of links never mirrored, whatever the other lists say.
+    public var exclude: [String] = []
     /// Volatile query parameters that identity ignores (cache-busters such as `t`).
     public var ignoreQuery: [String] = []
     /// Seconds between polls of this source's indexes.
@@ -83,6 +85,11 @@ public struct SourceConfig: Sendable, Equatable {
     public var followArticleLinks = false
     /// How many index-to-index hops discovery follows from a start URL.
     public var maxDepth = 5
+    /// Revisit intervals for articles, seconds, shortest first (see `RevisitPolicy`).
+    public var revisitTiers: [Double] = [3600, 3 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400]
+    /// Articles whose content has not changed for this long are no longer re-checked
+    /// (except by `--all`); nil: checked forever.
+    public var maxArticleAge: Double?
 
     public init(name: String, start: [String], pollInterval: Double) {
         self.name = name
@@ -263,7 +270,8 @@ private struct ConfigReader {
     func readSource(_ t: TOMLTable, index: Int, defaultPoll: Double) throws -> SourceConfig {
         let s = "source"
         let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
-                          "proxy", "headers", "follow_article_links", "max_depth"]
+                          "proxy", "headers", "follow_article_links", "max_depth", "exclude",
+                          "revisit_tiers", "max_article_age"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
@@ -284,6 +292,19 @@ private struct ConfigReader {
         source.indexLinks = try strings(t, "index_links", section: s, occurrence: index) ?? []
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
+        source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
+        if let tiers = try strings(t, "revisit_tiers", section: s, occurrence: index) {
+            source.revisitTiers = try tiers.map { tier in
+                guard let seconds = DurationParser.seconds(tier), seconds > 0 else {
+                    throw error("revisit_tiers", "'\(tier)' is not a duration", section: s, occurrence: index)
+                }
+                return seconds
+            }
+            guard !source.revisitTiers.isEmpty, source.revisitTiers == source.revisitTiers.sorted() else {
+                throw error("revisit_tiers", "must list at least one duration, shortest first", section: s, occurrence: index)
+            }
+        }
+        source.maxArticleAge = try duration(t, "max_article_age", section: s, occurrence: index)
         source.proxy = try proxy(t, "proxy", section: s, occurrence: index)
         if let v = t["headers"] {
             guard let table = v.table else {

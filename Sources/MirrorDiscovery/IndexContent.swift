@@ -27,17 +27,28 @@ public struct IndexContent: Sendable {
         self.links = links
     }
 
-    /// Reads an index (or any page whose links discovery follows).
+    /// Reads an index (or any page whose links discovery follows) in whatever format its
+    /// content shows (see `IndexFormat.detect`).
+    public static func read(text: String, contentType: String?, pageURL: URI, rules: LinkRules) -> IndexContent {
+        let format = IndexFormat.detect(text: text, contentType: contentType)
+        switch format {
+        case .markdown, .html:
+            return read(text: text, format: format == .html ? .html : .markdown, pageURL: pageURL, rules: rules)
+        case .rss, .atom, .sitemap, .sitemapIndex:
+            let links = FeedReader.links(in: text, format: format, pageURL: pageURL)
+            // A sitemap index lists sitemaps: those are indexes by nature, whatever the globs say.
+            let content = classify(links, rules: rules, forcedKind: format == .sitemapIndex ? .index : nil)
+            let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
+            let title = doc.root.flatMap { $0.childText("title") ?? $0.children(named: "channel").first?.childText("title") }
+            return IndexContent(title: title.map(TextNormalizer.normalize), links: content)
+        }
+    }
+
+    /// Reads a Markdown or HTML page.
     public static func read(text: String, format: MarkupFormat, pageURL: URI, rules: LinkRules) -> IndexContent {
         let html = format == .markdown ? Markdown.html(text) : text
         let document = HTMLDocument(html: html)
-        var seen = Set<URI>()
-        var out: [DiscoveredLink] = []
-        for link in LinkExtractor.links(in: document, pageURL: pageURL) {
-            let url = rules.normalize(link.url)
-            guard let kind = rules.classify(url), seen.insert(url).inserted else { continue }
-            out.append(DiscoveredLink(url: url, text: link.text, kind: kind))
-        }
+        let out = classify(LinkExtractor.links(in: document, pageURL: pageURL), rules: rules, forcedKind: nil)
         var title: String?
         for name in ["h1", "h2", "h3", "title"] {
             if let h = document.elements(named: name).first {
@@ -46,6 +57,24 @@ public struct IndexContent: Sendable {
             }
         }
         return IndexContent(title: title, links: out)
+    }
+
+    /// Normalizes, classifies and de-duplicates links (first occurrence wins, order kept).
+    static func classify(_ links: [Link], rules: LinkRules, forcedKind: DocumentKind?) -> [DiscoveredLink] {
+        var seen = Set<URI>()
+        var out: [DiscoveredLink] = []
+        for link in links {
+            let url = rules.normalize(link.url)
+            let kind: DocumentKind?
+            if let forcedKind {
+                kind = rules.relativePath(url) != nil && !rules.isExcluded(url) ? forcedKind : nil
+            } else {
+                kind = rules.classify(url)
+            }
+            guard let kind, seen.insert(url).inserted else { continue }
+            out.append(DiscoveredLink(url: url, text: link.text, kind: kind))
+        }
+        return out
     }
 
     /// SHA-256 over the ordered (URL, text) pairs.

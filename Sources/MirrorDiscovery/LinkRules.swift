@@ -16,13 +16,14 @@ public enum DocumentKind: String, Sendable, Codable, CaseIterable {
 /// source's first start URL (`https://host/news/README.md` → `https://host/news/`). A link on
 /// another host, with another scheme, or outside the base matches nothing.
 ///
-/// Precedence when a link matches both lists: `index_links` wins, because following a link is
-/// what lets discovery reach the rest, and index globs are usually the narrower ones
-/// (`**/index.html` beside `**/*.html`).
+/// Precedence: `exclude` beats everything; then, when a link matches both lists,
+/// `index_links` wins, because following a link is what lets discovery reach the rest, and
+/// index globs are usually the narrower ones (`**/index.html` beside `**/*.html`).
 public struct LinkRules: Sendable {
     public let base: URI
     public let indexGlobs: [Glob]
     public let articleGlobs: [Glob]
+    public let excludeGlobs: [Glob]
     public let ignoreQuery: Set<String>
 
     public init(source: SourceConfig) {
@@ -35,6 +36,7 @@ public struct LinkRules: Sendable {
         self.base = base
         self.indexGlobs = source.indexLinks.map(Glob.init)
         self.articleGlobs = source.articleLinks.map(Glob.init)
+        self.excludeGlobs = source.exclude.map(Glob.init)
         self.ignoreQuery = Set(source.ignoreQuery)
     }
 
@@ -51,9 +53,15 @@ public struct LinkRules: Sendable {
         return rest.removingPercentEncoding ?? rest
     }
 
-    /// Classifies a normalized absolute URL; nil when no rule matches.
+    /// Whether an `exclude` glob matches the URL's relative path.
+    public func isExcluded(_ url: URI) -> Bool {
+        guard let rel = relativePath(url) else { return false }
+        return excludeGlobs.contains { $0.matches(rel) }
+    }
+
+    /// Classifies a normalized absolute URL; nil when no rule matches or `exclude` does.
     public func classify(_ url: URI) -> DocumentKind? {
-        guard let rel = relativePath(url) else { return nil }
+        guard let rel = relativePath(url), !excludeGlobs.contains(where: { $0.matches(rel) }) else { return nil }
         if indexGlobs.contains(where: { $0.matches(rel) }) { return .index }
         if articleGlobs.contains(where: { $0.matches(rel) }) { return .article }
         return nil

@@ -116,6 +116,23 @@ public final class MirrorDatabase: Sendable {
                 t.add(column: "fetch_url", .text)
             }
         }
+        m.registerMigration("v3-revisit-schedule-and-reverts") { db in
+            try db.alter(table: "documents") { t in
+                // When the content last changed (the latest revision's fetch): drives revisits.
+                t.add(column: "changed_at", .datetime)
+            }
+            try db.alter(table: "versions") { t in
+                // The earlier revision whose content this revision restores, if any.
+                t.add(column: "reverts_to", .integer)
+            }
+            // Due documents come from these, never from a scan of the table.
+            try db.create(index: "documents_due", on: "documents", columns: ["source", "next_check"])
+            try db.create(index: "documents_kind", on: "documents", columns: ["source", "kind"])
+            try db.execute(sql: """
+                UPDATE documents SET changed_at = (SELECT MAX(fetched_at) FROM versions v
+                  WHERE v.document_id = documents.id AND v.revision IS NOT NULL)
+                """)
+        }
         return m
     }
 }

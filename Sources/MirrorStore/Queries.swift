@@ -64,6 +64,21 @@ extension MirrorDatabase {
         try pool.read { db in try DocumentRecord.filter(Column("url") == url).fetchOne(db) }
     }
 
+    /// The documents a run must check: every index of the source, and the other documents
+    /// whose `next_check` has come (or that were never checked). Served by the
+    /// `documents_kind` and `documents_due` indexes, not a scan.
+    public func dueDocuments(source: String, now: Date) throws -> [DocumentRecord] {
+        try pool.read { db in
+            try DocumentRecord.fetchAll(db, sql: """
+                SELECT * FROM documents WHERE source = ? AND kind = 'index'
+                UNION ALL
+                SELECT * FROM documents WHERE source = ? AND next_check IS NULL AND kind != 'index'
+                UNION ALL
+                SELECT * FROM documents WHERE source = ? AND next_check <= ? AND kind != 'index'
+                """, arguments: [source, source, source, now])
+        }
+    }
+
     public func documents(source: String? = nil, kind: String? = nil) throws -> [DocumentRecord] {
         try pool.read { db in
             var q = DocumentRecord.all()
@@ -143,11 +158,19 @@ extension MirrorDatabase {
             try db.execute(sql: "INSERT OR IGNORE INTO blobs (sha256, size, stored_size) VALUES (?, ?, ?)",
                            arguments: [body.rawSha256, body.size, body.storedSize])
             let isRevision = doc.contentSha256 != body.contentSha256
+            var revertsTo: Int?
+            if isRevision {
+                revertsTo = try Int.fetchOne(db, sql: """
+                    SELECT revision FROM versions
+                    WHERE document_id = ? AND revision IS NOT NULL AND content_sha256 = ?
+                    ORDER BY id DESC LIMIT 1
+                    """, arguments: [documentId, body.contentSha256])
+            }
             var v = VersionRecord(documentId: documentId, rawSha256: body.rawSha256, contentSha256: body.contentSha256,
                                   revision: isRevision ? doc.revisionCount + 1 : nil, title: body.title,
                                   httpStatus: body.httpStatus, etag: body.etag, lastModified: body.lastModified,
                                   contentType: body.contentType, size: body.size, fetchedAt: body.fetchedAt,
-                                  runId: body.runId, parserVersion: body.parserVersion)
+                                  runId: body.runId, parserVersion: body.parserVersion, revertsTo: revertsTo)
             try v.insert(db)
             doc.currentVersionId = v.id
             doc.rawSha256 = body.rawSha256
@@ -155,6 +178,7 @@ extension MirrorDatabase {
             if isRevision {
                 doc.revisionCount += 1
                 doc.contentSha256 = body.contentSha256
+                doc.changedAt = body.fetchedAt
             }
             if let t = body.title { doc.title = t }
             try doc.update(db)

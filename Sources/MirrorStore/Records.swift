@@ -49,6 +49,8 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
     public var gone: Bool = false
     /// Target of a permanent redirect, fetched instead of `url`; nil: `url` itself.
     public var fetchUrl: String?
+    /// When the content last changed (fetch time of the latest revision).
+    public var changedAt: Date?
 
     public init(url: String, source: String, kind: String, depth: Int, firstSeen: Date) {
         self.url = url
@@ -89,6 +91,9 @@ public struct VersionRecord: Codable, Sendable, FetchableRecord, MutablePersista
     public var runId: Int64?
     /// `ArticleExtractor.parserVersion` that computed `contentSha256`.
     public var parserVersion: Int
+    /// For a revision whose content equals an earlier revision's (not the latest): that
+    /// revision's number. An upstream that undoes an edit shows up as a revert, not as news.
+    public var revertsTo: Int?
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

@@ -39,7 +39,7 @@ public struct Scheduler: Sendable {
             }
             trigger = "scheduled"
             let delay = nextDelay()
-            await coordinator.engine.scheduleNextPoll(at: Date().addingTimeInterval(delay))
+            coordinator.engine.scheduleNextPoll(at: Date().addingTimeInterval(delay))
             logger.info("next scheduled run in \(Int(delay))s")
             do {
                 try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))

@@ -33,10 +33,10 @@ public actor SyncCoordinator {
         let task = Task<RunRecord, Error> {
             do {
                 let r = try await engine.run(options) { holder.set($0) }
-                await self.finished()
+                self.finished()
                 return r
             } catch {
-                await self.finished()
+                self.finished()
                 throw error
             }
         }

@@ -57,15 +57,18 @@ public final class SyncEngine: Sendable {
     let tree: MirrorTree
     let fetcher: Fetcher
     let logger: Logger
+    /// The time source; tests inject a simulated one.
+    let now: @Sendable () -> Date
 
     public init(config: MirrorConfig, database: MirrorDatabase, blobs: BlobStore, fetcher: Fetcher,
-                logger: Logger = Logger(label: "mirrord.sync")) {
+                logger: Logger = Logger(label: "mirrord.sync"), clock: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.database = database
         self.blobs = blobs
         self.tree = MirrorTree(root: config.mirrorDir)
         self.fetcher = fetcher
         self.logger = logger
+        self.now = clock
     }
 
     /// A document queued for checking in this run.
@@ -94,7 +97,7 @@ public final class SyncEngine: Sendable {
     /// - Throws: when the store is unusable (the run is then marked `failed`), or
     ///   `CancellationError` when the run was interrupted (marked `interrupted`).
     public func run(_ options: RunOptions, progress: (@Sendable (RunProgress) -> Void)? = nil) async throws -> RunRecord {
-        let started = Date()
+        let started = now()
         let live = RunProgress(try database.startRun(trigger: options.trigger, at: started))
         progress?(live)
         let runId = live.snapshot.id
@@ -119,16 +122,18 @@ public final class SyncEngine: Sendable {
                     if isNew { live.update { $0.newDocuments += 1 } }
                     if queued.insert(url).inserted { queue.append(Job(document: doc, source: source, rules: rules, isNew: isNew)) }
                 }
-                for doc in try database.documents(source: source.name) where queued.insert(doc.url).inserted {
+                let candidates = options.all ? try database.documents(source: source.name)
+                                             : try database.dueDocuments(source: source.name, now: started)
+                for doc in candidates where queued.insert(doc.url).inserted {
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
-                    let due = options.all || (doc.kind == DocumentKind.index.rawValue && !retiredStart)
-                        || (doc.kind != DocumentKind.index.rawValue && doc.nextCheck.map { $0 <= started } ?? true)
-                    if due { queue.append(Job(document: doc, source: source, rules: rules, isNew: false)) }
+                    if options.all || !retiredStart {
+                        queue.append(Job(document: doc, source: source, rules: rules, isNew: false))
+                    }
                 }
             }
 
-            var lastProgressLog = Date()
+            var lastProgressLog = now()
             try await withThrowingTaskGroup(of: (Job, Outcome).self) { group in
                 var inFlight = 0
                 var next = 0
@@ -158,17 +163,17 @@ public final class SyncEngine: Sendable {
                     }
                     for link in outcome.discovered {
                         let url = link.url.description
-                        guard !queued.contains(url) else { continue }
+                        // Known documents keep their own schedule: only never-seen URLs join the run.
+                        guard queued.insert(url).inserted, try database.document(url: url) == nil else { continue }
                         let depth = link.kind == .index ? job.document.depth + 1 : job.document.depth
                         if link.kind == .index && depth > job.source.maxDepth { continue }
                         let (doc, isNew) = try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue,
-                                                                       depth: depth, now: Date())
+                                                                       depth: depth, now: now())
                         if isNew { live.update { $0.newDocuments += 1 } }
-                        queued.insert(url)
                         queue.append(Job(document: doc, source: job.source, rules: job.rules, isNew: isNew))
                     }
-                    if Date().timeIntervalSince(lastProgressLog) >= 10 {
-                        lastProgressLog = Date()
+                    if now().timeIntervalSince(lastProgressLog) >= 10 {
+                        lastProgressLog = now()
                         let r = live.snapshot
                         logger.info("run \(runId ?? 0) progress: \(next - inFlight)/\(queue.count) checked, \(r.fetched) fetched, \(r.notModified) not modified, \(r.errors) errors")
                     }
@@ -176,7 +181,7 @@ public final class SyncEngine: Sendable {
             }
         } catch {
             var r = live.snapshot
-            r.finished = Date()
+            r.finished = now()
             r.status = error is CancellationError ? "interrupted" : "failed"
             r.error = error is CancellationError ? "interrupted (shutdown or signal)" : "\(error)"
             try? database.saveRun(r)
@@ -188,7 +193,7 @@ public final class SyncEngine: Sendable {
             throw error
         }
 
-        let finished = Date()
+        let finished = now()
         for source in sources {
             try database.updateSource(source.name, lastPoll: started, nextPoll: finished.addingTimeInterval(source.pollInterval),
                                       lastError: sourceErrors[source.name])
@@ -239,7 +244,7 @@ public final class SyncEngine: Sendable {
                 failure = e
             case .success(let r) where !(200..<300).contains(r.status) && r.status != 304:
                 failure = .http(status: r.status)
-                retryAfter = RetryPolicy.retryAfter(r.retryAfter, now: Date())
+                retryAfter = RetryPolicy.retryAfter(r.retryAfter, now: now())
             case .success:
                 break
             }
@@ -271,8 +276,14 @@ public final class SyncEngine: Sendable {
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)
         }
-        let now = Date()
-        let nextCheck = now.addingTimeInterval(job.source.pollInterval)
+        let now = self.now()
+        let isIndex = doc.kind == DocumentKind.index.rawValue
+        let policy = RevisitPolicy(source: job.source)
+        /// When to look again after a successful check (indexes are polled every run anyway).
+        func nextCheck(changed: Bool) -> Date {
+            isIndex ? now.addingTimeInterval(job.source.pollInterval)
+                    : policy.nextCheck(now: now, changed: changed ? now : (doc.changedAt ?? doc.firstSeen))
+        }
         do {
             let response: FetchResponse
             switch result {
@@ -289,7 +300,8 @@ public final class SyncEngine: Sendable {
             }
             if response.isNotModified {
                 logger.debug("\(doc.url): 304 not modified")
-                try database.recordUnchanged(documentId: docId, status: 304, checkedAt: now, etag: nil, lastModified: nil, nextCheck: nextCheck)
+                try database.recordUnchanged(documentId: docId, status: 304, checkedAt: now, etag: nil, lastModified: nil,
+                                             nextCheck: nextCheck(changed: false))
                 return Outcome(kind: .notModified, discovered: try storedLinks(doc, job))
             }
             guard (200..<300).contains(response.status) else {
@@ -298,15 +310,16 @@ public final class SyncEngine: Sendable {
             let sha = SHA256.hex(response.body)
             // Links and images resolve against where the content really is (after redirects).
             let pageURL = URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
-            let text = Charset.decode(response.body, contentType: response.contentType).text
+            let text = try Self.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
             let format = MarkupFormat.detect(contentType: response.contentType, text: text)
 
             if sha == doc.rawSha256 {
                 // A server that ignores validators: the hash decides, nothing is written.
                 logger.debug("\(doc.url): \(response.status), same body as the current version")
                 try database.recordUnchanged(documentId: docId, status: response.status, checkedAt: now,
-                                             etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
-                return Outcome(kind: .fetched, discovered: discover(doc, job, text: text, format: format, pageURL: pageURL).links)
+                                             etag: response.etag, lastModified: response.lastModified,
+                                             nextCheck: nextCheck(changed: false))
+                return Outcome(kind: .fetched, discovered: discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL).links)
             }
 
             var discovered: [DiscoveredLink] = []
@@ -322,7 +335,7 @@ public final class SyncEngine: Sendable {
                     discovered = IndexContent.read(text: text, format: format, pageURL: pageURL, rules: job.rules).links
                 }
             } else {
-                let index = discover(doc, job, text: text, format: format, pageURL: pageURL)
+                let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
                 discovered = index.links
                 contentSHA = index.contentSHA256
                 title = index.title
@@ -333,7 +346,7 @@ public final class SyncEngine: Sendable {
                 rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
                 httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
                 contentType: response.contentType, fetchedAt: now, runId: runId,
-                parserVersion: ArticleExtractor.parserVersion), nextCheck: nextCheck)
+                parserVersion: ArticleExtractor.parserVersion), nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
             try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now)
             if outcome.newRevision {
                 logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
@@ -372,12 +385,21 @@ public final class SyncEngine: Sendable {
         return Outcome(kind: .failed, error: message)
     }
 
+    /// The text of a body: a gzip body (sitemaps are published as `.xml.gz`, with or without
+    /// `Content-Encoding`) is inflated first, at most to `limit` bytes, then decoded from its
+    /// charset.
+    /// - Throws: `Gzip.TooLarge` or `Gzip.Corrupt`.
+    static func text(of body: [UInt8], contentType: String?, limit: Int) throws -> String {
+        let bytes = Gzip.isGzip(body) ? try Gzip.inflate(body, limit: limit) : body
+        return Charset.decode(bytes, contentType: contentType).text
+    }
+
     /// Links an index (or, with `follow_article_links`, an article) leads to.
-    private func discover(_ doc: DocumentRecord, _ job: Job, text: String, format: MarkupFormat, pageURL: URI) -> IndexContent {
+    private func discover(_ doc: DocumentRecord, _ job: Job, text: String, contentType: String?, pageURL: URI) -> IndexContent {
         guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else {
             return IndexContent(title: nil, links: [])
         }
-        return IndexContent.read(text: text, format: format, pageURL: pageURL, rules: job.rules)
+        return IndexContent.read(text: text, contentType: contentType, pageURL: pageURL, rules: job.rules)
     }
 
     /// On a 304 the links come from the stored current version, so discovery still reaches
@@ -387,9 +409,8 @@ public final class SyncEngine: Sendable {
               let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return [] }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
-        let text = Charset.decode(body, contentType: contentType).text
-        return IndexContent.read(text: text, format: MarkupFormat.detect(contentType: contentType, text: text),
-                                 pageURL: pageURL, rules: job.rules).links
+        let text = try Self.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
+        return IndexContent.read(text: text, contentType: contentType, pageURL: pageURL, rules: job.rules).links
     }
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.

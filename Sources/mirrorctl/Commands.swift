@@ -145,10 +145,11 @@ struct List: ParsableCommand {
             FileHandle.standardOutput.write(Data(Reports.encode(list)))
             return
         }
-        print(Format.table(["KIND", "VER", "REV", "STATUS", "CHECKED", "URL", "TITLE / ERROR"], list.map { d in
+        print(Format.table(["KIND", "VER", "REV", "STATUS", "CHECKED", "NEXT CHECK", "URL", "TITLE / ERROR"], list.map { d in
             let note = (d["error"] as? String).map { "error: " + $0 } ?? Format.s(d["title"])
+            let next = (d["next_check"] as? String).map { $0.hasPrefix("4001-") ? "never" : $0 } ?? "next run"
             return [Format.s(d["kind"]), Format.s(d["versions"]), Format.s(d["revisions"]), Format.s(d["last_status"]),
-                    Format.s(d["last_checked"]), Format.s(d["url"]), note]
+                    Format.s(d["last_checked"]), d["gone"] as? Bool == true ? "gone; " + next : next, Format.s(d["url"]), note]
         }))
     }
 }
@@ -182,7 +183,8 @@ struct Log: ParsableCommand {
         }
         for r in list {
             let hash = (r["content_sha256"] as? String).map { String($0.prefix(12)) } ?? "-"
-            print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(Format.s(r["title"]))")
+            let revert = (r["reverts_to"] as? NSNumber).map { "  (revert to r\($0))" } ?? ""
+            print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(Format.s(r["title"]))\(revert)")
         }
     }
 }

@@ -63,7 +63,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownSourceKey() {
         expectError(minimal + "\nindex_link = [\"x\"]\n",
-                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, follow_article_links, headers, ignore_query, index_links, max_depth, name, poll_interval, proxy, start)")
+                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, exclude, follow_article_links, headers, ignore_query, index_links, max_article_age, max_depth, name, poll_interval, proxy, revisit_tiers, start)")
     }
 
     func testBadValues() {
@@ -105,6 +105,20 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.sources[0].headers, ["Cookie": "consent=1", "Accept-Language": "zh-CN"])
         XCTAssertEqual(c.sources[0].proxy, "", "an empty per-source proxy turns the global one off")
         XCTAssertNil(c.http.caFile)
+    }
+
+    func testDiscoveryAndRevisitSettings() throws {
+        let c = try parse(minimal + """
+
+            exclude = ["pages/ads/**"]
+            revisit_tiers = ["30m", "2h", "1d"]
+            max_article_age = "90d"
+            """)
+        XCTAssertEqual(c.sources[0].exclude, ["pages/ads/**"])
+        XCTAssertEqual(c.sources[0].revisitTiers, [1800, 7200, 86400])
+        XCTAssertEqual(c.sources[0].maxArticleAge, 90 * 86400)
+        expectError(minimal + "\nrevisit_tiers = [\"1d\", \"1h\"]\n",
+                    "/etc/mirrord/test.toml:4: key 'source.revisit_tiers': must list at least one duration, shortest first")
     }
 
     func testBadFetchSettings() {

@@ -15,6 +15,8 @@ final class Harness {
     let fetcher: Fetcher
     let engine: SyncEngine
 
+    let clock = TestClock()
+
     init(site: FixtureSite? = .standard(), http: String = "", extraSource: String = "") throws {
         server = try TestHTTPServer()
         site?.publish(to: server)
@@ -42,7 +44,8 @@ final class Harness {
         database = try MirrorDatabase(path: config.databasePath)
         blobs = try BlobStore(root: config.stateDir + "/blobs")
         fetcher = Fetcher(settings: config.http)
-        engine = SyncEngine(config: config, database: database, blobs: blobs, fetcher: fetcher)
+        let clock = self.clock
+        engine = SyncEngine(config: config, database: database, blobs: blobs, fetcher: fetcher, clock: { clock.now })
     }
 
     deinit {
@@ -77,5 +80,20 @@ final class Harness {
             out[rel] = [Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec)]
         }
         return out
+    }
+}
+
+/// A settable clock for the engine: real time until a test moves it.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset: Double = 0
+
+    var now: Date {
+        lock.lock(); defer { lock.unlock() }
+        return Date().addingTimeInterval(offset)
+    }
+
+    func advance(_ seconds: Double) {
+        lock.lock(); offset += seconds; lock.unlock()
     }
 }

@@ -1,0 +1,57 @@
+import CZlib
+
+/// gzip bodies recognised by their magic bytes (RFC 1952: `1f 8b`), whatever the server said:
+/// sitemaps are published as `.xml.gz` with or without `Content-Encoding: gzip`.
+public enum Gzip {
+    public struct TooLarge: Error, CustomStringConvertible {
+        public let limit: Int
+        public var description: String { "gzip body expands past \(limit) bytes" }
+    }
+
+    public struct Corrupt: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { "corrupt gzip body: \(reason)" }
+    }
+
+    public static func isGzip(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
+    }
+
+    /// Inflates a gzip member (or several, concatenated).
+    /// - Parameter limit: most bytes to produce; a decompression bomb stops there.
+    /// - Throws: `TooLarge` past `limit`, `Corrupt` for data zlib rejects.
+    public static func inflate(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
+        var stream = z_stream()
+        guard mirrord_inflate_init_gzip(&stream) == Z_OK else { throw Corrupt(reason: "inflateInit failed") }
+        defer { inflateEnd(&stream) }
+        var input = bytes
+        var output = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        return try input.withUnsafeMutableBufferPointer { inBuf -> [UInt8] in
+            stream.next_in = inBuf.baseAddress
+            stream.avail_in = uInt(inBuf.count)
+            while true {
+                let status = chunk.withUnsafeMutableBufferPointer { outBuf -> Int32 in
+                    stream.next_out = outBuf.baseAddress
+                    stream.avail_out = uInt(outBuf.count)
+                    return CZlib.inflate(&stream, Z_NO_FLUSH)
+                }
+                let produced = chunk.count - Int(stream.avail_out)
+                if output.count + produced > limit { throw TooLarge(limit: limit) }
+                output.append(contentsOf: chunk[0..<produced])
+                switch status {
+                case Z_STREAM_END:
+                    // Another member may follow (concatenated gzip files are one file).
+                    guard stream.avail_in > 0 else { return output }
+                    inflateReset(&stream)
+                case Z_OK, Z_BUF_ERROR where stream.avail_in > 0 || produced > 0:
+                    continue
+                case Z_BUF_ERROR:
+                    throw Corrupt(reason: "truncated")
+                default:
+                    throw Corrupt(reason: stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
+                }
+            }
+        }
+    }
+}

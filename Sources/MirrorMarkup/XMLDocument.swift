@@ -1,0 +1,68 @@
+import CLibXML2
+
+/// A parsed XML document (feeds, sitemaps) from libxml2's XML parser with network access off
+/// (`XML_PARSE_NONET`), no external DTD loading and no entity substitution, so a feed cannot
+/// make mirrord read a local file or reach a host. Recovers from malformed markup.
+///
+/// Nodes are `HTMLNode`s (libxml2 uses one node type for both); their `name` is the local
+/// name, without a namespace prefix (`atom:link` → `link`).
+public final class XMLDocument {
+    let doc: xmlDocPtr?
+
+    public init(xml: String) {
+        var text = xml
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+            | XML_PARSE_RECOVER.rawValue | XML_PARSE_IGNORE_ENC.rawValue)
+        doc = text.withUTF8 { buf in
+            buf.withMemoryRebound(to: CChar.self) { chars in
+                xmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", options)
+            }
+        }
+    }
+
+    deinit {
+        if let doc { xmlFreeDoc(doc) }
+    }
+
+    public var root: HTMLNode? {
+        guard let doc, let r = xmlDocGetRootElement(doc) else { return nil }
+        return HTMLNode(r)
+    }
+
+    /// Every element with local name `name`, in document order.
+    public func elements(named name: String) -> [HTMLNode] {
+        var out: [HTMLNode] = []
+        root?.walk { node in
+            if node.isElement && node.name == name { out.append(node) }
+            return true
+        }
+        return out
+    }
+}
+
+extension HTMLNode {
+    /// Element children named `name` (local name).
+    public func children(named name: String) -> [HTMLNode] {
+        children.filter { $0.isElement && $0.name == name }
+    }
+
+    /// The trimmed text of the first child element named `name`, or nil.
+    public func childText(_ name: String) -> String? {
+        guard let c = children(named: name).first else { return nil }
+        let t = HTMLText.raw(c).trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.isEmpty ? nil : t
+    }
+
+    /// Ancestors from the root down to `self` (inclusive).
+    public var lineage: [HTMLNode] {
+        var out: [HTMLNode] = [self]
+        var p = parent
+        while let n = p {
+            out.append(n)
+            p = n.parent
+        }
+        return out.reversed()
+    }
+}
+
+import Foundation
