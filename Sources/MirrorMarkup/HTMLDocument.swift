@@ -1,39 +1,25 @@
 import CLibXML2
 import Foundation
 
-/// A parsed HTML document: libxml2's HTML parser in recovery mode, which builds a tree from
-/// real-world markup (unclosed `<p>`, unknown tags, stray end tags) the way browsers did
-/// before HTML5. Network access is off (`HTML_PARSE_NONET`).
-///
-/// The document owns the libxml2 tree; `HTMLNode`s are views into it and must not outlive it.
-public final class HTMLDocument {
-    let doc: htmlDocPtr?
+/// A libxml2 tree: owns the document; `HTMLNode`s are views into it and must not outlive it.
+public class MarkupDocument {
+    let doc: xmlDocPtr?
 
-    /// - Parameters:
-    ///   - html: the markup as UTF-8 text.
-    public init(html: String) {
-        var text = html
-        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
-            | HTML_PARSE_IGNORE_ENC.rawValue)  // the text is UTF-8 already: a <meta charset> must not re-decode it
-        doc = text.withUTF8 { buf in
-            buf.withMemoryRebound(to: CChar.self) { chars in
-                htmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", options)
-            }
-        }
+    init(doc: xmlDocPtr?) {
+        self.doc = doc
     }
 
     deinit {
         if let doc { xmlFreeDoc(doc) }
     }
 
-    /// The root element (`<html>`), or nil for an empty document.
+    /// The root element, or nil for an empty document.
     public var root: HTMLNode? {
         guard let doc, let r = xmlDocGetRootElement(doc) else { return nil }
         return HTMLNode(r)
     }
 
-    /// Every element named `name` (lowercase) in document order.
+    /// Every element with local name `name` (HTML names are lowercase), in document order.
     public func elements(named name: String) -> [HTMLNode] {
         var out: [HTMLNode] = []
         root?.walk { node in
@@ -41,6 +27,27 @@ public final class HTMLDocument {
             return true
         }
         return out
+    }
+
+    /// Parses UTF-8 `text` with one of libxml2's memory readers.
+    static func parse(_ text: String, _ reader: (UnsafePointer<CChar>?, Int32) -> xmlDocPtr?) -> xmlDocPtr? {
+        var text = text
+        return text.withUTF8 { buf in
+            buf.withMemoryRebound(to: CChar.self) { chars in reader(chars.baseAddress, Int32(chars.count)) }
+        }
+    }
+}
+
+/// A parsed HTML document: libxml2's HTML parser in recovery mode, which builds a tree from
+/// real-world markup (unclosed `<p>`, unknown tags, stray end tags) the way browsers did
+/// before HTML5. Network access is off (`HTML_PARSE_NONET`).
+public final class HTMLDocument: MarkupDocument {
+    /// - Parameter html: the markup, already decoded to text (see `Charset`).
+    public init(html: String) {
+        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
+            | HTML_PARSE_IGNORE_ENC.rawValue)  // the text is UTF-8 already: a <meta charset> must not re-decode it
+        super.init(doc: Self.parse(html) { htmlReadMemory($0, $1, nil, "UTF-8", options) })
     }
 }
 

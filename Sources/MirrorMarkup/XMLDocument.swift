@@ -6,37 +6,11 @@ import CLibXML2
 ///
 /// Nodes are `HTMLNode`s (libxml2 uses one node type for both); their `name` is the local
 /// name, without a namespace prefix (`atom:link` → `link`).
-public final class XMLDocument {
-    let doc: xmlDocPtr?
-
+public final class XMLDocument: MarkupDocument {
     public init(xml: String) {
-        var text = xml
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
             | XML_PARSE_RECOVER.rawValue | XML_PARSE_IGNORE_ENC.rawValue)
-        doc = text.withUTF8 { buf in
-            buf.withMemoryRebound(to: CChar.self) { chars in
-                xmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", options)
-            }
-        }
-    }
-
-    deinit {
-        if let doc { xmlFreeDoc(doc) }
-    }
-
-    public var root: HTMLNode? {
-        guard let doc, let r = xmlDocGetRootElement(doc) else { return nil }
-        return HTMLNode(r)
-    }
-
-    /// Every element with local name `name`, in document order.
-    public func elements(named name: String) -> [HTMLNode] {
-        var out: [HTMLNode] = []
-        root?.walk { node in
-            if node.isElement && node.name == name { out.append(node) }
-            return true
-        }
-        return out
+        super.init(doc: Self.parse(xml) { xmlReadMemory($0, $1, nil, "UTF-8", options) })
     }
 }
 
