@@ -86,6 +86,22 @@ final class RevisitScheduleTests: XCTestCase {
         XCTAssertEqual(doc.nextCheck!.timeIntervalSince(doc.lastChecked!), 3600, accuracy: 1)
     }
 
+    func testAnArticleThatDropsOffEveryIndexIsKeptOnItsSchedule() async throws {
+        let h = try Harness()
+        var site = FixtureSite.standard()
+        _ = try await h.sync()
+        site.indexes[1].ids = []  // 203 is no longer linked anywhere
+        site.publish(to: h.server)
+        h.clock.advance(2 * 3600)
+        h.server.clearRequests()
+        _ = try await h.sync()
+        let doc = try XCTUnwrap(h.document("/pages/1/203.md"))
+        XCTAssertTrue(h.server.requests.contains { $0.path == "/pages/1/203.md" }, "still re-checked when due")
+        XCTAssertEqual(doc.versionCount, 1)
+        XCTAssertNotNil(doc.nextCheck)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: h.mirrorFile("parsed/\(h.hostDir)/pages/1/203.json")))
+    }
+
     func testMaxArticleAgeStopsRechecksButAllStillChecks() async throws {
         let h = try Harness(extraSource: "max_article_age = \"2h\"")
         _ = try await h.sync()
