@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "CZlib", "MirrorCore"]),
         .target(name: "MirrorDiscovery", dependencies: ["MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorExtract", dependencies: ["MirrorCore", "MirrorMarkup"]),
+        .target(name: "MirrorDiff", dependencies: ["MirrorMarkup"]),
         .target(name: "MirrorStore", dependencies: [
             "CZstd", "MirrorCore",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "MirrorDiffTests", dependencies: ["MirrorDiff"]),
         .testTarget(name: "MirrorStoreTests", dependencies: [
             "MirrorStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MirrorFetchTests", dependencies: ["MirrorFetch", "TestSupport"]),

@@ -1,0 +1,164 @@
+import MirrorMarkup
+
+/// What a revision looks like to the diff: the title, the dateline fields and the paragraphs.
+public struct DiffableContent: Sendable, Equatable {
+    public var fields: [(name: String, value: String?)]
+    public var paragraphs: [String]
+
+    public init(fields: [(name: String, value: String?)], paragraphs: [String]) {
+        self.fields = fields
+        self.paragraphs = paragraphs
+    }
+
+    public static func == (l: DiffableContent, r: DiffableContent) -> Bool {
+        l.paragraphs == r.paragraphs && l.fields.map(\.name) == r.fields.map(\.name) && l.fields.map(\.value) == r.fields.map(\.value)
+    }
+}
+
+/// A changed header field (title, published, source, reporter, editor).
+public struct FieldChange: Sendable, Equatable {
+    public var field: String
+    public var old: String?
+    public var new: String?
+    public var inline: [InlineOp]
+}
+
+/// One step of the body diff, paragraph by paragraph. Indexes are 0-based.
+public enum ParagraphOp: Sendable, Equatable {
+    case equal(old: Int, new: Int, text: String)
+    case insert(new: Int, text: String)
+    case delete(old: Int, text: String)
+    /// The same paragraph, edited: the inline diff says how.
+    case change(old: Int, new: Int, inline: [InlineOp])
+    /// One paragraph became several (`new` consecutive indexes); the texts join to the old one.
+    case split(old: Int, new: [Int], inline: [InlineOp])
+    /// Several consecutive paragraphs became one.
+    case merge(old: [Int], new: Int, inline: [InlineOp])
+
+    public var isEqual: Bool { if case .equal = self { return true }; return false }
+}
+
+/// The difference between two revisions: header fields first, then the body.
+public struct RevisionDiff: Sendable, Equatable {
+    public var fields: [FieldChange]
+    public var paragraphs: [ParagraphOp]
+
+    public var isEmpty: Bool { fields.isEmpty && paragraphs.allSatisfy(\.isEqual) }
+
+    /// Paragraph counts for `log`: added, removed, changed (splits and merges count as changed).
+    public var stats: (added: Int, removed: Int, changed: Int) {
+        var a = 0, r = 0, c = 0
+        for p in paragraphs {
+            switch p {
+            case .equal: break
+            case .insert: a += 1
+            case .delete: r += 1
+            case .change, .split, .merge: c += 1
+            }
+        }
+        return (a, r, c)
+    }
+
+    /// Pilcrow marking a paragraph boundary inside a split/merge inline diff.
+    public static let pilcrow = "¶"
+
+    /// Aligns paragraphs (Myers over their canonical text, so re-wrapping is not a change),
+    /// then pairs the deletions and insertions between two alignments: a paragraph that
+    /// reappears cut in two (or two glued into one) is a split (merge); a pair at least
+    /// `similarity` alike is a change; the rest stay deletions and insertions.
+    public static func compute(_ old: DiffableContent, _ new: DiffableContent, similarity: Double = 0.5) -> RevisionDiff {
+        var fields: [FieldChange] = []
+        let newFields = Dictionary(new.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        for (name, value) in old.fields {
+            let other = newFields[name] ?? nil
+            if canonical(value ?? "") != canonical(other ?? "") {
+                fields.append(FieldChange(field: name, old: value, new: other, inline: InlineDiff.diff(value ?? "", other ?? "")))
+            }
+        }
+        let a = old.paragraphs.map(canonical), b = new.paragraphs.map(canonical)
+        var ops: [ParagraphOp] = []
+        var dels: [Int] = [], ins: [Int] = []
+        func flush() {
+            ops += pair(dels, ins, old.paragraphs, new.paragraphs, a, b, similarity)
+            dels.removeAll()
+            ins.removeAll()
+        }
+        for e in Myers.diff(a, b) {
+            switch e {
+            case let .equal(i, j):
+                flush()
+                ops.append(.equal(old: i, new: j, text: new.paragraphs[j]))
+            case let .delete(i): dels.append(i)
+            case let .insert(j): ins.append(j)
+            }
+        }
+        flush()
+        return RevisionDiff(fields: fields, paragraphs: ops)
+    }
+
+    static func canonical(_ s: String) -> String { TextNormalizer.canonical(s) }
+
+    /// Pairs a run of deleted paragraphs with the run of inserted ones that replaced them.
+    static func pair(_ dels: [Int], _ ins: [Int], _ oldP: [String], _ newP: [String],
+                     _ a: [String], _ b: [String], _ similarity: Double) -> [ParagraphOp] {
+        var out: [ParagraphOp] = []
+        var d = 0, i = 0
+        while d < dels.count || i < ins.count {
+            if d < dels.count, i < ins.count {
+                let o = dels[d]
+                // Split: old paragraph == next k inserted ones joined.
+                if ins.count - i >= 2, let k = (2...(ins.count - i)).first(where: { k in
+                    a[o] == ins[i..<(i + k)].map { b[$0] }.joined()
+                }) {
+                    let parts = ins[i..<(i + k)].map { newP[$0] }
+                    out.append(.split(old: o, new: Array(ins[i..<(i + k)]),
+                                      inline: InlineDiff.diff(oldP[o], parts.joined(separator: pilcrow))))
+                    d += 1
+                    i += k
+                    continue
+                }
+                let n = ins[i]
+                // Merge: next k deleted ones joined == new paragraph.
+                if dels.count - d >= 2, let k = (2...(dels.count - d)).first(where: { k in
+                    b[n] == dels[d..<(d + k)].map { a[$0] }.joined()
+                }) {
+                    let parts = dels[d..<(d + k)].map { oldP[$0] }
+                    out.append(.merge(old: Array(dels[d..<(d + k)]), new: n,
+                                      inline: InlineDiff.diff(parts.joined(separator: pilcrow), newP[n])))
+                    d += k
+                    i += 1
+                    continue
+                }
+                if ratio(a[o], b[n]) >= similarity {
+                    out.append(.change(old: o, new: n, inline: InlineDiff.diff(oldP[o], newP[n])))
+                    d += 1
+                    i += 1
+                    continue
+                }
+                // Unrelated: whichever comes first in reading order goes out alone.
+                if dels.count - d >= ins.count - i {
+                    out.append(.delete(old: o, text: oldP[o]))
+                    d += 1
+                } else {
+                    out.append(.insert(new: n, text: newP[n]))
+                    i += 1
+                }
+            } else if d < dels.count {
+                out.append(.delete(old: dels[d], text: oldP[dels[d]]))
+                d += 1
+            } else {
+                out.append(.insert(new: ins[i], text: newP[ins[i]]))
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Similarity of two strings: 2·(common characters in a character diff) / (total length).
+    static func ratio(_ x: String, _ y: String) -> Double {
+        let a = Array(x), b = Array(y)
+        guard !a.isEmpty || !b.isEmpty else { return 1 }
+        let common = Myers.diff(a, b).reduce(0) { n, e in if case .equal = e { return n + 1 }; return n }
+        return 2 * Double(common) / Double(a.count + b.count)
+    }
+}

@@ -1,0 +1,166 @@
+import MirrorDiff
+import XCTest
+
+final class RevisionDiffTests: XCTestCase {
+    func content(_ paragraphs: [String]) -> DiffableContent { content("标题", paragraphs) }
+
+    func content(_ title: String, _ paragraphs: [String], published: String? = "2024-03-05") -> DiffableContent {
+        DiffableContent(fields: [("title", title), ("published", published), ("source", "某报"), ("reporter", "王五")],
+                        paragraphs: paragraphs)
+    }
+
+    func text(_ a: DiffableContent, _ b: DiffableContent, context: Int = 1) -> String {
+        DiffRenderer(diff: RevisionDiff.compute(a, b), old: a, new: b, oldLabel: "r1", newLabel: "r2", context: context).text()
+    }
+
+    func testOneCJKCharacterChanged() {
+        let a = content(["居民说，下雨天门口终于不再积水。"]), b = content(["居民说，下雨天门口终于不再积雪。"])
+        XCTAssertEqual(text(a, b), """
+            --- r1
+            +++ r2
+            @@ -1 +1 @@
+            ~ 居民说，下雨天门口终于不再积[-水-]{+雪+}。
+
+            """)
+    }
+
+    func testOneLatinWordChangedShowsWhole() {
+        let a = content(["The bridge reopened on Monday after repairs."])
+        let b = content(["The bridge reopened on Tuesday after repairs."])
+        XCTAssertEqual(text(a, b), """
+            --- r1
+            +++ r2
+            @@ -1 +1 @@
+            ~ The bridge reopened on [-Monday-]{+Tuesday+} after repairs.
+
+            """)
+    }
+
+    func testParagraphAddedAndRemoved() {
+        let a = content(["第一段。", "第二段。", "第三段。"])
+        let added = content(["第一段。", "第二段。", "新增的一段。", "第三段。"])
+        XCTAssertEqual(text(a, added), """
+            --- r1
+            +++ r2
+            @@ -2,2 +2,3 @@
+              第二段。
+            + 新增的一段。
+              第三段。
+
+            """)
+        let removed = content(["第一段。", "第三段。"])
+        XCTAssertEqual(text(a, removed), """
+            --- r1
+            +++ r2
+            @@ -1,3 +1,2 @@
+              第一段。
+            - 第二段。
+              第三段。
+
+            """)
+    }
+
+    func testParagraphSplitAndMerged() {
+        let a = content(["开头。", "上午开会讨论预算，下午公布结果。", "结尾。"])
+        let split = content(["开头。", "上午开会讨论预算，", "下午公布结果。", "结尾。"])
+        XCTAssertEqual(text(a, split), """
+            --- r1
+            +++ r2
+            @@ -1,3 +1,4 @@
+              开头。
+            ~ 上午开会讨论预算，{+¶+}下午公布结果。
+              结尾。
+
+            """)
+        let diff = RevisionDiff.compute(a, split)
+        XCTAssertEqual(diff.paragraphs[1], .split(old: 1, new: [1, 2], inline: [
+            .init(.equal, "上午开会讨论预算，"), .init(.insert, "¶"), .init(.equal, "下午公布结果。")]))
+        XCTAssertEqual(text(split, a), """
+            --- r1
+            +++ r2
+            @@ -1,4 +1,3 @@
+              开头。
+            ~ 上午开会讨论预算，[-¶-]下午公布结果。
+              结尾。
+
+            """)
+    }
+
+    func testTitleAndDatelineChangesComeFirst() {
+        let a = content("城南老街石板路翻修完成", ["正文。"], published: "2024-03-05")
+        let b = content("城南老街石板路翻修完工", ["正文。"], published: "2024-03-06")
+        XCTAssertEqual(text(a, b), """
+            --- r1
+            +++ r2
+            title: 城南老街石板路翻修完[-成-]{+工+}
+            published: 2024-03-[-05-]{+06+}
+
+            """)
+    }
+
+    func testWhitespaceOnlyIsNoDiff() {
+        let a = content(["居民说，下雨天 门口终于不再积水。"]), b = content(["居民说，下雨天门口终于\n不再积水。"])
+        XCTAssertTrue(RevisionDiff.compute(a, b).isEmpty)
+        XCTAssertEqual(text(a, b), "")
+    }
+
+    func testUnrelatedReplacementIsDeleteThenInsert() {
+        let a = content(["甲。", "今天天气很好。", "丙。"]), b = content(["甲。", "Completely different text here.", "丙。"])
+        XCTAssertEqual(text(a, b, context: 0), """
+            --- r1
+            +++ r2
+            @@ -2 +2 @@
+            - 今天天气很好。
+            + Completely different text here.
+
+            """)
+    }
+
+    /// 200 paragraphs, 3 edits: hunks with one paragraph of context, overlapping ones merged.
+    func testLongArticleWithThreeEdits() {
+        let old = (1...200).map { "第\($0)段：街道工作人员介绍了本周的安排。" }
+        var new = old
+        new[9] = "第10段：街道工作人员介绍了下周的安排。"
+        new[11] = "第12段：街道志愿者介绍了本周的安排。"
+        new[149] = "第150段：街道工作人员介绍了本周的新安排。"
+        let diff = RevisionDiff.compute(content(old), content(new))
+        XCTAssertEqual(diff.stats.changed, 3)
+        XCTAssertEqual(text(content(old), content(new)), """
+            --- r1
+            +++ r2
+            @@ -9,5 +9,5 @@
+              第9段：街道工作人员介绍了本周的安排。
+            ~ 第10段：街道工作人员介绍了[-本-]{+下+}周的安排。
+              第11段：街道工作人员介绍了本周的安排。
+            ~ 第12段：街道[-工作人员-]{+志愿者+}介绍了本周的安排。
+              第13段：街道工作人员介绍了本周的安排。
+            @@ -149,3 +149,3 @@
+              第149段：街道工作人员介绍了本周的安排。
+            ~ 第150段：街道工作人员介绍了本周的{+新+}安排。
+              第151段：街道工作人员介绍了本周的安排。
+
+            """)
+    }
+
+    func testSemanticCleanupFoldsAShortEquality() {
+        // Without cleanup: 今天[-下-]{+出+}午[-开-]{+太+}阳 … the lone shared 午 folds into one change.
+        XCTAssertEqual(InlineDiff.diff("今天下午开会", "今天出午太阳"), [
+            .init(.equal, "今天"), .init(.delete, "下午开会"), .init(.insert, "出午太阳")])
+        XCTAssertEqual(InlineDiff.tokenize("O'Neill said 你好, 2024年"), ["O'Neill", " ", "said", " ", "你", "好", ",", " ", "2024", "年"])
+    }
+
+    func testJSONAndHTML() throws {
+        let a = content(["居民说，下雨天门口终于不再积水。", "旧段落。"]), b = content(["居民说，下雨天门口终于不再积雪。"])
+        let r = DiffRenderer(diff: RevisionDiff.compute(a, b), old: a, new: b, oldLabel: "r1", newLabel: "r2")
+        let json = r.jsonObject()
+        let paragraphs = try XCTUnwrap(json["paragraphs"] as? [[String: Any]])
+        XCTAssertEqual(paragraphs.map { $0["op"] as? String }, ["change", "delete"])
+        XCTAssertEqual(paragraphs[0]["old"] as? Int, 1)
+        let html = r.html(title: "标题")
+        XCTAssertTrue(html.contains("<del>水</del>"))
+        XCTAssertTrue(html.contains("<ins>雪</ins>"))
+        XCTAssertTrue(html.contains("<del>旧段落。</del>"))
+        XCTAssertFalse(html.contains("http"), "no external assets")
+        XCTAssertFalse(html.contains("<script"))
+    }
+}
