@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MirrorControl", dependencies: [
-            "MirrorCore", "MirrorStore", "MirrorSync", "MirrorFetch",
+            "MirrorCore", "MirrorStore", "MirrorSync", "MirrorFetch", "MirrorDiff", "MirrorExtract",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -25,6 +25,23 @@ public struct ControlClient: Sendable {
         }
     }
 
+    /// Performs a request and returns the body as is (for text, HTML and raw answers).
+    /// - Throws: `Failure.daemonNotRunning`, or `Failure.api` with the server's message.
+    public func callRaw(_ method: String, _ path: String, timeout: Double = 30) throws -> [UInt8] {
+        let response: UnixSocketHTTP.Response
+        do {
+            response = try UnixSocketHTTP.request(socket: socket, method: method, path: path, body: nil, timeout: timeout)
+        } catch let failure as UnixSocketHTTP.Failure {
+            if case .notListening = failure { throw Failure.daemonNotRunning(failure.description) }
+            throw Failure.badResponse(failure.description)
+        }
+        guard (200..<300).contains(response.status) else {
+            let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            throw Failure.api(status: response.status, message: object?["error"] as? String ?? "HTTP \(response.status)")
+        }
+        return response.body
+    }
+
     /// Performs a request and returns the decoded JSON and its raw bytes.
     /// - Throws: `Failure.daemonNotRunning` when nothing listens on the socket.
     public func call(_ method: String, _ path: String, body: [String: Any]? = nil, timeout: Double = 30) throws -> (Any, [UInt8]) {

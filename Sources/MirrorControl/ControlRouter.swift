@@ -49,11 +49,13 @@ public struct ControlRouter: Sendable {
     let coordinator: SyncCoordinator
     let database: MirrorDatabase
     let config: MirrorConfig
+    let history: History
 
-    public init(coordinator: SyncCoordinator, database: MirrorDatabase, config: MirrorConfig) {
+    public init(coordinator: SyncCoordinator, database: MirrorDatabase, blobs: BlobStore, config: MirrorConfig) {
         self.coordinator = coordinator
         self.database = database
         self.config = config
+        self.history = History(database: database, blobs: blobs, config: config)
     }
 
     public func handle(_ request: ControlRequest) async -> ControlResponse {
@@ -71,14 +73,15 @@ public struct ControlRouter: Sendable {
             case ("GET", "/v1/documents"):
                 return .json(200, try Reports.documents(database: database, kind: request.query["kind"],
                                                         source: request.query["source"]))
-            case ("GET", "/v1/revisions"):
+            case ("GET", "/v1/revisions"), ("GET", "/v1/show"), ("GET", "/v1/diff"):
                 guard let url = request.query["url"] else { return .error(400, "missing ?url=") }
                 do {
-                    return .json(200, try Reports.revisions(database: database, url: url, config: config))
+                    return try history(request, url: url)
                 } catch let e as ReportError {
                     return .error(404, e.description)
                 }
-            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/runs"), (_, "/v1/documents"), (_, "/v1/revisions"):
+            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/runs"), (_, "/v1/documents"), (_, "/v1/revisions"),
+                 (_, "/v1/show"), (_, "/v1/diff"):
                 return .error(405, "\(request.method) not allowed on \(request.path)")
             default:
                 return .error(404, "no endpoint \(request.path)")
@@ -86,6 +89,47 @@ public struct ControlRouter: Sendable {
         } catch {
             return .error(500, "\(error)")
         }
+    }
+
+    /// `GET /v1/revisions?url=`, `GET /v1/show?url=&rev=&format=md|json|raw`,
+    /// `GET /v1/diff?url=&from=&to=&format=text|json|html&context=`.
+    func history(_ request: ControlRequest, url: String) throws -> ControlResponse {
+        func number(_ key: String) throws -> Int? {
+            guard let v = request.query[key], !v.isEmpty else { return nil }
+            guard let n = Int(v.trimmingCharacters(in: CharacterSet(charactersIn: "r"))) else { throw BadParameter(key: key, value: v) }
+            return n
+        }
+        do {
+            switch request.path {
+            case "/v1/revisions":
+                return .json(200, try history.log(url: url))
+            case "/v1/show":
+                let shown = try history.show(url: url, revision: try number("rev"))
+                switch request.query["format"] ?? "md" {
+                case "md": return ControlResponse(status: 200, body: shown.markdown, contentType: "text/markdown; charset=utf-8")
+                case "json": return ControlResponse(status: 200, body: shown.json)
+                case "raw": return ControlResponse(status: 200, body: shown.raw, contentType: "application/octet-stream")
+                case let f: return .error(400, "format '\(f)' is not md, json or raw")
+                }
+            default:
+                let context = try number("context") ?? 1
+                let (renderer, title) = try history.diff(url: url, from: try number("from"), to: try number("to"), context: context)
+                switch request.query["format"] ?? "text" {
+                case "text": return ControlResponse(status: 200, body: Array(renderer.text().utf8), contentType: "text/plain; charset=utf-8")
+                case "json": return .json(200, renderer.jsonObject())
+                case "html": return ControlResponse(status: 200, body: Array(renderer.html(title: title).utf8), contentType: "text/html; charset=utf-8")
+                case let f: return .error(400, "format '\(f)' is not text, json or html")
+                }
+            }
+        } catch let e as BadParameter {
+            return .error(400, e.description)
+        }
+    }
+
+    struct BadParameter: Error, CustomStringConvertible {
+        let key: String
+        let value: String
+        var description: String { "\(key)=\(value) is not a revision number" }
     }
 
     /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.

@@ -82,25 +82,6 @@ public enum Reports {
         try database.documents(source: source, kind: kind).map(document)
     }
 
-    /// The revisions of one document, oldest first (`log URL --json`).
-    /// - Throws: `ReportError.unknownDocument` when the URL is not mirrored.
-    public static func revisions(database: MirrorDatabase, url: String, config: MirrorConfig?) throws -> [[String: Any]] {
-        guard let doc = try findDocument(database: database, url: url, config: config), let id = doc.id else {
-            throw ReportError.unknownDocument(url)
-        }
-        return try database.revisions(documentId: id).map { v in
-            [
-                "revision": v.revision ?? 0,
-                "fetched_at": RFC3339.string(v.fetchedAt),
-                "raw_sha256": v.rawSha256,
-                "content_sha256": v.contentSha256,
-                "title": json(v.title),
-                "size": v.size,
-                "reverts_to": json(v.revertsTo),
-            ]
-        }
-    }
-
     /// Finds a document by URL as a user pastes it: exact, then normalized, then normalized
     /// with each source's `ignore_query` (so a link copied from an index, cache-buster and
     /// all, finds its article).
@@ -141,10 +122,16 @@ public struct DaemonState: Sendable {
 
 public enum ReportError: Error, CustomStringConvertible {
     case unknownDocument(String)
+    case noRevisions(String)
+    case onlyOneRevision(String)
+    case unknownRevision(String, Int, Int)
 
     public var description: String {
         switch self {
         case let .unknownDocument(url): return "\(url): not a mirrored document (see mirrorctl list)"
+        case let .noRevisions(url): return "\(url): no revision stored yet (see its error in mirrorctl list)"
+        case let .onlyOneRevision(url): return "\(url): only one revision, nothing to compare (mirrorctl show shows it)"
+        case let .unknownRevision(url, rev, count): return "\(url): no revision \(rev) (it has r1…r\(count))"
         }
     }
 }

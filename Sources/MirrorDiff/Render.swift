@@ -156,7 +156,7 @@ public struct DiffRenderer {
     public func html(title: String) -> String {
         var rows: [String] = []
         for f in diff.fields {
-            rows.append("<tr class=\"field\"><th>\(Self.escape(f.field))</th><td class=\"old\">\(Self.side(f.inline, old: true))</td>"
+            rows.append("<tr class=\"field\"><th class=\"n\">\(Self.escape(f.field))</th><td class=\"old\">\(Self.side(f.inline, old: true))</td>"
                 + "<td class=\"new\">\(Self.side(f.inline, old: false))</td></tr>")
         }
         for op in diff.paragraphs {
@@ -168,7 +168,7 @@ public struct DiffRenderer {
             case let .change(o, _, ops), let .split(o, _, ops): (n, l, r, cls) = ("¶\(o + 1)", Self.side(ops, old: true), Self.side(ops, old: false), "change")
             case let .merge(o, _, ops): (n, l, r, cls) = ("¶\(o[0] + 1)", Self.side(ops, old: true), Self.side(ops, old: false), "change")
             }
-            rows.append("<tr class=\"\(cls)\"><th>\(n)</th><td class=\"old\">\(l)</td><td class=\"new\">\(r)</td></tr>")
+            rows.append("<tr class=\"\(cls)\"><th class=\"n\">\(n)</th><td class=\"old\">\(l)</td><td class=\"new\">\(r)</td></tr>")
         }
         return """
             <!DOCTYPE html>
@@ -177,15 +177,16 @@ public struct DiffRenderer {
             body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:1.5em;color:#222}
             h1{font-size:1.2em}p.meta{color:#555;font-size:.9em}
             table{border-collapse:collapse;width:100%;table-layout:fixed}
-            th{width:4em;color:#888;font-weight:normal;vertical-align:top;text-align:right;padding:.4em}
+            th{color:#888;font-weight:normal;vertical-align:top;text-align:left;padding:.4em .8em;word-break:break-all}
+            th.n{text-align:right;padding:.4em}
             td{vertical-align:top;padding:.4em .8em;border-left:1px solid #ddd;line-height:1.6}
             tr.field th{color:#333;font-weight:bold}tr.delete td.old{background:#fff0f0}tr.insert td.new{background:#f0fff0}
             del{background:#ffc8c8;text-decoration:line-through}ins{background:#c8f5c8;text-decoration:none}
             </style></head><body>
             <h1>\(Self.escape(title))</h1>
             <p class="meta">\(Self.escape(oldLabel)) → \(Self.escape(newLabel))</p>
-            <table><colgroup><col style="width:4em"><col><col></colgroup>
-            <tr><th></th><th style="text-align:left">\(Self.escape(oldLabel))</th><th style="text-align:left">\(Self.escape(newLabel))</th></tr>
+            <table><colgroup><col style="width:5em"><col><col></colgroup>
+            <tr><th class="n"></th><th>\(Self.escape(oldLabel))</th><th>\(Self.escape(newLabel))</th></tr>
             \(rows.joined(separator: "\n"))
             </table></body></html>
 

@@ -46,9 +46,9 @@ public struct Dateline: Sendable, Equatable {
             break
         }
         name = String(name.drop { $0 == "：" || $0 == ":" || $0.isWhitespace })
-        for s in verbSuffixes where name.hasSuffix(s) {
+        // Verbs pile up (`采访整理`, `综合编译`): strip until none is left.
+        while let s = verbSuffixes.first(where: { name.hasSuffix($0) && name.count > $0.count }) {
             name = String(name.dropLast(s.count))
-            break
         }
         name = name.trimmingCharacters(in: .whitespaces)
         return name.isEmpty ? nil : name

@@ -310,7 +310,7 @@ public final class SyncEngine: Sendable {
             let sha = SHA256.hex(response.body)
             // Links and images resolve against where the content really is (after redirects).
             let pageURL = URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
-            let text = try Self.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
+            let text = try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
             let format = MarkupFormat.detect(contentType: response.contentType, text: text)
 
             if sha == doc.rawSha256 {
@@ -385,15 +385,6 @@ public final class SyncEngine: Sendable {
         return Outcome(kind: .failed, error: message)
     }
 
-    /// The text of a body: a gzip body (sitemaps are published as `.xml.gz`, with or without
-    /// `Content-Encoding`) is inflated first, at most to `limit` bytes, then decoded from its
-    /// charset.
-    /// - Throws: `Gzip.TooLarge` or `Gzip.Corrupt`.
-    static func text(of body: [UInt8], contentType: String?, limit: Int) throws -> String {
-        let bytes = Gzip.isGzip(body) ? try Gzip.inflate(body, limit: limit) : body
-        return Charset.decode(bytes, contentType: contentType).text
-    }
-
     /// Links an index (or, with `follow_article_links`, an article) leads to.
     private func discover(_ doc: DocumentRecord, _ job: Job, text: String, contentType: String?, pageURL: URI) -> IndexContent {
         guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else {
@@ -409,7 +400,7 @@ public final class SyncEngine: Sendable {
               let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return [] }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
-        let text = try Self.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
+        let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
         return IndexContent.read(text: text, contentType: contentType, pageURL: pageURL, rules: job.rules).links
     }
 

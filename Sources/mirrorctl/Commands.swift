@@ -158,23 +158,24 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the revisions of one document, oldest first.",
         discussion: """
+            One line per revision: number, date, short content hash, title, paragraphs added (+), \
+            removed (-) and changed (~) against the revision before, and "revert to rN" when a \
+            revision restores an earlier one. Versions whose content did not change (a new \
+            cache-buster, an edited promotion line) are not revisions and are not listed.
+
             EXAMPLES
               mirrorctl log https://example.org/news/pages/1/101.md
               mirrorctl log URL --json
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The document's URL (as listed by mirrorctl list).") var url: String
-    @Flag(help: "Print JSON (revision, fetched_at, raw_sha256, content_sha256, title).") var json = false
+    @Argument(help: "The document's URL (as listed by mirrorctl list, or as linked from an index).") var url: String
+    @Flag(help: "Print JSON (revision, fetched_at, raw_sha256, content_sha256, title, reverts_to, added, removed, changed).") var json = false
 
     func run() throws {
         let c = try connection.resolve()
-        let encoded = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url
-        let (revs, _): (Any, Bool)
-        do {
-            (revs, _) = try c.read("/v1/revisions?url=\(encoded)") { db in try Reports.revisions(database: db, url: url, config: c.config) }
-        } catch let e as Abort where e.message.contains("not a mirrored document") {
-            throw Abort(e.message, code: 1)
+        let (revs, _) = try c.read("/v1/revisions?url=\(Format.query(url))") { db in
+            try History(database: db, blobs: try BlobStore(root: c.blobsRoot), config: c.config).log(url: url)
         }
         let list = revs as? [[String: Any]] ?? []
         if json {
@@ -184,8 +185,115 @@ struct Log: ParsableCommand {
         for r in list {
             let hash = (r["content_sha256"] as? String).map { String($0.prefix(12)) } ?? "-"
             let revert = (r["reverts_to"] as? NSNumber).map { "  (revert to r\($0))" } ?? ""
-            print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(Format.s(r["title"]))\(revert)")
+            let stats = "+\(Format.int(r["added"])) -\(Format.int(r["removed"])) ~\(Format.int(r["changed"]))"
+            print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(stats)  \(Format.s(r["title"]))\(revert)")
         }
+    }
+}
+
+/// `r2` or `2`.
+func parseRevision(_ text: String) throws -> Int {
+    guard let n = Int(text.hasPrefix("r") ? String(text.dropFirst()) : text), n >= 1 else {
+        throw ValidationError("'\(text)' is not a revision (r1, r2, … or 1, 2, …)")
+    }
+    return n
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the parsed copy of a revision (or its raw bytes).",
+        discussion: """
+            URL@REV picks a revision (r2 or 2); without it, the latest. The parsed copy is \
+            regenerated from the stored raw bytes by the current parser.
+
+            EXAMPLES
+              mirrorctl show https://example.org/news/pages/1/101.md
+              mirrorctl show https://example.org/news/pages/1/101.md@r1 --json
+              mirrorctl show https://example.org/news/pages/1/101.md@1 --raw > r1.md
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "URL[@REV]") var target: String
+    @Flag(help: "The raw bytes as served.") var raw = false
+    @Flag(help: "The parsed copy as JSON.") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        var url = target
+        var rev: Int?
+        if let at = target.lastIndex(of: "@"), let n = try? parseRevision(String(target[target.index(after: at)...])) {
+            url = String(target[..<at])
+            rev = n
+        }
+        let format = raw ? "raw" : json ? "json" : "md"
+        let path = "/v1/show?url=\(Format.query(url))&format=\(format)" + (rev.map { "&rev=\($0)" } ?? "")
+        let bytes = try c.readRaw(path) { h in
+            let shown = try h.show(url: url, revision: rev)
+            return raw ? shown.raw : json ? shown.json : shown.markdown
+        }
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what changed between two revisions of a document.",
+        discussion: """
+            By default the previous revision against the latest; with REV1, that revision \
+            against the latest; with both, REV1 against REV2. Title and dateline changes come \
+            first, then the body, paragraph by paragraph: '  ' unchanged, '- ' removed, \
+            '+ ' added, '~ ' edited with [-deleted-]{+inserted+} inside (characters for \
+            Chinese, words for Latin text; ¶ marks a split or merged paragraph).
+
+            EXAMPLES
+              mirrorctl diff https://example.org/news/pages/1/101.md
+              mirrorctl diff URL r1 r3 --color=always | less -R
+              mirrorctl diff URL --html > changes.html
+              mirrorctl diff URL --json
+            """)
+
+    enum ColorMode: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The document's URL.") var url: String
+    @Argument(help: "From this revision (r1 or 1).") var rev1: String?
+    @Argument(help: "To this revision (default: the latest).") var rev2: String?
+    @Flag(help: "The operations as JSON.") var json = false
+    @Flag(help: "One self-contained side-by-side HTML page.") var html = false
+    @Option(help: "Colour the output: auto (on a terminal), always or never.") var color: ColorMode = .auto
+    @Option(name: [.customShort("U"), .long], help: "Unchanged paragraphs shown around each change.") var context = 1
+
+    func validate() throws {
+        if let rev1 { _ = try parseRevision(rev1) }
+        if let rev2 { _ = try parseRevision(rev2) }
+        if json && html { throw ValidationError("--json and --html are exclusive") }
+        if context < 0 { throw ValidationError("--context must be ≥ 0") }
+    }
+
+    func run() throws {
+        let c = try connection.resolve()
+        let from = try rev1.map(parseRevision), to = try rev2.map(parseRevision)
+        let useColor = color == .always || (color == .auto && isatty(STDOUT_FILENO) == 1 && !json && !html)
+        let format = json ? "json" : html ? "html" : "text"
+        var path = "/v1/diff?url=\(Format.query(url))&format=\(format)&context=\(context)"
+        if let from { path += "&from=\(from)" }
+        if let to { path += "&to=\(to)" }
+        if useColor {
+            // Colour is a terminal concern: render locally from the JSON-free store path when
+            // possible, else recolour the plain text the daemon sends.
+            let text = try c.readRaw(path) { h in Array(try h.diff(url: url, from: from, to: to, context: context).renderer.text().utf8) }
+            FileHandle.standardOutput.write(Data(Format.colorize(String(decoding: text, as: UTF8.self)).utf8))
+            return
+        }
+        let bytes = try c.readRaw(path) { h in
+            let (r, title) = try h.diff(url: url, from: from, to: to, context: context)
+            switch format {
+            case "json": return Reports.encode(r.jsonObject())
+            case "html": return Array(r.html(title: title).utf8)
+            default: return Array(r.text().utf8)
+            }
+        }
+        FileHandle.standardOutput.write(Data(bytes))
     }
 }
 
@@ -202,6 +310,26 @@ enum Format {
     }
 
     static func int(_ value: Any?) -> Int { (value as? NSNumber)?.intValue ?? 0 }
+
+    /// A value for a query string.
+    static func query(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
+    }
+
+    /// Colours plain `diff` output the way `git diff --word-diff=color` does: markers removed,
+    /// deletions red, insertions green, hunk headers cyan.
+    static func colorize(_ text: String) -> String {
+        let red = "\u{1B}[31m", green = "\u{1B}[32m", cyan = "\u{1B}[36m", bold = "\u{1B}[1m", reset = "\u{1B}[0m"
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("--- ") || line.hasPrefix("+++ ") { return bold + line + reset }
+            if line.hasPrefix("@@ ") { return cyan + line + reset }
+            if line.hasPrefix("- ") { return red + line + reset }
+            if line.hasPrefix("+ ") { return green + line + reset }
+            return String(line)
+                .replacingOccurrences(of: "[-", with: red).replacingOccurrences(of: "-]", with: reset)
+                .replacingOccurrences(of: "{+", with: green).replacingOccurrences(of: "+}", with: reset)
+        }.joined(separator: "\n")
+    }
 
     /// Columns padded to their widest cell (display width: CJK counts double).
     static func table(_ header: [String], _ rows: [[String]]) -> String {

@@ -44,12 +44,49 @@ struct Connection {
     /// `--db` given: read the database even if the daemon runs.
     let forceDatabase: Bool
 
+    /// Where the blobs are: beside the database.
+    var blobsRoot: String {
+        (config?.stateDir ?? (databasePath.map { ($0 as NSString).deletingLastPathComponent } ?? "/var/lib/mirrord")) + "/blobs"
+    }
+
     func database() throws -> MirrorDatabase {
         guard let databasePath else {
             throw Abort("daemon not running and no database to read (give --config or --db)", code: 3)
         }
         do {
             return try MirrorDatabase(path: databasePath, readOnly: true)
+        } catch {
+            throw Abort("\(error)", code: 1)
+        }
+    }
+
+    /// History read straight from the store (daemon down or `--db`).
+    func history() throws -> History {
+        let db = try database()
+        do {
+            return History(database: db, blobs: try BlobStore(root: blobsRoot), config: config)
+        } catch {
+            throw Abort("\(error)", code: 1)
+        }
+    }
+
+    /// Like `read`, for answers that are not JSON (text, HTML, raw bytes).
+    func readRaw(_ path: String, fromStore: (History) throws -> [UInt8]) throws -> [UInt8] {
+        if !forceDatabase {
+            do {
+                return try client.callRaw("GET", path)
+            } catch ControlClient.Failure.daemonNotRunning {
+                // fall through to the store
+            } catch let ControlClient.Failure.api(status, message) where status == 404 || status == 400 {
+                throw Abort(message, code: 1)
+            } catch {
+                throw Abort("\(error)", code: 1)
+            }
+        }
+        do {
+            return try fromStore(try history())
+        } catch let abort as Abort {
+            throw abort
         } catch {
             throw Abort("\(error)", code: 1)
         }
@@ -63,6 +100,8 @@ struct Connection {
                 return (try client.call("GET", path).0, true)
             } catch ControlClient.Failure.daemonNotRunning {
                 // fall through to the database
+            } catch let ControlClient.Failure.api(status, message) where status == 404 || status == 400 {
+                throw Abort(message, code: 1)
             } catch {
                 throw Abort("\(error)", code: 1)
             }
@@ -106,12 +145,13 @@ struct Mirrorctl: ParsableCommand {
               mirrorctl sync now --wait
               mirrorctl list --kind article
               mirrorctl log https://example.org/news/pages/1/101.md
+              mirrorctl diff https://example.org/news/pages/1/101.md
 
             EXIT STATUS
               0 success · 1 failure · 2 bad usage or config · 3 daemon not running (status, sync)
             """,
         version: "0.1.0",
-        subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self])
+        subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self, Show.self, Diff.self])
 
     /// Moves `--config/--socket/--db` given before the subcommand to after it, so both
     /// `mirrorctl --config F status` and `mirrorctl status --config F` work.

@@ -117,7 +117,7 @@ struct Mirrord: AsyncParsableCommand {
         }
 
         let coordinator = SyncCoordinator(engine: engine)
-        let router = ControlRouter(coordinator: coordinator, database: database, config: cfg)
+        let router = ControlRouter(coordinator: coordinator, database: database, blobs: blobs, config: cfg)
         let server = ControlServer(socketPath: cfg.controlSocket, router: router)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {

@@ -21,7 +21,7 @@ final class ControlAPITests: XCTestCase {
     func withControl(_ body: (Harness, ControlClient) async throws -> Void) async throws {
         let h = try Harness()
         let coordinator = SyncCoordinator(engine: h.engine)
-        let router = ControlRouter(coordinator: coordinator, database: h.database, config: h.config)
+        let router = ControlRouter(coordinator: coordinator, database: h.database, blobs: h.blobs, config: h.config)
         let server = ControlServer(socketPath: h.config.controlSocket, router: router)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         try await server.bind(group: group)
@@ -40,7 +40,7 @@ final class ControlAPITests: XCTestCase {
         try await withControl { h, client in
             // A second server (say, another mirrord with another state_dir) on the same path.
             let other = ControlServer(socketPath: h.config.controlSocket, router: ControlRouter(
-                coordinator: SyncCoordinator(engine: h.engine), database: h.database, config: h.config))
+                coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs, config: h.config))
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             do {
                 try await other.bind(group: group)
@@ -63,7 +63,7 @@ final class ControlAPITests: XCTestCase {
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         close(fd)  // bound, never listened, closed: a stale socket file
         let server = ControlServer(socketPath: h.config.controlSocket, router: ControlRouter(
-            coordinator: SyncCoordinator(engine: h.engine), database: h.database, config: h.config))
+            coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs, config: h.config))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         try await server.bind(group: group)
         await server.close()
@@ -109,6 +109,55 @@ final class ControlAPITests: XCTestCase {
             let list = try XCTUnwrap(docs as? [[String: Any]])
             XCTAssertEqual(list.map { $0["url"] as? String }, [201, 202, 203].map { h.url("/pages/1/\($0).md") })
         }
+    }
+
+    func testRevisionsShowAndDiff() async throws {
+        try await withControl { h, client in
+            _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])
+            var site = FixtureSite.standard()
+            site.edit(201) { $0.paragraphs[1] = "附近居民说，以前绕行要多走半小时，现在上学和买菜都方便多了。" }
+            site.publish(to: h.server)
+            _ = try await call(client, "POST", "/v1/sync", body: ["wait": true, "all": true])
+            let url = h.url("/pages/1/201.md")
+            let q = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+
+            let logAnswer = try await call(client, "GET", "/v1/revisions?url=\(q)")
+            let log = try XCTUnwrap(logAnswer as? [[String: Any]])
+            XCTAssertEqual(log.map { $0["revision"] as? Int }, [1, 2])
+            XCTAssertEqual(log.map { [$0["added"] as? Int, $0["removed"] as? Int, $0["changed"] as? Int] }, [[3, 0, 0], [0, 0, 1]])
+
+            let text = String(decoding: try await raw(client, "/v1/diff?url=\(q)&context=0"), as: UTF8.self)
+            let lines = text.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.count, 4)
+            XCTAssertTrue(lines[0].hasPrefix("--- \(url) r1 ("))
+            XCTAssertTrue(lines[1].hasPrefix("+++ \(url) r2 ("))
+            XCTAssertEqual(Array(lines[2...]), [
+                "@@ -2 +2 @@",
+                "~ 附近居民说，以前绕行要多走[-二十分钟-]{+半小时+}，现在上学和买菜都方便多了。",
+            ])
+
+            let html = String(decoding: try await raw(client, "/v1/diff?url=\(q)&format=html"), as: UTF8.self)
+            XCTAssertTrue(html.contains("<del>二十分钟</del>"))
+            XCTAssertTrue(html.contains("<ins>半小时</ins>"))
+
+            let shown = String(decoding: try await raw(client, "/v1/show?url=\(q)&rev=1"), as: UTF8.self)
+            XCTAssertTrue(shown.contains("revision: 1\n"))
+            XCTAssertTrue(shown.contains("以前绕行要多走二十分钟"))
+            let rawBytes = try await raw(client, "/v1/show?url=\(q)&rev=2&format=raw")
+            XCTAssertEqual(rawBytes, Array(site.files()["/pages/1/201.md"]!.utf8))
+
+            do {
+                _ = try await raw(client, "/v1/show?url=\(q)&rev=7")
+                XCTFail("revision 7 shown")
+            } catch let ControlClient.Failure.api(status, message) {
+                XCTAssertEqual(status, 404)
+                XCTAssertEqual(message, "\(url): no revision 7 (it has r1…r2)")
+            }
+        }
+    }
+
+    func raw(_ client: ControlClient, _ path: String) async throws -> [UInt8] {
+        try await Task.detached { try client.callRaw("GET", path) }.value
     }
 
     func testBadRequestsGetJSONErrors() async throws {
