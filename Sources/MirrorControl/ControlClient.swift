@@ -28,13 +28,7 @@ public struct ControlClient: Sendable {
     /// Performs a request and returns the body as is (for text, HTML and raw answers).
     /// - Throws: `Failure.daemonNotRunning`, or `Failure.api` with the server's message.
     public func callRaw(_ method: String, _ path: String, timeout: Double = 30) throws -> [UInt8] {
-        let response: UnixSocketHTTP.Response
-        do {
-            response = try UnixSocketHTTP.request(socket: socket, method: method, path: path, body: nil, timeout: timeout)
-        } catch let failure as UnixSocketHTTP.Failure {
-            if case .notListening = failure { throw Failure.daemonNotRunning(failure.description) }
-            throw Failure.badResponse(failure.description)
-        }
+        let response = try perform(method, path, payload: nil, timeout: timeout)
         guard (200..<300).contains(response.status) else {
             let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
             throw Failure.api(status: response.status, message: object?["error"] as? String ?? "HTTP \(response.status)")
@@ -46,13 +40,7 @@ public struct ControlClient: Sendable {
     /// - Throws: `Failure.daemonNotRunning` when nothing listens on the socket.
     public func call(_ method: String, _ path: String, body: [String: Any]? = nil, timeout: Double = 30) throws -> (Any, [UInt8]) {
         let payload = try body.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
-        let response: UnixSocketHTTP.Response
-        do {
-            response = try UnixSocketHTTP.request(socket: socket, method: method, path: path, body: payload, timeout: timeout)
-        } catch let failure as UnixSocketHTTP.Failure {
-            if case .notListening = failure { throw Failure.daemonNotRunning(failure.description) }
-            throw Failure.badResponse(failure.description)
-        }
+        let response = try perform(method, path, payload: payload, timeout: timeout)
         guard let object = try? JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed]) else {
             throw Failure.badResponse("\(socket): answer to \(method) \(path) is not JSON (HTTP \(response.status))")
         }
@@ -61,5 +49,14 @@ public struct ControlClient: Sendable {
             throw Failure.api(status: response.status, message: message)
         }
         return (object, response.body)
+    }
+
+    private func perform(_ method: String, _ path: String, payload: [UInt8]?, timeout: Double) throws -> UnixSocketHTTP.Response {
+        do {
+            return try UnixSocketHTTP.request(socket: socket, method: method, path: path, body: payload, timeout: timeout)
+        } catch let failure as UnixSocketHTTP.Failure {
+            if case .notListening = failure { throw Failure.daemonNotRunning(failure.description) }
+            throw Failure.badResponse(failure.description)
+        }
     }
 }

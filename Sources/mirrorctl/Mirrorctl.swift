@@ -72,9 +72,21 @@ struct Connection {
 
     /// Like `read`, for answers that are not JSON (text, HTML, raw bytes).
     func readRaw(_ path: String, fromStore: (History) throws -> [UInt8]) throws -> [UInt8] {
+        try fallback(live: { try client.callRaw("GET", path) }, store: { try fromStore(try history()) }).0
+    }
+
+    /// Asks the daemon; when it is down (or `--db` was given) answers from the database.
+    /// - Returns: the JSON and whether the daemon answered.
+    func read(_ path: String, fromDatabase: (MirrorDatabase) throws -> Any) throws -> (Any, Bool) {
+        try fallback(live: { try client.call("GET", path).0 }, store: { try fromDatabase(try database()) })
+    }
+
+    /// `live` unless the daemon is down or `--db` was given, then `store`; every failure
+    /// becomes a one-line `Abort`.
+    private func fallback<T>(live: () throws -> T, store: () throws -> T) throws -> (T, Bool) {
         if !forceDatabase {
             do {
-                return try client.callRaw("GET", path)
+                return (try live(), true)
             } catch ControlClient.Failure.daemonNotRunning {
                 // fall through to the store
             } catch let ControlClient.Failure.api(status, message) where status == 404 || status == 400 {
@@ -84,30 +96,7 @@ struct Connection {
             }
         }
         do {
-            return try fromStore(try history())
-        } catch let abort as Abort {
-            throw abort
-        } catch {
-            throw Abort("\(error)", code: 1)
-        }
-    }
-
-    /// Asks the daemon; when it is down (or `--db` was given) answers from the database.
-    /// - Returns: the JSON and whether the daemon answered.
-    func read(_ path: String, fromDatabase: (MirrorDatabase) throws -> Any) throws -> (Any, Bool) {
-        if !forceDatabase {
-            do {
-                return (try client.call("GET", path).0, true)
-            } catch ControlClient.Failure.daemonNotRunning {
-                // fall through to the database
-            } catch let ControlClient.Failure.api(status, message) where status == 404 || status == 400 {
-                throw Abort(message, code: 1)
-            } catch {
-                throw Abort("\(error)", code: 1)
-            }
-        }
-        do {
-            return (try fromDatabase(try database()), false)
+            return (try store(), false)
         } catch let abort as Abort {
             throw abort
         } catch {
