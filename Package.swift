@@ -62,6 +62,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "mirrord-bench", dependencies: ["MirrorCore", "MirrorDiff", "MirrorExtract", "MirrorMarkup"],
+                          path: "Benchmarks/mirrord-bench"),
+
         .testTarget(name: "MirrorCoreTests", dependencies: ["MirrorCore"]),
         .testTarget(name: "MirrorMarkupTests", dependencies: ["MirrorMarkup", "TestSupport"]),
         .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"], resources: [.copy("Fixtures")]),

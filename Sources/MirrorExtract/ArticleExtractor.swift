@@ -24,22 +24,38 @@ public enum ArticleExtractor {
         let html = format == .markdown ? Markdown.html(text) : text
         let document = HTMLDocument(html: html)
         guard let root = document.root else { return ParsedArticle() }
-        var order: [HTMLNode: Int] = [:]
-        var blocks: [HTMLNode] = []
+        // One walk: every block (body candidates), every image and link, with its position in
+        // document order, and the text nodes that may hold the original-address or editor line.
+        var blocks: [(node: HTMLNode, position: Int)] = []
+        var images: [(node: HTMLNode, position: Int)] = []
+        var anchors: [HTMLNode] = []
+        var markers: [HTMLNode] = []
         var count = 0
         root.walk { n in
-            order[n] = count
             count += 1
-            if n.isElement && HTMLText.blockElements.contains(n.name) { blocks.append(n) }
+            if n.isElement {
+                if n.isElement(named: "img") {
+                    images.append((n, count))
+                } else if n.isElement(named: "a") {
+                    anchors.append(n)
+                } else if HTMLText.blockElements.contains(where: { n.isElement(named: $0) }) {
+                    blocks.append((n, count))
+                }
+            } else if let c = n.textBytes, Self.mentionsMarker(c) {
+                markers.append(n)
+            }
             return true
         }
 
         var article = ParsedArticle()
         article.title = title(document, format: format)
 
-        let body = bodyContainer(blocks)
-        let bodyStart = body.flatMap { order[$0] } ?? Int.max
-        let bodyEnd = body.map { lastDescendantOrder($0, order) } ?? Int.max
+        let bodyBlock = bodyContainer(blocks.map(\.node)).flatMap { b in blocks.first { $0.node == b } }
+        let body = bodyBlock?.node
+        let bodyStart = bodyBlock?.position ?? Int.max
+        var bodySize = 0
+        body?.walk { _ in bodySize += 1; return true }
+        let bodyEnd = bodyBlock.map { $0.position + bodySize - 1 } ?? Int.max
 
         if let body {
             for var text in paragraphs(in: body) {
@@ -56,22 +72,26 @@ public enum ArticleExtractor {
                 }
                 article.paragraphs.append(text)
             }
-            for a in document.elements(named: "a") where a.isInside(body) {
+            for a in anchors where a.isInside(body) {
                 guard let href = a.attribute("href"), let url = pageURL.resolving(href) else { continue }
                 let text = TextNormalizer.normalize(HTMLText.raw(a))
                 article.links.append(ArticleLink(url: url.description, text: text))
             }
         }
 
-        let allText = HTMLText.raw(root)
-        if article.editor == nil {
-            article.editor = allText.split(whereSeparator: \.isNewline).lazy
-                .compactMap { self.editorName(TextNormalizer.normalize(String($0))) }.first
+        // The editor and original-address lines, from the few text nodes that mention them:
+        // each with the text of its block, where the URL or name may sit in a sibling node.
+        for node in markers {
+            let block = node.parent.map(HTMLText.raw) ?? node.text
+            if article.editor == nil {
+                article.editor = block.split(whereSeparator: \.isNewline).lazy
+                    .compactMap { self.editorName(TextNormalizer.normalize(String($0))) }.first
+            }
+            if article.originalURL == nil { article.originalURL = originalURL(in: block) }
         }
-        article.originalURL = originalURL(in: allText)
 
-        for img in document.elements(named: "img") {
-            guard let position = order[img], !isZeroSize(img),
+        for (img, position) in images {
+            guard !isZeroSize(img),
                   let srcText = img.attribute("src") ?? img.attribute("data-src"),
                   let src = pageURL.resolving(srcText) else { continue }
             let caption = self.caption(of: img)
@@ -124,10 +144,10 @@ public enum ArticleExtractor {
     static func bodyContainer(_ blocks: [HTMLNode]) -> HTMLNode? {
         var best: HTMLNode?
         var bestScore = 0
-        for b in blocks where b.name != "p" {
+        for b in blocks where !b.isElement(named: "p") {
             var score = 0
-            for c in b.children where c.isElement && c.name == "p" {
-                score += TextNormalizer.normalize(HTMLText.raw(c)).unicodeScalars.count
+            b.forEachChild { node in
+                if node.isElement(named: "p") { score += HTMLText.weight(node) }
             }
             if score > bestScore {
                 best = b
@@ -180,12 +200,24 @@ public enum ArticleExtractor {
 
     static let originalMarkers = ["原文地址", "原文链接", "原文網址", "原文网址", "原文連結"]
 
+    /// UTF-8 of 原文 (the original-address markers), 编辑 and 編輯 (editor lines): text nodes
+    /// holding none of them are skipped without building a string.
+    static let markerBytes: [[CChar]] = ["原文", "编辑", "編輯"].map { Array($0.utf8CString.dropLast()) }
+
+    static func mentionsMarker(_ content: UnsafePointer<UInt8>) -> Bool {
+        let c = UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self)
+        return markerBytes.contains { m in m.withUnsafeBufferPointer { buf in
+            var needle = Array(buf) + [0]
+            return strstr(c, &needle) != nil
+        } }
+    }
+
     /// The URL after an "original address" marker (`原文地址（需翻墙访问）：https://…`).
     static func originalURL(in text: String) -> String? {
         for marker in originalMarkers {
-            guard let r = text.range(of: marker) else { continue }
+            guard let r = text.firstRange(of: marker) else { continue }
             let after = text[r.upperBound...].prefix(200)
-            guard let start = after.range(of: "http") else { continue }
+            guard let start = after.firstRange(of: "http") else { continue }
             let url = after[start.lowerBound...].prefix { !$0.isWhitespace && $0 != "<" && $0 != "\"" && $0 != "'" }
             if !url.isEmpty { return String(url) }
         }
@@ -198,8 +230,8 @@ public enum ArticleExtractor {
             if let v = img.attribute(a)?.trimmingCharacters(in: .whitespaces).lowercased(),
                v == "0" || v == "0px" || v == "1" || v == "1px" { return true }
         }
-        if let style = img.attribute("style")?.replacingOccurrences(of: " ", with: "").lowercased(),
-           style.contains("width:0") || style.contains("height:0") || style.contains("display:none") { return true }
+        if let style = img.attribute("style")?.lowercased().filter({ $0 != " " }),
+           ["width:0", "height:0", "display:none"].contains(where: { style.firstRange(of: $0) != nil }) { return true }
         return false
     }
 
@@ -224,14 +256,5 @@ public enum ArticleExtractor {
             if let p = holder, p.name == "body" { break }
         }
         return nil
-    }
-
-    private static func lastDescendantOrder(_ node: HTMLNode, _ order: [HTMLNode: Int]) -> Int {
-        var last = order[node] ?? 0
-        node.walk { n in
-            if let o = order[n], o > last { last = o }
-            return true
-        }
-        return last
     }
 }

@@ -43,15 +43,15 @@ public enum Charset {
     static func sniff(_ head: ArraySlice<UInt8>) -> String? {
         // The head is ASCII-compatible in every encoding we sniff for; Latin-1 maps bytes 1:1.
         let text = String(head.map { Character(Unicode.Scalar($0)) }).lowercased()
-        if text.hasPrefix("<?xml"), let end = text.range(of: "?>") {
+        if text.hasPrefix("<?xml"), let end = text.firstRange(of: "?>") {
             let decl = text[..<end.lowerBound]
-            if let r = decl.range(of: "encoding=") { return quotedValue(decl[r.upperBound...]) }
+            if let r = decl.firstRange(of: "encoding=") { return quotedValue(decl[r.upperBound...]) }
         }
         var rest = Substring(text)
-        while let meta = rest.range(of: "<meta") {
+        while let meta = rest.firstRange(of: "<meta") {
             let tagEnd = rest[meta.upperBound...].firstIndex(of: ">") ?? rest.endIndex
             let tag = rest[meta.upperBound..<tagEnd]
-            if let r = tag.range(of: "charset=") {
+            if let r = tag.firstRange(of: "charset=") {
                 // Both `<meta charset="gbk">` and `content="text/html; charset=gbk"`.
                 if let v = quotedValue(tag[r.upperBound...]) { return v }
             }

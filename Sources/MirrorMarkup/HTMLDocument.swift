@@ -23,7 +23,7 @@ public class MarkupDocument {
     public func elements(named name: String) -> [HTMLNode] {
         var out: [HTMLNode] = []
         root?.walk { node in
-            if node.isElement && node.name == name { out.append(node) }
+            if node.isElement(named: name) { out.append(node) }
             return true
         }
         return out
@@ -110,17 +110,44 @@ public struct HTMLNode: Hashable {
     /// Pre-order walk; `visit` returns false to skip a node's children. Iterative, so a page
     /// nested thousands deep cannot overflow the stack.
     public func walk(_ visit: (HTMLNode) -> Bool) {
-        var stack: [xmlNodePtr] = [ptr]
-        while let node = stack.popLast() {
-            guard visit(HTMLNode(node)) else { continue }
-            var kids: [xmlNodePtr] = []
-            var c = node.pointee.children
-            while let k = c {
-                kids.append(k)
-                c = k.pointee.next
+        // Pointer chasing (first child, next sibling, parent): no allocation per node.
+        var node: xmlNodePtr? = ptr
+        while let n = node {
+            if visit(HTMLNode(n)), let child = n.pointee.children {
+                node = child
+                continue
             }
-            stack.append(contentsOf: kids.reversed())
+            var cur: xmlNodePtr = n
+            while true {
+                if cur == ptr { return }
+                if let next = cur.pointee.next {
+                    node = next
+                    break
+                }
+                guard let up = cur.pointee.parent else { return }
+                cur = up
+            }
         }
+    }
+
+    /// A text node's content as a NUL-terminated UTF-8 C string (no copy), else nil.
+    public var textBytes: UnsafePointer<UInt8>? {
+        isText ? UnsafePointer(ptr.pointee.content) : nil
+    }
+
+    /// Calls `body` for each child, without building the `children` array.
+    public func forEachChild(_ body: (HTMLNode) -> Void) {
+        var c = ptr.pointee.children
+        while let child = c {
+            body(HTMLNode(child))
+            c = child.pointee.next
+        }
+    }
+
+    /// Whether this is an element named `name` (compared without building a Swift string).
+    public func isElement(named name: String) -> Bool {
+        guard ptr.pointee.type == XML_ELEMENT_NODE, let n = ptr.pointee.name else { return false }
+        return name.withCString { strcmp(UnsafeRawPointer(n).assumingMemoryBound(to: CChar.self), $0) == 0 }
     }
 
     /// Whether `self` is `other` or one of its descendants.
@@ -150,7 +177,7 @@ public struct HTMLNode: Hashable {
 /// Text content of a subtree with block structure kept: `<br>` and block boundaries become
 /// line breaks, `<script>`, `<style>` and `<template>` contribute nothing.
 public enum HTMLText {
-    static let skipped: Set<String> = ["script", "style", "template", "noscript", "head"]
+    static let skipped = ["script", "style", "template", "noscript", "head"]
     public static let blockElements: Set<String> = [
         "p", "div", "section", "article", "main", "aside", "header", "footer", "nav", "ul", "ol", "li",
         "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr", "td", "th", "figure",
@@ -159,15 +186,39 @@ public enum HTMLText {
 
     /// Raw text of `node`'s subtree (whitespace as written).
     public static func raw(_ node: HTMLNode) -> String {
-        var out = ""
+        var out: [UInt8] = []
         node.walk { n in
-            if n.isText { out += n.text; return false }
-            if n.isElement {
-                if skipped.contains(n.name) { return false }
-                if n.name == "br" { out += "\n" }
+            let p = n.ptr
+            if n.isText {
+                if let c = p.pointee.content {
+                    out.append(contentsOf: UnsafeBufferPointer(start: c, count: strlen(UnsafeRawPointer(c).assumingMemoryBound(to: CChar.self))))
+                }
+                return false
+            }
+            if p.pointee.type == XML_ELEMENT_NODE {
+                if n.isElement(named: "br") { out.append(0x0A); return false }
+                if skipped.contains(where: { n.isElement(named: $0) }) { return false }
             }
             return true
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes of non-whitespace text in a subtree: a cheap measure of how much a block says.
+    public static func weight(_ node: HTMLNode) -> Int {
+        var n = 0
+        node.walk { x in
+            if x.isText, let c = x.ptr.pointee.content {
+                var q = c
+                while q.pointee != 0 {
+                    let b = q.pointee
+                    if b != 0x20 && b != 0x0A && b != 0x09 && b != 0x0D { n += 1 }
+                    q += 1
+                }
+                return false
+            }
+            return !(x.ptr.pointee.type == XML_ELEMENT_NODE && skipped.contains(where: { x.isElement(named: $0) }))
+        }
+        return n
     }
 }

@@ -20,7 +20,7 @@ public enum TextNormalizer {
     }
 
     static func collapse(_ text: String, keepSpaceNextToCJK: Bool) -> String {
-        let decoded = text.contains("&") ? decodeReferences(text) : text
+        let decoded = text.utf8.contains(UInt8(ascii: "&")) ? decodeReferences(text) : text
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         var pendingBreak = false
