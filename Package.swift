@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "MirrorMarkupTests", dependencies: ["MirrorMarkup", "TestSupport"]),
         .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],
-                    resources: [.copy("Fixtures")]),
+                    resources: [.copy("Fixtures"), .copy("HTMLFixtures")]),
         .testTarget(name: "MirrorDiffTests", dependencies: ["MirrorDiff"]),
         .testTarget(name: "MirrorStoreTests", dependencies: [
             "MirrorStore", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -21,8 +21,10 @@ public enum ArticleExtractor {
     public static let parserVersion = 1
 
     public static func extract(text: String, format: MarkupFormat, pageURL: URI) -> ParsedArticle {
-        let html = format == .markdown ? Markdown.html(text) : text
-        let document = HTMLDocument(html: html)
+        if format == .html {
+            return Readability.extract(HTMLDocument(html: text), pageURL: pageURL)
+        }
+        let document = HTMLDocument(html: Markdown.html(text))
         guard let root = document.root else { return ParsedArticle() }
         // One walk: every block (body candidates), every image and link, with its position in
         // document order, and the text nodes that may hold the original-address or editor line.

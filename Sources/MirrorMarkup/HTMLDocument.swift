@@ -204,6 +204,17 @@ public enum HTMLText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The text of a `<script>` or `<style>` element (which `raw` skips).
+    public static func rawScript(_ node: HTMLNode) -> String {
+        var out: [UInt8] = []
+        node.forEachChild { c in
+            if let b = c.textBytes {
+                out.append(contentsOf: UnsafeBufferPointer(start: b, count: strlen(UnsafeRawPointer(b).assumingMemoryBound(to: CChar.self))))
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Bytes of non-whitespace text in a subtree: a cheap measure of how much a block says.
     public static func weight(_ node: HTMLNode) -> Int {
         var n = 0

@@ -1,0 +1,35 @@
+import Foundation
+import MirrorCore
+import MirrorExtract
+import MirrorMarkup
+import XCTest
+
+/// Ordinary HTML news pages of different shapes (`HTMLFixtures/<shape>.html`), each with the
+/// exact title, date, author and body text expected (`<shape>.expected.json`).
+final class HTMLArticleTests: XCTestCase {
+    func testEveryShapeGivesItsExpectedArticle() throws {
+        let dir = try XCTUnwrap(Bundle.module.resourceURL?.appendingPathComponent("HTMLFixtures"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".html") }.map { String($0.dropLast(5)) }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 10)
+        for name in names {
+            let html = try String(contentsOf: dir.appendingPathComponent(name + ".html"), encoding: .utf8)
+            let want = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name + ".expected.json"))) as? [String: Any])
+            let year = name.hasPrefix("chinese-news-page") ? "2025" : name.hasPrefix("body-in-divs") ? "2023" : "2024"
+            let a = ArticleExtractor.extract(text: html, format: .html, pageURL: URI("https://news.example.com/\(year)/\(name).html")!)
+            XCTAssertEqual(a.title, want["title"] as? String, "\(name): title")
+            XCTAssertEqual(a.published, want["published"] as? String, "\(name): published")
+            XCTAssertEqual(a.reporter, want["author"] as? String, "\(name): author")
+            let paragraphs = want["paragraphs"] as? [String] ?? []
+            XCTAssertEqual(a.paragraphs.count, paragraphs.count, "\(name): paragraph count")
+            for (i, (got, expected)) in zip(a.paragraphs, paragraphs).enumerated() where got != expected {
+                XCTFail("\(name): paragraph \(i + 1)\n got: \(got)\nwant: \(expected)")
+                break
+            }
+            if a.paragraphs.count != paragraphs.count {
+                let extra = Set(a.paragraphs).subtracting(paragraphs), missing = Set(paragraphs).subtracting(a.paragraphs)
+                XCTFail("\(name): extra \(extra.map { String($0.prefix(60)) }), missing \(missing.map { String($0.prefix(60)) })")
+            }
+        }
+    }
+}
