@@ -89,6 +89,26 @@ rows.append(("extract: \(pages.count) seed-format pages (\(pageBytes / 1000) KB)
              String(format: "%.1f MB/s, %.0f pages/s", mbps, Double(pages.count * rounds) / extractTime), "≥ 35 MB/s"))
 rows += stageRows
 
+// MARK: plain HTML pages (the readability path)
+
+let htmlDir = here.appendingPathComponent("Tests/MirrorExtractTests/HTMLFixtures")
+let htmlPages: [(String, URI)] = ((try? FileManager.default.contentsOfDirectory(atPath: htmlDir.path)) ?? [])
+    .filter { $0.hasSuffix(".html") }.sorted().map { name in
+        (try! String(contentsOfFile: htmlDir.appendingPathComponent(name).path, encoding: .utf8), URI("https://news.example.com/2024/" + name)!)
+    }
+let htmlBytes = htmlPages.reduce(0) { $0 + $1.0.utf8.count }
+let htmlTime = measure(runs: 5) {
+    for _ in 0..<rounds { for (t, u) in htmlPages { _ = ArticleExtractor.extract(text: t, format: .html, pageURL: u) } }
+}
+rows.append(("extract: \(htmlPages.count) plain-HTML pages (\(htmlBytes / 1000) KB), readability path",
+             String(format: "%.1f MB/s, %.0f pages/s", Double(htmlBytes * rounds) / htmlTime / 1e6, Double(htmlPages.count * rounds) / htmlTime), ""))
+
+// Machine-readable pages/s for Benchmarks/run's comparison with trafilatura.
+if CommandLine.arguments.contains("--pages-per-second") {
+    print(String(format: "seed %.1f\nhtml %.1f", Double(pages.count * rounds) / extractTime, Double(htmlPages.count * rounds) / htmlTime))
+    exit(0)
+}
+
 // MARK: output
 
 let w0 = max(8, rows.map(\.0.count).max()!), w1 = max(6, rows.map(\.1.count).max()!)

@@ -67,6 +67,8 @@ public struct ControlRouter: Sendable {
                 return .json(200, try Reports.status(database: database, config: config, daemon: state))
             case ("POST", "/v1/sync"):
                 return await sync(request)
+            case ("POST", "/v1/reparse"):
+                return await reparse(request)
             case ("GET", "/v1/runs"):
                 let limit = request.query["limit"].flatMap(Int.init) ?? 20
                 return .json(200, try database.runs(limit: limit).map(Reports.run))
@@ -80,7 +82,7 @@ public struct ControlRouter: Sendable {
                 } catch let e as ReportError {
                     return .error(404, e.description)
                 }
-            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/runs"), (_, "/v1/documents"), (_, "/v1/revisions"),
+            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/reparse"), (_, "/v1/runs"), (_, "/v1/documents"), (_, "/v1/revisions"),
                  (_, "/v1/show"), (_, "/v1/diff"):
                 return .error(405, "\(request.method) not allowed on \(request.path)")
             default:
@@ -130,6 +132,34 @@ public struct ControlRouter: Sendable {
         let key: String
         let value: String
         var description: String { "\(key)=\(value) is not a revision number" }
+    }
+
+    /// `POST /v1/reparse {"source"?, "force"?}`: waits and returns the counts.
+    func reparse(_ request: ControlRequest) async -> ControlResponse {
+        var source: String?
+        var force = false
+        if !request.body.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+                return .error(400, "request body is not a JSON object")
+            }
+            for key in object.keys where !["source", "force"].contains(key) {
+                return .error(400, "unknown field '\(key)' (known: source, force)")
+            }
+            if let s = object["source"] {
+                guard let name = s as? String, config.source(named: name) != nil else {
+                    return .error(404, "no source named '\(object["source"]!)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
+                }
+                source = name
+            }
+            force = object["force"] as? Bool ?? false
+        }
+        do {
+            let r = try await coordinator.reparse(source: source, force: force).value
+            return .json(200, ["documents": r.documents, "versions": r.versions, "revisions_before": r.revisionsBefore,
+                               "revisions_after": r.revisionsAfter, "failures": r.failures])
+        } catch {
+            return .error(500, "reparse failed: \(error)")
+        }
     }
 
     /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.

@@ -73,6 +73,10 @@ public struct SourceConfig: Sendable, Equatable {
     public var articleLinks: [String] = []
     /// Globs of links never mirrored, whatever the other lists say.
     public var exclude: [String] = []
+    /// XPath of the article body, for sites the heuristics get wrong.
+    public var contentXPath: String?
+    /// XPaths of elements removed before extraction.
+    public var removeXPath: [String] = []
     /// Volatile query parameters that identity ignores (cache-busters such as `t`).
     public var ignoreQuery: [String] = []
     /// Seconds between polls of this source's indexes.
@@ -271,7 +275,7 @@ private struct ConfigReader {
         let s = "source"
         let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
                           "proxy", "headers", "follow_article_links", "max_depth", "exclude",
-                          "revisit_tiers", "max_article_age"]
+                          "revisit_tiers", "max_article_age", "content_xpath", "remove_xpath"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
@@ -293,6 +297,8 @@ private struct ConfigReader {
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
         source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
+        source.contentXPath = try string(t, "content_xpath", section: s, occurrence: index)
+        source.removeXPath = try strings(t, "remove_xpath", section: s, occurrence: index) ?? []
         if let tiers = try strings(t, "revisit_tiers", section: s, occurrence: index) {
             source.revisitTiers = try tiers.map { tier in
                 guard let seconds = DurationParser.seconds(tier), seconds > 0 else {

@@ -20,11 +20,15 @@ public enum ArticleExtractor {
     /// outdated copies can be regenerated from stored raw versions.
     public static let parserVersion = 1
 
-    public static func extract(text: String, format: MarkupFormat, pageURL: URI) -> ParsedArticle {
+    /// - Parameter rules: a source's `content_xpath` / `remove_xpath` overrides.
+    public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none) -> ParsedArticle {
         if format == .html {
-            return Readability.extract(HTMLDocument(html: text), pageURL: pageURL)
+            let document = HTMLDocument(html: text)
+            let container = rules.apply(to: document)
+            return Readability.extract(document, pageURL: pageURL, container: container)
         }
         let document = HTMLDocument(html: Markdown.html(text))
+        let forced = rules.apply(to: document)
         guard let root = document.root else { return ParsedArticle() }
         // One walk: every block (body candidates), every image and link, with its position in
         // document order, and the text nodes that may hold the original-address or editor line.
@@ -52,7 +56,7 @@ public enum ArticleExtractor {
         var article = ParsedArticle()
         article.title = title(document, format: format)
 
-        let bodyBlock = bodyContainer(blocks.map(\.node)).flatMap { b in blocks.first { $0.node == b } }
+        let bodyBlock = (forced ?? bodyContainer(blocks.map(\.node))).flatMap { b in blocks.first { $0.node == b } }
         let body = bodyBlock?.node
         let bodyStart = bodyBlock?.position ?? Int.max
         var bodySize = 0

@@ -10,9 +10,12 @@ public struct ParsedCopy: Sendable {
     public var contentSHA256: String
     public var fetchedAt: String
     public var parserVersion: Int
+    /// `ExtractionRules.hash` of the rules that made it.
+    public var rulesHash: String
 
     public init(article: ParsedArticle, url: String, revision: Int, contentSHA256: String, fetchedAt: String,
-                parserVersion: Int = ArticleExtractor.parserVersion) {
+                parserVersion: Int = ArticleExtractor.parserVersion, rulesHash: String = "none") {
+        self.rulesHash = rulesHash
         self.article = article
         self.url = url
         self.revision = revision
@@ -25,7 +28,7 @@ public struct ParsedCopy: Sendable {
         let copy: ParsedCopy
 
         enum Keys: String, CodingKey {
-            case url, revision, content_sha256, fetched_at, parser_version
+            case url, revision, content_sha256, fetched_at, parser_version, rules_sha256
         }
 
         func encode(to encoder: Encoder) throws {
@@ -36,6 +39,7 @@ public struct ParsedCopy: Sendable {
             try c.encode(copy.contentSHA256, forKey: .content_sha256)
             try c.encode(copy.fetchedAt, forKey: .fetched_at)
             try c.encode(copy.parserVersion, forKey: .parser_version)
+            try c.encode(copy.rulesHash, forKey: .rules_sha256)
         }
     }
 
@@ -60,6 +64,7 @@ public struct ParsedCopy: Sendable {
         out += "content_sha256: \(contentSHA256)\n"
         out += "fetched_at: \(fetchedAt)\n"
         out += "parser_version: \(parserVersion)\n"
+        out += "rules_sha256: \(rulesHash)\n"
         out += "---\n\n"
         if let t = a.title { out += "# \(escapeMarkdown(t))\n\n" }
         for img in a.images {

@@ -40,24 +40,24 @@ enum Readability {
     /// Lowercased words of an element's class and id, split at punctuation and at camelCase
     /// humps (`AdSlot_container` → ad, slot, container; `Article_body__R5tY7` → article, body, …).
     static func words(_ node: HTMLNode) -> [String] {
-        let raw = (node.attribute("class") ?? "") + " " + (node.attribute("id") ?? "")
         var out: [String] = []
-        var word = ""
-        var previousLower = false
-        for ch in raw {
-            guard ch.isLetter || ch.isNumber else {
-                if !word.isEmpty { out.append(word.lowercased()); word = "" }
-                previousLower = false
-                continue
+        for attribute in ["class", "id"] {
+            guard let value = node.attribute(attribute) else { continue }
+            var word: [UInt8] = []
+            var previousLower = false
+            func flush() {
+                if !word.isEmpty { out.append(String(decoding: word, as: UTF8.self)) }
+                word.removeAll(keepingCapacity: true)
             }
-            if ch.isUppercase && previousLower && !word.isEmpty {
-                out.append(word.lowercased())
-                word = ""
+            for b in value.utf8 {
+                let upper = b >= 0x41 && b <= 0x5A, lower = b >= 0x61 && b <= 0x7A, digit = b >= 0x30 && b <= 0x39
+                guard upper || lower || digit || b >= 0x80 else { flush(); previousLower = false; continue }
+                if upper && previousLower { flush() }
+                word.append(upper ? b + 0x20 : b)
+                previousLower = lower
             }
-            word.append(ch)
-            previousLower = ch.isLowercase
+            flush()
         }
-        if !word.isEmpty { out.append(word.lowercased()) }
         return out
     }
 
@@ -67,6 +67,18 @@ enum Readability {
         if w.contains(where: negative.contains) { score -= 25 }
         if w.contains(where: positive.contains) { score += 25 }
         return score
+    }
+
+    /// Every boilerplate element of the document (see `isBoilerplate`), found in one walk:
+    /// class and id words are split once per element, not once per question.
+    static func boilerplate(_ root: HTMLNode) -> Set<HTMLNode> {
+        var out = Set<HTMLNode>()
+        root.walk { n in
+            guard n.isElement else { return false }
+            if isBoilerplate(n) { out.insert(n); return false }
+            return true
+        }
+        return out
     }
 
     /// Boilerplate by tag or by a class/id word (the page's `html`/`body` never are).
@@ -94,7 +106,7 @@ enum Readability {
     }
 
     /// Text with `<br>` kept as U+2028 so paragraphs separated by two of them can be told apart.
-    static func text(_ node: HTMLNode) -> String {
+    static func text(_ node: HTMLNode, skip: Set<HTMLNode>) -> String {
         var out: [UInt8] = []
         node.walk { n in
             if let c = n.textBytes {
@@ -102,7 +114,7 @@ enum Readability {
                 return false
             }
             if n.isElement(named: "br") { out.append(contentsOf: [0xE2, 0x80, 0xA8]); return false }
-            return n == node || !isBoilerplate(n)
+            return n == node || !skip.contains(n)
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -119,7 +131,7 @@ enum Readability {
     }
 
     /// The body container: the best-scoring block.
-    static func bodyContainer(_ root: HTMLNode) -> HTMLNode? {
+    static func bodyContainer(_ root: HTMLNode, skip: Set<HTMLNode>) -> HTMLNode? {
         var scores: [HTMLNode: Double] = [:]
         func base(_ n: HTMLNode) -> Double {
             var s = Double(classWeight(n))
@@ -129,9 +141,9 @@ enum Readability {
         }
         root.walk { n in
             guard n.isElement else { return false }
-            if isBoilerplate(n) { return false }
+            if skip.contains(n) { return false }
             guard isParagraphLike(n) else { return true }
-            let t = TextNormalizer.normalize(text(n))
+            let t = TextNormalizer.normalize(text(n, skip: skip))
             let length = t.count
             guard length >= 25 else { return false }
             let points = 1 + Double(t.filter { $0 == "," || $0 == "，" || $0 == "、" }.count) + min(Double(length) / 100, 3)
@@ -146,15 +158,15 @@ enum Readability {
         return scores.map { ($0.key, $0.value * (1 - linkDensity($0.key))) }.max { $0.1 < $1.1 }?.0
     }
 
-    static func paragraphs(in body: HTMLNode) -> [String] {
+    static func paragraphs(in body: HTMLNode, skip: Set<HTMLNode>) -> [String] {
         var out: [String] = []
         body.walk { n in
             guard n.isElement else { return false }
-            if n != body && isBoilerplate(n) { return false }
+            if n != body && skip.contains(n) { return false }
             if n.isElement(named: "h2") || n.isElement(named: "h3") || n.isElement(named: "h4") { return false }
             guard isParagraphLike(n), n != body || !hasBlockChild(n) else { return true }
             guard linkDensity(n) <= 0.5 else { return false }
-            for part in text(n).components(separatedBy: "\u{2028}") .split(whereSeparator: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+            for part in text(n, skip: skip).components(separatedBy: "\u{2028}") .split(whereSeparator: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
                 let t = TextNormalizer.normalize(part.joined(separator: "\n"))
                 if !t.isEmpty { out.append(t) }
             }
@@ -337,15 +349,16 @@ enum Readability {
         return t[..<cut].trimmingCharacters(in: .whitespaces)
     }
 
-    static func extract(_ doc: HTMLDocument, pageURL: URI) -> ParsedArticle {
+    static func extract(_ doc: HTMLDocument, pageURL: URI, container: HTMLNode? = nil) -> ParsedArticle {
         var article = ParsedArticle()
         guard let root = doc.root else { return article }
         let ld = jsonLD(doc)
         article.title = title(doc)
         article.published = published(doc, ld: ld)
         article.reporter = author(doc, ld: ld)
-        if let body = bodyContainer(root) {
-            for var text in paragraphs(in: body) {
+        let skip = boilerplate(root)
+        if let body = container ?? bodyContainer(root, skip: skip) {
+            for var text in paragraphs(in: body, skip: skip) {
                 if article.source == nil, let (line, rest) = Dateline.parse(prefixOf: text) {
                     article.source = line.source
                     article.published = article.published ?? line.date
@@ -362,7 +375,7 @@ enum Readability {
                 article.paragraphs.append(text)
             }
             body.walk { n in
-                if n != body && isBoilerplate(n) { return false }
+                if n != body && skip.contains(n) { return false }
                 if n.isElement(named: "a"), let href = n.attribute("href"), let url = pageURL.resolving(href),
                    url.scheme == "http" || url.scheme == "https" {
                     article.links.append(ArticleLink(url: url.description, text: TextNormalizer.normalize(HTMLText.raw(n))))

@@ -21,26 +21,46 @@ public enum TextNormalizer {
 
     static func collapse(_ text: String, keepSpaceNextToCJK: Bool) -> String {
         let decoded = text.utf8.contains(UInt8(ascii: "&")) ? decodeReferences(text) : text
-        var out = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(decoded.utf8.count)
         var pendingSpace = false
         var pendingBreak = false
-        var last: Unicode.Scalar?
+        var lastIsCJK = false
+        var started = false
         for s in decoded.unicodeScalars {
-            if isSpace(s) {
-                pendingSpace = true
-                if s == "\n" || s == "\r" || s == "\u{2028}" || s == "\u{2029}" { pendingBreak = true }
+            let v = s.value
+            if v < 0x80 {
+                // ASCII fast path: spaces and breaks, or a plain (non-CJK) character.
+                if v == 0x20 || v == 0x09 || v == 0x0A || v == 0x0B || v == 0x0C || v == 0x0D {
+                    pendingSpace = true
+                    if v == 0x0A || v == 0x0D { pendingBreak = true }
+                    continue
+                }
+                if pendingSpace && started && (!lastIsCJK || (keepSpaceNextToCJK && !pendingBreak)) { out.append(0x20) }
+                pendingSpace = false
+                pendingBreak = false
+                out.append(UInt8(v))
+                lastIsCJK = false
+                started = true
                 continue
             }
-            if pendingSpace, let l = last {
-                let nextToCJK = isCJK(l) || isCJK(s)
-                if !nextToCJK || (keepSpaceNextToCJK && !pendingBreak) { out.append(" ") }
+            if isSpace(s) {
+                pendingSpace = true
+                if v == 0x2028 || v == 0x2029 { pendingBreak = true }
+                continue
+            }
+            let cjk = isCJK(s)
+            if pendingSpace && started {
+                let nextToCJK = lastIsCJK || cjk
+                if !nextToCJK || (keepSpaceNextToCJK && !pendingBreak) { out.append(0x20) }
             }
             pendingSpace = false
             pendingBreak = false
-            out.append(s)
-            last = s
+            UTF8.encode(s) { out.append($0) }
+            lastIsCJK = cjk
+            started = true
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isSpace(_ s: Unicode.Scalar) -> Bool {

@@ -133,6 +133,12 @@ public final class MirrorDatabase: Sendable {
                   WHERE v.document_id = documents.id AND v.revision IS NOT NULL)
                 """)
         }
+        m.registerMigration("v4-extraction-rules-hash") { db in
+            try db.alter(table: "versions") { t in
+                // Hash of the source's content_xpath/remove_xpath that computed content_sha256.
+                t.add(column: "rules_hash", .text).notNull().defaults(to: "none")
+            }
+        }
         return m
     }
 }

@@ -25,10 +25,12 @@ public struct FetchedBody: Sendable {
     public var fetchedAt: Date
     public var runId: Int64?
     public var parserVersion: Int
+    public var rulesHash: String
 
     public init(rawSha256: String, contentSha256: String, title: String?, size: Int, storedSize: Int, httpStatus: Int,
                 etag: String?, lastModified: String?, contentType: String?, fetchedAt: Date, runId: Int64?,
-                parserVersion: Int) {
+                parserVersion: Int, rulesHash: String = "none") {
+        self.rulesHash = rulesHash
         self.rawSha256 = rawSha256
         self.contentSha256 = contentSha256
         self.title = title
@@ -170,7 +172,8 @@ extension MirrorDatabase {
                                   revision: isRevision ? doc.revisionCount + 1 : nil, title: body.title,
                                   httpStatus: body.httpStatus, etag: body.etag, lastModified: body.lastModified,
                                   contentType: body.contentType, size: body.size, fetchedAt: body.fetchedAt,
-                                  runId: body.runId, parserVersion: body.parserVersion, revertsTo: revertsTo)
+                                  runId: body.runId, parserVersion: body.parserVersion, revertsTo: revertsTo,
+                                  rulesHash: body.rulesHash)
             try v.insert(db)
             doc.currentVersionId = v.id
             doc.rawSha256 = body.rawSha256
@@ -183,6 +186,21 @@ extension MirrorDatabase {
             if let t = body.title { doc.title = t }
             try doc.update(db)
             return RecordOutcome(newVersion: true, newRevision: isRevision, revision: doc.revisionCount, document: doc)
+        }
+    }
+
+    /// Replaces what the parser derived for a document's versions (content hashes, revision
+    /// numbers, reverts, titles, parser identity) in one transaction, after a reparse.
+    public func replaceDerived(documentId: Int64, versions: [VersionRecord]) throws {
+        try pool.write { db in
+            guard var doc = try DocumentRecord.fetchOne(db, key: documentId) else { return }
+            for v in versions { try v.update(db) }
+            let revisions = versions.filter { $0.revision != nil }
+            doc.revisionCount = revisions.count
+            doc.contentSha256 = versions.last?.contentSha256
+            doc.changedAt = revisions.last?.fetchedAt
+            if let t = versions.last?.title { doc.title = t }
+            try doc.update(db)
         }
     }
 

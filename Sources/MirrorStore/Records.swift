@@ -94,6 +94,8 @@ public struct VersionRecord: Codable, Sendable, FetchableRecord, MutablePersista
     /// For a revision whose content equals an earlier revision's (not the latest): that
     /// revision's number. An upstream that undoes an edit shows up as a revert, not as news.
     public var revertsTo: Int?
+    /// `ExtractionRules.hash` of the source rules that computed `contentSha256`.
+    public var rulesHash: String = "none"
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

@@ -23,6 +23,13 @@ public struct Scheduler: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async {
+        // Parsed copies made by an older parser (or other extraction rules) are regenerated
+        // from the stored raw versions first, so the startup run compares like with like.
+        do {
+            _ = try await coordinator.reparse().value
+        } catch {
+            logger.error("startup reparse failed: \(error)")
+        }
         var trigger = "startup"
         while !Task.isCancelled {
             do {

@@ -37,7 +37,7 @@ public struct StoredContent: Sendable {
         let pageURL = URI(document.fetchUrl ?? document.url) ?? URI(document.url)!
         if document.kind == DocumentKind.article.rawValue {
             out.article = ArticleExtractor.extract(text: text, format: MarkupFormat.detect(contentType: version.contentType, text: text),
-                                                   pageURL: pageURL)
+                                                   pageURL: pageURL, rules: source.map(ExtractionRules.init) ?? .none)
         } else if let source {
             out.index = IndexContent.read(text: text, contentType: version.contentType, pageURL: pageURL, rules: LinkRules(source: source))
         } else {

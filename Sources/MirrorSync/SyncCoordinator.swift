@@ -7,12 +7,35 @@ import MirrorStore
 /// that arrives while a run is in progress with that run (the caller gets its result).
 public actor SyncCoordinator {
     public let engine: SyncEngine
+    public let reparser: Reparser
     private var current: Task<RunRecord, Error>?
+    private var reparsing: Task<ReparseSummary, Error>?
     private var progress: ProgressHolder?
     private let started = Date()
 
-    public init(engine: SyncEngine) {
+    public init(engine: SyncEngine, reparser: Reparser? = nil) {
         self.engine = engine
+        self.reparser = reparser ?? Reparser(config: engine.config, database: engine.database, blobs: engine.blobs)
+    }
+
+    /// Regenerates outdated parsed copies (see `Reparser`), after the run in progress, if any;
+    /// runs requested meanwhile wait for it. Joins a reparse already in progress.
+    public func reparse(source: String? = nil, force: Bool = false) -> Task<ReparseSummary, Error> {
+        if let reparsing { return reparsing }
+        let before = current
+        let reparser = self.reparser
+        let task = Task<ReparseSummary, Error> {
+            _ = try? await before?.value
+            defer { self.reparseFinished() }
+            // Blocking work (SQLite, blobs, parsing) off the actor's executor.
+            return try await Task.detached { try reparser.run(source: source, force: force) }.value
+        }
+        reparsing = task
+        return task
+    }
+
+    private func reparseFinished() {
+        reparsing = nil
     }
 
     public var isSyncing: Bool { current != nil }
@@ -30,7 +53,9 @@ public actor SyncCoordinator {
         let engine = self.engine
         let holder = ProgressHolder()
         progress = holder
+        let pendingReparse = reparsing
         let task = Task<RunRecord, Error> {
+            _ = try? await pendingReparse?.value
             do {
                 let r = try await engine.run(options) { holder.set($0) }
                 self.finished()

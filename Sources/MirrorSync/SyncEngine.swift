@@ -52,8 +52,8 @@ public final class RunProgress: @unchecked Sendable {
 /// articles only with `follow_article_links`.
 public final class SyncEngine: Sendable {
     public let config: MirrorConfig
-    let database: MirrorDatabase
-    let blobs: BlobStore
+    public let database: MirrorDatabase
+    public let blobs: BlobStore
     let tree: MirrorTree
     let fetcher: Fetcher
     let logger: Logger
@@ -327,7 +327,7 @@ public final class SyncEngine: Sendable {
             let contentSHA: String
             let title: String?
             if doc.kind == DocumentKind.article.rawValue {
-                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL)
+                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: ExtractionRules(source: job.source))
                 article = parsed
                 contentSHA = parsed.contentSHA256
                 title = parsed.title
@@ -346,8 +346,10 @@ public final class SyncEngine: Sendable {
                 rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
                 httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
                 contentType: response.contentType, fetchedAt: now, runId: runId,
-                parserVersion: ArticleExtractor.parserVersion), nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
-            try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now)
+                parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : ExtractionRules(source: job.source).hash),
+                nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
+            try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
+                          rulesHash: ExtractionRules(source: job.source).hash)
             if outcome.newRevision {
                 logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
             }
@@ -405,14 +407,13 @@ public final class SyncEngine: Sendable {
     }
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.
-    private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, outcome: RecordOutcome, fetchedAt: Date) throws {
+    private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, outcome: RecordOutcome, fetchedAt: Date,
+                           rulesHash: String) throws {
         try tree.write(body, at: MirrorTree.rawPath(url))
         guard let article else { return }
-        let copy = ParsedCopy(article: article, url: url.description, revision: outcome.revision,
-                              contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt))
-        let stem = MirrorTree.parsedStem(url)
-        try tree.write(copy.json(), at: stem + ".json")
-        try tree.write(copy.markdown(), at: stem + ".md")
+        try tree.write(ParsedCopy(article: article, url: url.description, revision: outcome.revision,
+                                  contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt), rulesHash: rulesHash),
+                       for: url)
     }
 }
 

@@ -84,6 +84,50 @@ struct Sync: ParsableCommand {
     }
 }
 
+struct Reparse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Regenerate parsed copies from the stored raw versions (no network).",
+        discussion: """
+            Documents parsed by an older parser or under other extraction rules \
+            (content_xpath, remove_xpath) are re-parsed from their raw versions; their content \
+            hashes and revision numbers are recomputed, so a better parser does not create \
+            false revisions. The daemon also does this at start-up. A second reparse changes \
+            nothing. With the daemon down, use `mirrord --config … --reparse`.
+
+            EXAMPLES
+              mirrorctl reparse
+              mirrorctl reparse --source news --force
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: ArgumentHelp("Only this source.", valueName: "name")) var source: String?
+    @Flag(help: "Regenerate every document, outdated or not.") var force = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        var body: [String: Any] = ["force": force]
+        if let source { body["source"] = source }
+        let answer: Any
+        do {
+            answer = try c.client.call("POST", "/v1/reparse", body: body, timeout: 0).0
+        } catch ControlClient.Failure.daemonNotRunning(let m) {
+            throw Abort(m + "; with the daemon down run `mirrord --config … --reparse`", code: 3)
+        } catch let ControlClient.Failure.api(status, message) where (400..<500).contains(status) {
+            throw Abort(message, code: 2)
+        } catch {
+            throw Abort("\(error)", code: 1)
+        }
+        let o = answer as? [String: Any] ?? [:]
+        if json {
+            FileHandle.standardOutput.write(Data(Reports.encode(o)))
+        } else {
+            print("reparse: \(Format.int(o["documents"])) documents (\(Format.int(o["versions"])) versions) regenerated; "
+                + "revisions \(Format.int(o["revisions_before"])) → \(Format.int(o["revisions_after"])); \(Format.int(o["failures"])) failures")
+        }
+    }
+}
+
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List recent runs with their counters.")
 

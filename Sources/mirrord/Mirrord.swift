@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MirrorControl
 import MirrorCore
+import MirrorExtract
 import MirrorFetch
 import MirrorStore
 import MirrorSync
@@ -42,15 +43,19 @@ struct Mirrord: AsyncParsableCommand {
     @Flag(name: .long, help: "With --once: re-check every known document regardless of its schedule.")
     var all = false
 
-    @Option(name: .long, help: ArgumentHelp("With --once: sync only this source.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("With --once or --reparse: only this source.", valueName: "name"))
     var source: String?
+
+    @Flag(name: .long, help: "Regenerate outdated parsed copies from stored raw versions (no network), then exit.")
+    var reparse = false
 
     static let version = "0.1.0"
 
     func validate() throws {
-        if !once && (all || source != nil) {
+        if !once && !reparse && (all || source != nil) {
             throw ValidationError("--all and --source go with --once; for a running daemon use `mirrorctl sync now --all [--source NAME]`")
         }
+        if once && reparse { throw ValidationError("--once and --reparse are separate jobs; run one, then the other") }
     }
 
     /// Bad usage exits 2 (as the help promises), not ArgumentParser's 64.
@@ -81,6 +86,7 @@ struct Mirrord: AsyncParsableCommand {
             if let source, cfg.source(named: source) == nil {
                 throw ConfigError(file: cfg.file, reason: "no source named '\(source)' (configured: \(cfg.sources.map(\.name).joined(separator: ", ")))")
             }
+            try Self.checkExtractionRules(cfg)
         } catch {
             fail("\(error)", code: 2)
         }
@@ -102,6 +108,17 @@ struct Mirrord: AsyncParsableCommand {
         let fetcher = Fetcher(settings: cfg.http)
         defer { fetcher.shutdown() }
         let engine = SyncEngine(config: cfg, database: database, blobs: blobs, fetcher: fetcher)
+
+        if reparse {
+            do {
+                let r = try Reparser(config: cfg, database: database, blobs: blobs).run(source: source, force: all)
+                print("reparse: \(r.documents) documents (\(r.versions) versions) regenerated; revisions \(r.revisionsBefore) → \(r.revisionsAfter); \(r.failures) failures")
+            } catch {
+                fail("\(error)", code: 1)
+            }
+            withExtendedLifetime(lock) {}
+            return
+        }
 
         if once {
             let task = Task { try await engine.run(RunOptions(trigger: "once", all: all, source: source)) }
@@ -142,6 +159,16 @@ struct Mirrord: AsyncParsableCommand {
         try? await eventLoops.shutdownGracefully()
         logger.info("mirrord stopped")
         withExtendedLifetime(lock) {}
+    }
+
+    /// XPath overrides must compile: a typo would otherwise silently fall back to heuristics.
+    static func checkExtractionRules(_ cfg: MirrorConfig) throws {
+        for s in cfg.sources {
+            if let bad = ExtractionRules(source: s).invalidExpression {
+                let key = bad == s.contentXPath ? "content_xpath" : "remove_xpath"
+                throw ConfigError(file: cfg.file, key: "source.\(key)", reason: "'\(bad)' is not a valid XPath expression (source '\(s.name)')")
+            }
+        }
     }
 
     /// SIGINT/SIGTERM during `--once` cancel the run, which records itself as interrupted.

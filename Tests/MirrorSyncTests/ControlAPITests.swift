@@ -156,6 +156,19 @@ final class ControlAPITests: XCTestCase {
         }
     }
 
+    func testReparseEndpoint() async throws {
+        try await withControl { _, client in
+            _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])
+            let first = try await call(client, "POST", "/v1/reparse", body: [:])
+            let nothing = try XCTUnwrap(first as? [String: Any])
+            XCTAssertEqual(nothing["documents"] as? Int, 0, "nothing outdated")
+            let second = try await call(client, "POST", "/v1/reparse", body: ["force": true])
+            let forced = try XCTUnwrap(second as? [String: Any])
+            XCTAssertEqual(forced["documents"] as? Int, 6)
+            XCTAssertEqual(forced["revisions_before"] as? Int, forced["revisions_after"] as? Int)
+        }
+    }
+
     func raw(_ client: ControlClient, _ path: String) async throws -> [UInt8] {
         try await Task.detached { try client.callRaw("GET", path) }.value
     }

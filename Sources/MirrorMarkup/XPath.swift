@@ -1,0 +1,41 @@
+import CLibXML2
+
+extension MarkupDocument {
+    /// Nodes matching an XPath 1.0 expression (libxml2's evaluator), in document order.
+    /// - Returns: nil when the expression does not compile or does not select nodes.
+    public func select(xpath: String) -> [HTMLNode]? {
+        guard let doc, let context = xmlXPathNewContext(doc) else { return nil }
+        defer { xmlXPathFreeContext(context) }
+        guard let result = xmlXPathEvalExpression(xpath, context) else { return nil }
+        defer { xmlXPathFreeObject(result) }
+        guard result.pointee.type == XPATH_NODESET else { return nil }
+        guard let set = result.pointee.nodesetval else { return [] }
+        var out: [HTMLNode] = []
+        for i in 0..<Int(set.pointee.nodeNr) {
+            if let n = set.pointee.nodeTab[i], n.pointee.type == XML_ELEMENT_NODE { out.append(HTMLNode(n)) }
+        }
+        return out
+    }
+
+    /// Unlinks and frees every element matching `xpath` (for a source's `remove_xpath`).
+    /// - Returns: how many were removed, or nil for an invalid expression.
+    @discardableResult
+    public func remove(xpath: String) -> Int? {
+        guard let nodes = select(xpath: xpath) else { return nil }
+        // Outermost first; a descendant of a removed node is freed with it.
+        var removed = 0
+        for n in nodes where !nodes.contains(where: { $0 != n && n.isInside($0) }) {
+            xmlUnlinkNode(n.ptr)
+            xmlFreeNode(n.ptr)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Whether `xpath` compiles (to validate configuration).
+    public static func isValid(xpath: String) -> Bool {
+        guard let compiled = xmlXPathCompile(xpath) else { return false }
+        xmlXPathFreeCompExpr(compiled)
+        return true
+    }
+}

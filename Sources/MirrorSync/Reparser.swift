@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import MirrorCore
+import MirrorExtract
+import MirrorStore
+
+extension MirrorTree {
+    /// Writes an article's parsed copy: `parsed/<host>/<stem>.json` and `.md` (each only if
+    /// its bytes changed).
+    func write(_ copy: ParsedCopy, for url: URI) throws {
+        let stem = MirrorTree.parsedStem(url)
+        try write(copy.json(), at: stem + ".json")
+        try write(copy.markdown(), at: stem + ".md")
+    }
+}
+
+/// What a reparse did.
+public struct ReparseSummary: Sendable, Equatable {
+    public var documents = 0
+    public var versions = 0
+    public var revisionsBefore = 0
+    public var revisionsAfter = 0
+    public var failures = 0
+
+    public init() {}
+}
+
+/// Regenerates parsed content from stored raw versions, with no network access: when the
+/// parser (`ArticleExtractor.parserVersion`) or a source's extraction rules changed since a
+/// document's versions were parsed, their content hashes and revision numbering are
+/// recomputed under the current parser, and the article's parsed copy is rewritten.
+///
+/// Recomputing the history, not just the latest copy, is what keeps an improved parser from
+/// producing a wave of false revisions at the next fetch: the stored content hash the next
+/// fetch compares against comes from the same parser. Raw blobs are only read. A second
+/// reparse finds nothing outdated and changes nothing.
+public struct Reparser: Sendable {
+    let config: MirrorConfig
+    let database: MirrorDatabase
+    let blobs: BlobStore
+    let tree: MirrorTree
+    let logger: Logger
+    /// The parser identity to regenerate to (tests pretend a newer parser).
+    public var parserVersion: Int
+
+    public init(config: MirrorConfig, database: MirrorDatabase, blobs: BlobStore,
+                parserVersion: Int = ArticleExtractor.parserVersion, logger: Logger = Logger(label: "mirrord.reparse")) {
+        self.config = config
+        self.database = database
+        self.blobs = blobs
+        self.tree = MirrorTree(root: config.mirrorDir)
+        self.parserVersion = parserVersion
+        self.logger = logger
+    }
+
+    /// - Parameters:
+    ///   - source: only this source; nil: all.
+    ///   - force: regenerate every document, outdated or not.
+    public func run(source: String? = nil, force: Bool = false) throws -> ReparseSummary {
+        var summary = ReparseSummary()
+        var lastLog = Date()
+        for src in config.sources where source == nil || src.name == source {
+            let rules = ExtractionRules(source: src)
+            let documents = try database.documents(source: src.name).filter { $0.kind != "asset" && $0.versionCount > 0 }
+            for doc in documents {
+                let rulesHash = doc.kind == "article" ? rules.hash : "none"
+                let versions = try database.versions(documentId: doc.id!)
+                guard force || versions.contains(where: { $0.parserVersion != parserVersion || $0.rulesHash != rulesHash }) else { continue }
+                do {
+                    try regenerate(doc, versions, source: src, rulesHash: rulesHash, into: &summary)
+                } catch {
+                    summary.failures += 1
+                    logger.error("reparse \(doc.url): \(error)")
+                }
+                if Date().timeIntervalSince(lastLog) >= 10 {
+                    lastLog = Date()
+                    logger.info("reparse progress: \(summary.documents) documents regenerated")
+                }
+            }
+        }
+        if summary.documents > 0 || summary.failures > 0 {
+            logger.notice("reparse: \(summary.documents) documents (\(summary.versions) versions) regenerated to parser \(parserVersion); revisions \(summary.revisionsBefore) → \(summary.revisionsAfter); \(summary.failures) failures")
+        }
+        return summary
+    }
+
+    private func regenerate(_ doc: DocumentRecord, _ versions: [VersionRecord], source: SourceConfig, rulesHash: String,
+                            into summary: inout ReparseSummary) throws {
+        var updated: [VersionRecord] = []
+        var previous: String?
+        var revision = 0
+        var seen: [String: Int] = [:]  // content hash → latest revision that had it
+        var latest: StoredContent?
+        for var v in versions {
+            let content = try StoredContent.load(v, of: doc, blobs: blobs, source: source, limit: config.http.maxBodyBytes)
+            let hash = content.article?.contentSHA256 ?? content.index?.contentSHA256 ?? v.contentSha256
+            v.contentSha256 = hash
+            v.title = content.article?.title ?? content.index?.title ?? v.title
+            v.parserVersion = parserVersion
+            v.rulesHash = rulesHash
+            if hash != previous {
+                revision += 1
+                v.revision = revision
+                v.revertsTo = seen[hash]
+                seen[hash] = revision
+            } else {
+                v.revision = nil
+                v.revertsTo = nil
+            }
+            previous = hash
+            updated.append(v)
+            latest = content
+        }
+        try database.replaceDerived(documentId: doc.id!, versions: updated)
+        if let article = latest?.article, let last = updated.last, let url = URI(doc.url) {
+            try tree.write(ParsedCopy(article: article, url: doc.url, revision: revision, contentSHA256: last.contentSha256,
+                                      fetchedAt: RFC3339.string(last.fetchedAt), parserVersion: parserVersion,
+                                      rulesHash: rulesHash), for: url)
+        }
+        summary.documents += 1
+        summary.versions += updated.count
+        summary.revisionsBefore += doc.revisionCount
+        summary.revisionsAfter += revision
+    }
+}
