@@ -48,17 +48,26 @@ public struct ControlResponse: Sendable {
 public struct ControlRouter: Sendable {
     let coordinator: SyncCoordinator
     let database: MirrorDatabase
-    let config: MirrorConfig
-    let history: History
+    let blobs: BlobStore
+    /// Re-reads the configuration; the reason on failure (the daemon's reload, also SIGHUP's).
+    let reload: @Sendable () async -> Result<String, Error>
 
-    public init(coordinator: SyncCoordinator, database: MirrorDatabase, blobs: BlobStore, config: MirrorConfig) {
+    public init(coordinator: SyncCoordinator, database: MirrorDatabase, blobs: BlobStore,
+                reload: @escaping @Sendable () async -> Result<String, Error> = { .failure(ReloadUnsupported()) }) {
         self.coordinator = coordinator
         self.database = database
-        self.config = config
-        self.history = History(database: database, blobs: blobs, config: config)
+        self.blobs = blobs
+        self.reload = reload
+    }
+
+    public struct ReloadUnsupported: Error, CustomStringConvertible {
+        public init() {}
+        public var description: String { "this server cannot reload its configuration" }
     }
 
     public func handle(_ request: ControlRequest) async -> ControlResponse {
+        let config = await coordinator.config
+        let history = History(database: database, blobs: blobs, config: config)
         do {
             switch (request.method, request.path) {
             case ("GET", "/v1/status"):
@@ -66,9 +75,16 @@ public struct ControlRouter: Sendable {
                                         currentRun: await coordinator.currentRun)
                 return .json(200, try Reports.status(database: database, config: config, daemon: state))
             case ("POST", "/v1/sync"):
-                return await sync(request)
+                return await sync(request, config: config)
             case ("POST", "/v1/reparse"):
-                return await reparse(request)
+                return await reparse(request, config: config)
+            case ("POST", "/v1/reload"):
+                switch await reload() {
+                case .success(let summary): return .json(200, ["reloaded": true, "summary": summary])
+                case .failure(let error): return .error(422, "\(error)")
+                }
+            case ("GET", "/metrics"):
+                return ControlResponse(status: 200, body: await metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             case ("GET", "/v1/runs"):
                 let limit = request.query["limit"].flatMap(Int.init) ?? 20
                 return .json(200, try database.runs(limit: limit).map(Reports.run))
@@ -78,11 +94,12 @@ public struct ControlRouter: Sendable {
             case ("GET", "/v1/revisions"), ("GET", "/v1/show"), ("GET", "/v1/diff"):
                 guard let url = request.query["url"] else { return .error(400, "missing ?url=") }
                 do {
-                    return try history(request, url: url)
+                    return try self.history(request, url: url, history: history)
                 } catch let e as ReportError {
                     return .error(404, e.description)
                 }
-            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/reparse"), (_, "/v1/runs"), (_, "/v1/documents"), (_, "/v1/revisions"),
+            case (_, "/v1/status"), (_, "/v1/sync"), (_, "/v1/reparse"), (_, "/v1/reload"), (_, "/metrics"), (_, "/v1/runs"),
+                 (_, "/v1/documents"), (_, "/v1/revisions"),
                  (_, "/v1/show"), (_, "/v1/diff"):
                 return .error(405, "\(request.method) not allowed on \(request.path)")
             default:
@@ -95,7 +112,7 @@ public struct ControlRouter: Sendable {
 
     /// `GET /v1/revisions?url=`, `GET /v1/show?url=&rev=&format=md|json|raw`,
     /// `GET /v1/diff?url=&from=&to=&format=text|json|html&context=`.
-    func history(_ request: ControlRequest, url: String) throws -> ControlResponse {
+    func history(_ request: ControlRequest, url: String, history: History) throws -> ControlResponse {
         func number(_ key: String) throws -> Int? {
             guard let v = request.query[key], !v.isEmpty else { return nil }
             guard let n = Int(v.trimmingCharacters(in: CharacterSet(charactersIn: "r"))) else { throw BadParameter(key: key, value: v) }
@@ -134,8 +151,14 @@ public struct ControlRouter: Sendable {
         var description: String { "\(key)=\(value) is not a revision number" }
     }
 
+    /// `GET /metrics`: the Prometheus text exposition.
+    func metrics() async -> [UInt8] {
+        let engine = await coordinator.engine
+        return (try? engine.metrics.render(database: database)) ?? Array("# metrics unavailable: store unreadable\n".utf8)
+    }
+
     /// `POST /v1/reparse {"source"?, "force"?}`: waits and returns the counts.
-    func reparse(_ request: ControlRequest) async -> ControlResponse {
+    func reparse(_ request: ControlRequest, config: MirrorConfig) async -> ControlResponse {
         var source: String?
         var force = false
         if !request.body.isEmpty {
@@ -163,7 +186,7 @@ public struct ControlRouter: Sendable {
     }
 
     /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.
-    func sync(_ request: ControlRequest) async -> ControlResponse {
+    func sync(_ request: ControlRequest, config: MirrorConfig) async -> ControlResponse {
         var options = RunOptions(trigger: "manual")
         var wait = false
         if !request.body.isEmpty {

@@ -30,8 +30,12 @@ public final class ControlServer: Service, @unchecked Sendable {
     /// Device and inode of the socket file we created, so we only ever remove our own.
     private var created: (dev: UInt64, ino: UInt64)?
 
-    public init(socketPath: String, router: ControlRouter, logger: Logger = Logger(label: "mirrord.control")) {
+    /// Group given ownership of the socket, if any.
+    let socketGroup: String?
+
+    public init(socketPath: String, router: ControlRouter, group: String? = nil, logger: Logger = Logger(label: "mirrord.control")) {
         self.socketPath = socketPath
+        self.socketGroup = group
         self.router = router
         self.logger = logger
     }
@@ -66,6 +70,9 @@ public final class ControlServer: Service, @unchecked Sendable {
             throw ControlSocketError(path: socketPath, reason: "cannot listen (\(error))")
         }
         chmod(socketPath, 0o660)
+        if let socketGroup, let entry = getgrnam(socketGroup), chown(socketPath, UInt32.max, entry.pointee.gr_gid) != 0 {
+            logger.warning("\(socketPath): cannot give the socket to group \(socketGroup): \(String(cString: strerror(errno)))")
+        }
         if stat(socketPath, &st) == 0 { created = (UInt64(st.st_dev), UInt64(st.st_ino)) }
         self.group = group
         logger.info("control API listening on \(socketPath)")

@@ -109,6 +109,9 @@ public struct MirrorConfig: Sendable, Equatable {
     public var stateDir: String
     public var mirrorDir: String
     public var controlSocket: String
+    /// Group that owns the control socket (mode 0660), so its members can use mirrorctl; nil:
+    /// the daemon's own group.
+    public var controlSocketGroup: String?
     /// Seconds between polls of a source that sets no `poll_interval` of its own.
     public var pollInterval: Double = 900
     public var http = HTTPSettings()
@@ -199,7 +202,7 @@ private struct ConfigReader {
     }
 
     func read(_ root: TOMLTable) throws -> MirrorConfig {
-        let known: Set = ["state_dir", "mirror_dir", "control_socket", "poll_interval", "http", "source"]
+        let known: Set = ["state_dir", "mirror_dir", "control_socket", "control_socket_group", "poll_interval", "http", "source"]
         for key in root.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -215,6 +218,10 @@ private struct ConfigReader {
             mirrorDir: try path("mirror_dir", stateDir + "/mirror"),
             controlSocket: try path("control_socket", "/run/mirrord/control.sock"))
         config.pollInterval = try duration(root, "poll_interval") ?? config.pollInterval
+        config.controlSocketGroup = try string(root, "control_socket_group")
+        if let group = config.controlSocketGroup, getgrnam(group) == nil {
+            throw error("control_socket_group", "no group named '\(group)' on this system")
+        }
         if let value = root["http"] {
             guard let http = value.table else { throw error("http", "must be a table ([http])") }
             config.http = try readHTTP(http)

@@ -14,6 +14,15 @@ public final class Fetcher: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [Transfer] = []
     private var running = true
+    /// When the fetch thread last went round its loop (it wakes at least once a second).
+    private var lastLoop = Date()
+
+    /// Seconds since the fetch thread's loop last turned: the watchdog's evidence of life.
+    public var secondsSinceLoop: Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return Date().timeIntervalSince(lastLoop)
+    }
     private var multi: UnsafeMutableRawPointer?
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
@@ -84,6 +93,7 @@ public final class Fetcher: @unchecked Sendable {
     private func loop() {
         while true {
             lock.lock()
+            lastLoop = Date()
             let stop = !running
             var starting: [Transfer] = []
             pending.removeAll { t in cancelled.contains { $0 === t } && t.complete(.failure(.cancelled)) }

@@ -81,6 +81,15 @@ extension MirrorDatabase {
         }
     }
 
+    /// How many documents a run started now would check (without `--all`).
+    public func dueCount(now: Date) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM documents WHERE kind = 'index' OR next_check IS NULL OR next_check <= ?
+                """, arguments: [now]) ?? 0
+        }
+    }
+
     public func documents(source: String? = nil, kind: String? = nil) throws -> [DocumentRecord] {
         try pool.read { db in
             var q = DocumentRecord.all()

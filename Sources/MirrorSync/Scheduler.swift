@@ -6,17 +6,15 @@ import MirrorCore
 /// (`poll_interval`, with ±10 % jitter so many mirrors of one upstream do not synchronise).
 public struct Scheduler: Sendable {
     let coordinator: SyncCoordinator
-    let config: MirrorConfig
     let logger: Logger
 
-    public init(coordinator: SyncCoordinator, config: MirrorConfig, logger: Logger = Logger(label: "mirrord.scheduler")) {
+    public init(coordinator: SyncCoordinator, logger: Logger = Logger(label: "mirrord.scheduler")) {
         self.coordinator = coordinator
-        self.config = config
         self.logger = logger
     }
 
-    /// Seconds until the next scheduled run.
-    func nextDelay() -> Double {
+    /// Seconds until the next scheduled run (the configuration in force may have been reloaded).
+    func nextDelay(_ config: MirrorConfig) -> Double {
         let base = config.sources.map(\.pollInterval).min() ?? config.pollInterval
         return base * Double.random(in: 0.9...1.1)
     }
@@ -45,8 +43,8 @@ public struct Scheduler: Sendable {
                 logger.error("scheduled run failed: \(error)")
             }
             trigger = "scheduled"
-            let delay = nextDelay()
-            coordinator.engine.scheduleNextPoll(at: Date().addingTimeInterval(delay))
+            let delay = nextDelay(await coordinator.config)
+            await coordinator.engine.scheduleNextPoll(at: Date().addingTimeInterval(delay))
             logger.info("next scheduled run in \(Int(delay))s")
             do {
                 try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))

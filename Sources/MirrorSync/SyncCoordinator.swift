@@ -6,8 +6,10 @@ import MirrorStore
 /// Owns "the run": starts runs for the scheduler and for `sync now`, and coalesces a request
 /// that arrives while a run is in progress with that run (the caller gets its result).
 public actor SyncCoordinator {
-    public let engine: SyncEngine
-    public let reparser: Reparser
+    public private(set) var engine: SyncEngine
+    public private(set) var reparser: Reparser
+    /// Called with every finished run (the daemon reports it to systemd as `STATUS=`).
+    private var runObserver: (@Sendable (RunRecord) -> Void)?
     private var current: Task<RunRecord, Error>?
     private var reparsing: Task<ReparseSummary, Error>?
     private var progress: ProgressHolder?
@@ -16,6 +18,20 @@ public actor SyncCoordinator {
     public init(engine: SyncEngine, reparser: Reparser? = nil) {
         self.engine = engine
         self.reparser = reparser ?? Reparser(config: engine.config, database: engine.database, blobs: engine.blobs)
+    }
+
+    /// The configuration in force.
+    public var config: MirrorConfig { engine.config }
+
+    public func observeRuns(_ observer: @escaping @Sendable (RunRecord) -> Void) {
+        runObserver = observer
+    }
+
+    /// Puts a reloaded configuration in force: runs started from now on use `engine`; a run in
+    /// progress finishes with the configuration it started with.
+    public func replace(engine: SyncEngine) {
+        self.engine = engine
+        self.reparser = Reparser(config: engine.config, database: engine.database, blobs: engine.blobs)
     }
 
     /// Regenerates outdated parsed copies (see `Reparser`), after the run in progress, if any;
@@ -59,6 +75,7 @@ public actor SyncCoordinator {
             do {
                 let r = try await engine.run(options) { holder.set($0) }
                 self.finished()
+                self.runObserver?(r)
                 return r
             } catch {
                 self.finished()

@@ -59,9 +59,12 @@ public final class SyncEngine: Sendable {
     let logger: Logger
     /// The time source; tests inject a simulated one.
     let now: @Sendable () -> Date
+    public let metrics: MirrorMetrics
 
     public init(config: MirrorConfig, database: MirrorDatabase, blobs: BlobStore, fetcher: Fetcher,
-                logger: Logger = Logger(label: "mirrord.sync"), clock: @escaping @Sendable () -> Date = { Date() }) {
+                logger: Logger = Logger(label: "mirrord.sync"), metrics: MirrorMetrics = MirrorMetrics(),
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.metrics = metrics
         self.config = config
         self.database = database
         self.blobs = blobs
@@ -185,6 +188,7 @@ public final class SyncEngine: Sendable {
             r.status = error is CancellationError ? "interrupted" : "failed"
             r.error = error is CancellationError ? "interrupted (shutdown or signal)" : "\(error)"
             try? database.saveRun(r)
+            metrics.run(r)
             if error is CancellationError {
                 logger.notice("run \(runId ?? 0) interrupted: \(r.fetched) fetched, \(r.newVersions) new versions recorded before the stop")
             } else {
@@ -204,6 +208,7 @@ public final class SyncEngine: Sendable {
         }
         let r = live.snapshot
         try database.saveRun(r)
+        metrics.run(r)
         logger.info("run \(runId ?? 0) completed in \(String(format: "%.3f", finished.timeIntervalSince(started)))s: fetched \(r.fetched), not modified \(r.notModified), new documents \(r.newDocuments), new versions \(r.newVersions), new revisions \(r.newRevisions), errors \(r.errors)")
         return r
     }
@@ -275,6 +280,10 @@ public final class SyncEngine: Sendable {
                                    proxy: job.source.proxy, headers: job.source.headers)
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)
+        }
+        switch result {
+        case .success(let r): metrics.fetch(status: r.status, bytes: r.body.count)
+        case .failure: metrics.fetch(status: nil, bytes: 0)
         }
         let now = self.now()
         let isIndex = doc.kind == DocumentKind.index.rawValue
@@ -350,6 +359,7 @@ public final class SyncEngine: Sendable {
                 nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
             try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
                           rulesHash: ExtractionRules(source: job.source).hash)
+            if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
             if outcome.newRevision {
                 logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
             }
@@ -365,6 +375,7 @@ public final class SyncEngine: Sendable {
     /// `maxFailureBackoff` (and never sooner than `poll_interval`).
     private func fail(_ doc: DocumentRecord, _ job: Job, status: Int, _ error: FetchError, retryAfter: Double?, at: Date) throws -> Outcome {
         let message = error.description
+        metrics.error(MirrorMetrics.kind(error))
         let delay: Double
         if error.isGone {
             delay = Self.goneRecheckInterval
@@ -382,6 +393,7 @@ public final class SyncEngine: Sendable {
 
     private func fail(_ doc: DocumentRecord, _ job: Job, storeError: Error, at: Date) -> Outcome {
         let message = "\(storeError)"
+        metrics.error("store")
         logger.error("\(doc.url): \(message)")
         try? database.recordFailure(documentId: doc.id!, status: 0, error: message, checkedAt: at, nextCheck: nil)
         return Outcome(kind: .failed, error: message)

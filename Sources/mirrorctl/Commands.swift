@@ -128,6 +128,70 @@ struct Reparse: ParsableCommand {
     }
 }
 
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the daemon re-read its configuration (as SIGHUP does).",
+        discussion: """
+            A bad file keeps the running configuration; the reason (file, line, key) is \
+            printed and the exit status is 1. Sources added, removed and changed take effect \
+            from the next run.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let c = try connection.resolve()
+        do {
+            let (answer, _) = try c.client.call("POST", "/v1/reload", body: [:])
+            print("reloaded: " + Format.s((answer as? [String: Any])?["summary"]))
+        } catch ControlClient.Failure.daemonNotRunning(let m) {
+            throw Abort(m, code: 3)
+        } catch {
+            throw Abort("reload failed, running configuration kept: \(error)", code: 1)
+        }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the store: every version's blob exists and re-hashes to its SHA-256.",
+        discussion: """
+            Also runs SQLite's integrity_check. Reads the store directly (the daemon may be \
+            running). Exit status 1 when any problem is found; each is printed with the blob \
+            or row it concerns.
+
+            EXAMPLES
+              mirrorctl verify --config /etc/mirrord/mirrord.toml
+              mirrorctl verify --db /var/lib/mirrord/mirror.sqlite3 --json
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let c = try connection.resolve()
+        let report: VerifyReport
+        do {
+            report = try Verifier.verify(database: try c.database(), blobs: try BlobStore(root: c.blobsRoot))
+        } catch let abort as Abort {
+            throw abort
+        } catch {
+            throw Abort("\(error)", code: 1)
+        }
+        if json {
+            FileHandle.standardOutput.write(Data(Reports.encode([
+                "versions": report.versions, "blobs": report.blobs, "bytes": report.bytes,
+                "unreferenced_blobs": report.unreferencedBlobs, "problems": report.problems])))
+        } else {
+            print("verified \(Format.plural(report.versions, "version")) in \(Format.plural(report.blobs, "blob")) "
+                + "(\(Format.bytes(report.bytes))), \(report.unreferencedBlobs) unreferenced: "
+                + (report.problems.isEmpty ? "ok" : "\(Format.plural(report.problems.count, "problem"))"))
+            report.problems.forEach { print("  " + $0) }
+        }
+        if !report.problems.isEmpty { throw Abort("store has \(report.problems.count) problem(s)", code: 1) }
+    }
+}
+
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List recent runs with their counters.")
 

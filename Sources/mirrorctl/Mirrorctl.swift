@@ -140,7 +140,8 @@ struct Mirrorctl: ParsableCommand {
               0 success · 1 failure · 2 bad usage or config · 3 daemon not running (status, sync)
             """,
         version: "0.1.0",
-        subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self, Show.self, Diff.self, Reparse.self])
+        subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self, Show.self, Diff.self, Reparse.self,
+                      Reload.self, Verify.self])
 
     /// Moves `--config/--socket/--db` given before the subcommand to after it, so both
     /// `mirrorctl --config F status` and `mirrorctl status --config F` work.

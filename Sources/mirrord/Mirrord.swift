@@ -133,32 +133,58 @@ struct Mirrord: AsyncParsableCommand {
             return
         }
 
+        let notifier = SystemdNotifier()
         let coordinator = SyncCoordinator(engine: engine)
-        let router = ControlRouter(coordinator: coordinator, database: database, blobs: blobs, config: cfg)
-        let server = ControlServer(socketPath: cfg.controlSocket, router: router)
+        let reloader = Reloader(configPath: cfg.file, running: cfg, database: database, blobs: blobs, fetcher: fetcher,
+                                metrics: engine.metrics, coordinator: coordinator, notifier: notifier, logger: logger)
+        let router = ControlRouter(coordinator: coordinator, database: database, blobs: blobs,
+                                   reload: { await reloader.reload() })
+        let server = ControlServer(socketPath: cfg.controlSocket, router: router, group: cfg.controlSocketGroup)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             try await server.bind(group: eventLoops)
         } catch {
             fail("\(error)", code: 3)
         }
-        let scheduler = SchedulerService(scheduler: Scheduler(coordinator: coordinator, config: cfg), coordinator: coordinator)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: server),
-                .init(service: scheduler),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        logger.info("mirrord started (pid \(getpid()), config \(cfg.file), \(cfg.sources.count) source(s))")
+        await coordinator.observeRuns { run in
+            notifier.notify("STATUS=" + Self.statusLine(run))
+        }
+        notifier.notify("READY=1\nSTATUS=listening on \(cfg.controlSocket); first run starting")
+
+        // SIGHUP re-reads the configuration (systemctl reload), as nginx and sshd do.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { Task { _ = await reloader.reload() } }
+        hangup.resume()
+        defer { hangup.cancel() }
+
+        let scheduler = SchedulerService(scheduler: Scheduler(coordinator: coordinator), coordinator: coordinator)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server), .init(service: scheduler)]
+        if let interval = SystemdNotifier.watchdogInterval() {
+            services.append(.init(service: WatchdogService(interval: interval, fetchers: reloader, notifier: notifier)))
+        }
+        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // In-flight transfers get this long to finish before they are cancelled.
+        groupConfig.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfig)
+        logger.notice("mirrord \(Self.version) started (pid \(getpid()), config \(cfg.file), \(cfg.sources.count) source(s))")
         do {
             try await group.run()
         } catch {
+            notifier.notify("STOPPING=1")
             fail("\(error)", code: 1)
         }
+        notifier.notify("STOPPING=1\nSTATUS=stopping")
+        reloader.shutdownRetiredFetchers()
         try? await eventLoops.shutdownGracefully()
-        logger.info("mirrord stopped")
+        logger.notice("mirrord stopped")
         withExtendedLifetime(lock) {}
+    }
+
+    /// One line for `systemctl status`: the last run's counters.
+    static func statusLine(_ r: RunRecord) -> String {
+        "run #\(r.id ?? 0) \(r.status) at \(RFC3339.string(r.finished ?? r.started)): \(r.fetched) fetched, "
+            + "\(r.notModified) not modified, \(r.newVersions) new versions, \(r.newRevisions) new revisions, \(r.errors) errors"
     }
 
     /// XPath overrides must compile: a typo would otherwise silently fall back to heuristics.
@@ -199,5 +225,24 @@ struct SchedulerService: Service {
             await scheduler.run()
         }
         await coordinator.cancelAndWait()
+    }
+}
+
+/// Pings systemd's watchdog every `WATCHDOG_USEC`/2, but only while the fetch thread's event
+/// loop keeps turning: a hung transfer loop stops the pings and systemd restarts the service.
+struct WatchdogService: Service {
+    let interval: Double
+    let fetchers: Reloader
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if fetchers.currentFetcher.secondsSinceLoop < max(5, interval) {
+                    notifier.notify("WATCHDOG=1")
+                }
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            }
+        }
     }
 }

@@ -58,7 +58,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownTopLevelKeyNamesFileLineAndKey() {
         expectError("state_dir = \"s\"\npoll_intervall = \"1h\"\n" + minimal,
-                    "/etc/mirrord/test.toml:2: key 'poll_intervall': unknown key (known: control_socket, http, mirror_dir, poll_interval, source, state_dir)")
+                    "/etc/mirrord/test.toml:2: key 'poll_intervall': unknown key (known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir)")
     }
 
     func testUnknownSourceKey() {

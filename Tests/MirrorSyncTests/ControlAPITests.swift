@@ -21,7 +21,7 @@ final class ControlAPITests: XCTestCase {
     func withControl(_ body: (Harness, ControlClient) async throws -> Void) async throws {
         let h = try Harness()
         let coordinator = SyncCoordinator(engine: h.engine)
-        let router = ControlRouter(coordinator: coordinator, database: h.database, blobs: h.blobs, config: h.config)
+        let router = ControlRouter(coordinator: coordinator, database: h.database, blobs: h.blobs)
         let server = ControlServer(socketPath: h.config.controlSocket, router: router)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         try await server.bind(group: group)
@@ -40,7 +40,7 @@ final class ControlAPITests: XCTestCase {
         try await withControl { h, client in
             // A second server (say, another mirrord with another state_dir) on the same path.
             let other = ControlServer(socketPath: h.config.controlSocket, router: ControlRouter(
-                coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs, config: h.config))
+                coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs))
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             do {
                 try await other.bind(group: group)
@@ -63,12 +63,29 @@ final class ControlAPITests: XCTestCase {
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         close(fd)  // bound, never listened, closed: a stale socket file
         let server = ControlServer(socketPath: h.config.controlSocket, router: ControlRouter(
-            coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs, config: h.config))
+            coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         try await server.bind(group: group)
         await server.close()
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.config.controlSocket))
         try await group.shutdownGracefully()
+    }
+
+    func testSocketIsGivenToTheConfiguredGroup() async throws {
+        let h = try Harness()
+        let group = getgrnam("nogroup") != nil ? "nogroup" : "daemon"
+        let gid = try XCTUnwrap(getgrnam(group)).pointee.gr_gid
+        let server = ControlServer(socketPath: h.config.controlSocket,
+                                   router: ControlRouter(coordinator: SyncCoordinator(engine: h.engine), database: h.database, blobs: h.blobs),
+                                   group: group)
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await server.bind(group: loop)
+        var st = stat()
+        XCTAssertEqual(stat(h.config.controlSocket, &st), 0)
+        XCTAssertEqual(st.st_gid, gid)
+        XCTAssertEqual(st.st_mode & 0o777, 0o660)
+        await server.close()
+        try await loop.shutdownGracefully()
     }
 
     func testSocketIsCreatedMode0660() async throws {
@@ -166,6 +183,44 @@ final class ControlAPITests: XCTestCase {
             let forced = try XCTUnwrap(second as? [String: Any])
             XCTAssertEqual(forced["documents"] as? Int, 6)
             XCTAssertEqual(forced["revisions_before"] as? Int, forced["revisions_after"] as? Int)
+        }
+    }
+
+    /// The exposition parses as Prometheus text format 0.0.4: HELP/TYPE lines, then samples
+    /// `name{label="value",…} number`, every sample's family declared.
+    func testMetricsParseAsPrometheusText() async throws {
+        try await withControl { h, client in
+            h.server.remove("/pages/1/203.md")
+            _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])
+            let text = String(decoding: try await raw(client, "/metrics"), as: UTF8.self)
+            var types: [String: String] = [:]
+            var samples: [String: Double] = [:]
+            let sample = try Regex(#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$"#)
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("# TYPE ") {
+                    let parts = line.split(separator: " ")
+                    XCTAssertEqual(parts.count, 4, String(line))
+                    XCTAssertTrue(["counter", "gauge", "histogram", "summary", "untyped"].contains(String(parts[3])), String(line))
+                    types[String(parts[2])] = String(parts[3])
+                } else if line.hasPrefix("# HELP ") {
+                    continue
+                } else {
+                    let m = try XCTUnwrap(try sample.wholeMatch(in: String(line)), "not a sample line: \(line)")
+                    let name = String(m.output[1].substring!)
+                    let family = ["_bucket", "_sum", "_count"].reduce(name) { n, s in types[n] == nil && n.hasSuffix(s) ? String(n.dropLast(s.count)) : n }
+                    XCTAssertNotNil(types[family], "sample before its TYPE: \(line)")
+                    samples[String(line.split(separator: " ")[0])] = Double(line.split(separator: " ").last!)
+                }
+            }
+            XCTAssertEqual(types["mirrord_fetches_total"], "counter")
+            XCTAssertEqual(samples["mirrord_fetches_total{class=\"2xx\"}"], 5)
+            XCTAssertEqual(samples["mirrord_fetches_total{class=\"4xx\"}"], 1)
+            XCTAssertEqual(samples["mirrord_errors_total{kind=\"gone\"}"], 1)
+            XCTAssertEqual(samples["mirrord_documents{kind=\"article\"}"], 3)
+            XCTAssertEqual(samples["mirrord_runs_total{trigger=\"manual\",status=\"completed\"}"], 1)
+            XCTAssertEqual(types["mirrord_run_duration_seconds"], "histogram")
+            XCTAssertEqual(samples["mirrord_run_duration_seconds_count"], 1)
+            XCTAssertNotNil(samples["mirrord_due_documents"])
         }
     }
 
