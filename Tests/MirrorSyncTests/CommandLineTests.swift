@@ -4,43 +4,12 @@ import XCTest
 
 /// The built `mirrord` and `mirrorctl` as a user runs them.
 final class CommandLineTests: XCTestCase {
-    static let products = Bundle.main.bundleURL
+    static let products = Tool.products
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ tool: String, _ args: [String]) throws -> Output {
-        let p = Process()
-        p.executableURL = Self.products.appendingPathComponent(tool)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func run(_ tool: String, _ args: [String]) throws -> Tool.Output { try Tool.run(tool, args) }
 
     func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extra: String = "") throws -> String {
-        try dir.write("mirrord.toml", """
-            state_dir = "state"
-            mirror_dir = "mirror"
-            control_socket = "run/control.sock"
-            poll_interval = "1h"
-            \(extra)
-            [[source]]
-            name = "town"
-            start = ["\(server.baseURL)/README.md"]
-            index_links = ["indexes/*.md"]
-            article_links = ["pages/**/*.md"]
-            ignore_query = ["t"]
-            """)
-        return dir.file("mirrord.toml")
+        try Tool.writeConfig(dir, server: server, extra: extra)
     }
 
     func testBadConfigIsRejectedWithFileKeyAndReason() throws {

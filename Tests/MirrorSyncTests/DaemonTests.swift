@@ -4,7 +4,7 @@ import XCTest
 
 /// The daemon under a systemd-like supervisor: sd_notify messages, reload, stop, verify.
 final class DaemonTests: XCTestCase {
-    static let products = Bundle.main.bundleURL
+    static let products = Tool.products
 
     /// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
     final class NotifySocket {
@@ -51,35 +51,12 @@ final class DaemonTests: XCTestCase {
     }
 
     func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extraSource: String = "") throws -> String {
-        try dir.write("mirrord.toml", """
-            state_dir = "state"
-            mirror_dir = "mirror"
-            control_socket = "run/control.sock"
-            poll_interval = "1h"
-            [http]
-            timeout = "10s"
-            [[source]]
-            name = "town"
-            start = ["\(server.baseURL)/README.md"]
-            index_links = ["indexes/*.md"]
-            article_links = ["pages/**/*.md"]
-            ignore_query = ["t"]
-            \(extraSource)
-            """)
-        return dir.file("mirrord.toml")
+        try Tool.writeConfig(dir, server: server, extra: "[http]\ntimeout = \"10s\"", extraSource: extraSource)
     }
 
     func run(_ tool: String, _ args: [String]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = Self.products.appendingPathComponent(tool)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let o = try Tool.run(tool, args)
+        return (o.status, o.stdout, o.stderr)
     }
 
     func startDaemon(config: String, notify: String?, watchdogUsec: Int? = nil) throws -> Process {
