@@ -73,6 +73,11 @@ public struct SourceConfig: Sendable, Equatable {
     public var articleLinks: [String] = []
     /// Globs of links never mirrored, whatever the other lists say.
     public var exclude: [String] = []
+    /// Retention (off by default): keep at most this many raw versions per document that are
+    /// not revisions (the newest; revisions and the current version are always kept).
+    public var keepVersions: Int?
+    /// Retention: drop versions that are not revisions once older than this many seconds.
+    public var keepAge: Double?
     /// XPath of the article body, for sites the heuristics get wrong.
     public var contentXPath: String?
     /// XPaths of elements removed before extraction.
@@ -282,7 +287,7 @@ private struct ConfigReader {
         let s = "source"
         let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
                           "proxy", "headers", "follow_article_links", "max_depth", "exclude",
-                          "revisit_tiers", "max_article_age", "content_xpath", "remove_xpath"]
+                          "revisit_tiers", "max_article_age", "content_xpath", "remove_xpath", "keep_versions", "keep_days"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
@@ -304,6 +309,11 @@ private struct ConfigReader {
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
         source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
+        source.keepVersions = try nonNegative(t, "keep_versions", section: s, occurrence: index)
+        if let days = t["keep_days"] {
+            guard let n = days.int, n > 0 else { throw error("keep_days", "must be a positive number of days", section: s, occurrence: index) }
+            source.keepAge = Double(n) * 86400
+        }
         source.contentXPath = try string(t, "content_xpath", section: s, occurrence: index)
         source.removeXPath = try strings(t, "remove_xpath", section: s, occurrence: index) ?? []
         if let tiers = try strings(t, "revisit_tiers", section: s, occurrence: index) {

@@ -6,15 +6,23 @@ import MirrorCore
 public struct StoreError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
+    /// The errno behind it, when a system call failed.
+    public let errno: Int32?
 
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason
+        self.errno = nil
     }
 
     init(path: String, errno code: Int32) {
-        self.init(path: path, reason: String(cString: strerror(code)))
+        self.path = path
+        self.reason = String(cString: strerror(code))
+        self.errno = code
     }
+
+    /// No space (or quota) left: the whole run must stop writing, not just this document.
+    public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
 
     public var description: String { "\(path): \(reason)" }
 }
@@ -56,6 +64,11 @@ public final class BlobStore: Sendable {
         try FileSystem.makeDirectories(dir)
         try FileSystem.writeDurably(compressed, to: final, tempDirectory: root + "/tmp")
         return compressed.count
+    }
+
+    /// Removes a blob's file (garbage collection; the row naming it is gone already).
+    public func remove(_ sha256: String) {
+        unlink(path(for: sha256))
     }
 
     /// The original bytes of a blob.
@@ -106,6 +119,9 @@ public enum FileSystem {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
+            if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+                throw StoreError(path: path, errno: Int32(posix.code))
+            }
             throw StoreError(path: path, reason: "cannot create directory (\((error as NSError).localizedDescription))")
         }
     }

@@ -2,6 +2,14 @@ import Foundation
 import GRDB
 import MirrorCore
 
+/// Whether an error means the disk (or quota) is full: a blob write's ENOSPC/EDQUOT, or
+/// SQLite's `SQLITE_FULL`. Such an error stops the run; it resumes by itself when space returns.
+public func isDiskFull(_ error: Error) -> Bool {
+    if let e = error as? StoreError { return e.isDiskFull }
+    if let e = error as? DatabaseError { return e.resultCode == .SQLITE_FULL || e.extendedResultCode == .SQLITE_IOERR_WRITE }
+    return false
+}
+
 /// The SQLite store (WAL, through GRDB's `DatabasePool`): sources, documents, versions, runs.
 ///
 /// One process writes (the daemon); readers (`mirrorctl --db`, the control API) read

@@ -213,6 +213,44 @@ extension MirrorDatabase {
         }
     }
 
+    /// Retention: deletes a source's versions that are neither revisions nor current, beyond
+    /// the newest `keepVersions` per document or older than `olderThan`.
+    /// - Returns: how many version rows were deleted.
+    public func pruneVersions(source: String, keepVersions: Int?, olderThan: Date?) throws -> Int {
+        guard keepVersions != nil || olderThan != nil else { return 0 }
+        return try pool.write { db in
+            var deleted = 0
+            let candidates = try Row.fetchAll(db, sql: """
+                SELECT v.id, v.document_id, v.fetched_at FROM versions v JOIN documents d ON d.id = v.document_id
+                WHERE d.source = ? AND v.revision IS NULL AND v.id != d.current_version_id
+                ORDER BY v.document_id, v.id DESC
+                """, arguments: [source])
+            var seen: [Int64: Int] = [:]
+            for row in candidates {
+                let id: Int64 = row["id"], doc: Int64 = row["document_id"], at: Date = row["fetched_at"]
+                let rank = seen[doc, default: 0]
+                seen[doc] = rank + 1
+                let tooMany = keepVersions.map { rank >= $0 } ?? false
+                let tooOld = olderThan.map { at < $0 } ?? false
+                guard tooMany || tooOld else { continue }
+                try db.execute(sql: "DELETE FROM versions WHERE id = ?", arguments: [id])
+                try db.execute(sql: "UPDATE documents SET version_count = version_count - 1 WHERE id = ?", arguments: [doc])
+                deleted += 1
+            }
+            return deleted
+        }
+    }
+
+    /// Blobs no version names any more; their rows are removed here, their files by the caller
+    /// after this commits (a crash in between leaves a file that the next collection removes).
+    public func collectUnreferencedBlobs() throws -> [String] {
+        try pool.write { db in
+            let gone = try String.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE sha256 NOT IN (SELECT raw_sha256 FROM versions)")
+            try db.execute(sql: "DELETE FROM blobs WHERE sha256 NOT IN (SELECT raw_sha256 FROM versions)")
+            return gone
+        }
+    }
+
     // MARK: versions
 
     public func versions(documentId: Int64) throws -> [VersionRecord] {

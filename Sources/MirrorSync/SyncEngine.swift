@@ -7,6 +7,18 @@ import MirrorFetch
 import MirrorMarkup
 import MirrorStore
 
+/// Why a run stopped before its end.
+public enum RunStopped: Error, CustomStringConvertible {
+    /// No space left for blobs, rows or mirror files; the next run resumes when space returns.
+    case diskFull(String)
+
+    public var description: String {
+        switch self {
+        case let .diskFull(detail): return "disk full, run stopped: \(detail)"
+        }
+    }
+}
+
 /// What a run covers.
 public struct RunOptions: Sendable, Equatable {
     /// `scheduled`, `manual`, `once`.
@@ -85,7 +97,8 @@ public final class SyncEngine: Sendable {
     /// What checking one document produced.
     struct Outcome: Sendable {
         /// `cancelled`: the run is being interrupted; nothing was recorded and nothing counts.
-        enum Kind: Sendable { case fetched, notModified, failed, cancelled }
+        /// `diskFull`: nothing more can be written; the run stops (see `isDiskFull`).
+        enum Kind: Sendable { case fetched, notModified, failed, cancelled, diskFull }
         var kind: Kind
         var newVersion = false
         var newRevision = false
@@ -101,6 +114,10 @@ public final class SyncEngine: Sendable {
     ///   `CancellationError` when the run was interrupted (marked `interrupted`).
     public func run(_ options: RunOptions, progress: (@Sendable (RunProgress) -> Void)? = nil) async throws -> RunRecord {
         let started = now()
+        // After a crash, a kill -9 or a full disk, put the mirror tree back in order first.
+        if let last = try database.runs(limit: 1).first, last.status != "completed" {
+            _ = try Recovery(config: config, database: database, blobs: blobs, logger: logger).run()
+        }
         let live = RunProgress(try database.startRun(trigger: options.trigger, at: started))
         progress?(live)
         let runId = live.snapshot.id
@@ -150,13 +167,17 @@ public final class SyncEngine: Sendable {
                     }
                     guard let (job, outcome) = try await group.next() else { break }
                     inFlight -= 1
+                    if outcome.kind == .diskFull {
+                        group.cancelAll()
+                        throw RunStopped.diskFull("\(job.document.url): \(outcome.error ?? "no space left")")
+                    }
                     try Task.checkCancellation()
                     live.update { r in
                         switch outcome.kind {
                         case .fetched: r.fetched += 1
                         case .notModified: r.notModified += 1
                         case .failed: r.errors += 1
-                        case .cancelled: break
+                        case .cancelled, .diskFull: break
                         }
                         if outcome.newVersion { r.newVersions += 1 }
                         if outcome.newRevision { r.newRevisions += 1 }
@@ -182,7 +203,9 @@ public final class SyncEngine: Sendable {
                     }
                 }
             }
-        } catch {
+        } catch let caught {
+            // A full disk anywhere (blob, row, mirror file) stops the run the same way.
+            let error: Error = isDiskFull(caught) ? RunStopped.diskFull("\(caught)") : caught
             var r = live.snapshot
             r.finished = now()
             r.status = error is CancellationError ? "interrupted" : "failed"
@@ -197,6 +220,18 @@ public final class SyncEngine: Sendable {
             throw error
         }
 
+        // Retention (off unless a source sets keep_versions / keep_days): rows first, then the
+        // blob files no row names any more.
+        var pruned = 0
+        for source in sources where source.keepVersions != nil || source.keepAge != nil {
+            pruned += try database.pruneVersions(source: source.name, keepVersions: source.keepVersions,
+                                                 olderThan: source.keepAge.map { started.addingTimeInterval(-$0) })
+        }
+        if pruned > 0 {
+            let gone = try database.collectUnreferencedBlobs()
+            gone.forEach(blobs.remove)
+            logger.info("retention: \(pruned) old versions and \(gone.count) blobs removed")
+        }
         let finished = now()
         for source in sources {
             try database.updateSource(source.name, lastPoll: started, nextPoll: finished.addingTimeInterval(source.pollInterval),
@@ -365,6 +400,10 @@ public final class SyncEngine: Sendable {
             }
             return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered)
         } catch {
+            if isDiskFull(error) {
+                logger.error("\(doc.url): \(error); stopping the run until space returns")
+                return Outcome(kind: .diskFull, error: "\(error)")
+            }
             return fail(doc, job, storeError: error, at: now)
         }
     }

@@ -1,0 +1,86 @@
+import Foundation
+import MirrorCore
+import MirrorFetch
+import MirrorStore
+import MirrorSync
+import TestSupport
+import XCTest
+
+/// A full disk, for real: the store lives on a tmpfs of 1 MiB that the test mounts (as root;
+/// skipped otherwise), then grows to 64 MiB.
+final class DiskFullTests: XCTestCase {
+    func testAFullDiskStopsTheRunLosesNothingAndResumesWhenSpaceReturns() async throws {
+        try XCTSkipIf(getuid() != 0, "needs root to mount a small tmpfs")
+        let dir = TemporaryDirectory()
+        let mnt = dir.file("small")
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]
+        try mount.run()
+        mount.waitUntilExit()
+        try XCTSkipIf(mount.terminationStatus != 0, "cannot mount a tmpfs here")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [mnt]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+
+        // 30 articles of 96 KiB of random bytes: incompressible, about 3 MiB in all.
+        let server = try TestHTTPServer()
+        var rng = SystemRandomNumberGenerator()
+        var index = "### 目录\n\n"
+        for i in 1...30 {
+            server.put("/pages/1/\(i).md", (0..<98_304).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            index += "#### [第\(i)篇](pages/1/\(i).md)\n\n"
+        }
+        server.put("/README.md", index)
+        try dir.write("mirrord.toml", """
+            state_dir = "small/state"
+            mirror_dir = "small/mirror"
+            control_socket = "run.sock"
+            [http]
+            retries = 0
+            [[source]]
+            name = "big"
+            start = ["\(server.baseURL)/README.md"]
+            article_links = ["pages/**/*.md"]
+            """)
+        let config = try MirrorConfig.load(path: dir.file("mirrord.toml"))
+        let database = try MirrorDatabase(path: config.databasePath)
+        let blobs = try BlobStore(root: config.stateDir + "/blobs")
+        let fetcher = Fetcher(settings: config.http)
+        defer { fetcher.shutdown() }
+        let engine = SyncEngine(config: config, database: database, blobs: blobs, fetcher: fetcher)
+
+        do {
+            _ = try await engine.run(RunOptions(trigger: "test"))
+            XCTFail("3 MiB fitted in 1 MiB")
+        } catch let e as RunStopped {
+            XCTAssertTrue(e.description.hasPrefix("disk full, run stopped: "), e.description)
+        }
+        // Still readable, nothing partial: every row names a blob that is there and intact.
+        let partial = try database.totals()
+        XCTAssertLessThan(partial.versions, 31)
+        XCTAssertEqual(try Verifier.verify(database: database, blobs: blobs).problems, [])
+
+        // Space returns: the next run picks up where it stopped.
+        let grow = Process()
+        grow.executableURL = URL(fileURLWithPath: "/bin/mount")
+        grow.arguments = ["-o", "remount,size=64m", mnt]
+        try grow.run()
+        grow.waitUntilExit()
+        let run = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(run.status, "completed")
+        XCTAssertEqual(run.errors, 0)
+        let totals = try database.totals()
+        XCTAssertEqual(totals.documents, 31)
+        XCTAssertEqual(totals.versions, 31)
+        XCTAssertEqual(try Verifier.verify(database: database, blobs: blobs).problems, [])
+        for i in 1...30 {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: config.mirrorDir + "/raw/127.0.0.1_\(server.port)/pages/1/\(i).md"), "raw copy \(i)")
+        }
+    }
+}
