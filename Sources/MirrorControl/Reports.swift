@@ -58,8 +58,10 @@ public enum Reports {
         ]
     }
 
-    public static func document(_ d: DocumentRecord) -> [String: Any] {
+    public static func document(_ d: DocumentRecord, size: Int? = nil, contentType: String? = nil) -> [String: Any] {
         [
+            "size": json(size),
+            "content_type": json(contentType),
             "url": d.url,
             "kind": d.kind,
             "source": d.source,
@@ -79,7 +81,10 @@ public enum Reports {
     }
 
     public static func documents(database: MirrorDatabase, kind: String?, source: String?) throws -> [[String: Any]] {
-        try database.documents(source: source, kind: kind).map(document)
+        let info = try database.currentVersionInfo()
+        return try database.documents(source: source, kind: kind).map { d in
+            document(d, size: d.id.flatMap { info[$0]?.size }, contentType: d.id.flatMap { info[$0]?.contentType })
+        }
     }
 
     /// Finds a document by URL as a user pastes it: exact, then normalized, then normalized

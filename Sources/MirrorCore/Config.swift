@@ -49,6 +49,8 @@ public struct HTTPSettings: Sendable, Equatable {
     public var lowSpeedTime: Double = 20
     /// Redirects followed before giving up.
     public var maxRedirects = 10
+    /// Largest image (asset) body; larger ones are aborted and recorded as too large.
+    public var maxAssetBytes = 10_000_000
     /// Extra attempts within a run after a transient failure (connect error, timeout, 429,
     /// 5xx, truncated body), spaced by exponential backoff with full jitter.
     public var retries = 2
@@ -90,6 +92,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var proxy: String?
     /// Extra request headers sent to this source (`Cookie`, `Authorization`, …).
     public var headers: [String: String] = [:]
+    /// Which images of an article are mirrored as assets.
+    public var assets: AssetPolicy = .sameSite
     /// Follow links found inside articles too (default: only index links are followed).
     public var followArticleLinks = false
     /// How many index-to-index hops discovery follows from a start URL.
@@ -105,6 +109,17 @@ public struct SourceConfig: Sendable, Equatable {
         self.start = start
         self.pollInterval = pollInterval
     }
+}
+
+/// Which of an article's images become `asset` documents.
+public enum AssetPolicy: String, Sendable, Equatable {
+    /// Images on the article's own host (and `file://` images of `file://` pages): the default,
+    /// so a mirror asks no third party (a CDN, a tracker) unless told to.
+    case sameSite = "same-site"
+    /// Every image the parsed copy keeps, on any host (through the source's proxy).
+    case all = "true"
+    /// None.
+    case none = "false"
 }
 
 /// The whole configuration, with every relative path resolved against the config file's folder.
@@ -253,7 +268,7 @@ private struct ConfigReader {
     func readHTTP(_ t: TOMLTable) throws -> HTTPSettings {
         let s = "http"
         let known: Set = ["user_agent", "timeout", "connect_timeout", "concurrency", "per_host_concurrency",
-                          "max_body_bytes", "proxy", "no_proxy", "low_speed_limit", "low_speed_time", "max_redirects",
+                          "max_body_bytes", "max_asset_bytes", "proxy", "no_proxy", "low_speed_limit", "low_speed_time", "max_redirects",
                           "retries", "retry_delay", "max_retry_delay", "ca_file"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s)
@@ -265,6 +280,7 @@ private struct ConfigReader {
         http.concurrency = try positive(t, "concurrency", section: s) ?? http.concurrency
         http.perHostConcurrency = try positive(t, "per_host_concurrency", section: s) ?? http.perHostConcurrency
         http.maxBodyBytes = try positive(t, "max_body_bytes", section: s) ?? http.maxBodyBytes
+        http.maxAssetBytes = try positive(t, "max_asset_bytes", section: s) ?? http.maxAssetBytes
         http.proxy = try proxy(t, "proxy", section: s) ?? ""
         http.noProxy = try string(t, "no_proxy", section: s) ?? ""
         http.lowSpeedLimit = try positive(t, "low_speed_limit", section: s) ?? http.lowSpeedLimit
@@ -287,7 +303,8 @@ private struct ConfigReader {
         let s = "source"
         let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
                           "proxy", "headers", "follow_article_links", "max_depth", "exclude",
-                          "revisit_tiers", "max_article_age", "content_xpath", "remove_xpath", "keep_versions", "keep_days"]
+                          "revisit_tiers", "max_article_age", "content_xpath", "remove_xpath", "keep_versions", "keep_days",
+                          "assets"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
@@ -309,6 +326,15 @@ private struct ConfigReader {
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
         source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
+        if let v = t["assets"] {
+            if let b = v.bool {
+                source.assets = b ? .all : .none
+            } else if v.string == "same-site" {
+                source.assets = .sameSite
+            } else {
+                throw error("assets", "must be true, false or \"same-site\"", section: s, occurrence: index)
+            }
+        }
         source.keepVersions = try nonNegative(t, "keep_versions", section: s, occurrence: index)
         if let days = t["keep_days"] {
             guard let n = days.int, n > 0 else { throw error("keep_days", "must be a positive number of days", section: s, occurrence: index) }

@@ -98,8 +98,7 @@ public enum ArticleExtractor {
 
         for (img, position) in images {
             guard !isZeroSize(img),
-                  let srcText = img.attribute("src") ?? img.attribute("data-src"),
-                  let src = pageURL.resolving(srcText) else { continue }
+                  let src = ImageSource.url(of: img, pageURL: pageURL) else { continue }
             let caption = self.caption(of: img)
             if position < bodyStart {
                 if img.ancestor(named: "a") != nil { continue }

@@ -381,7 +381,7 @@ enum Readability {
                     article.links.append(ArticleLink(url: url.description, text: TextNormalizer.normalize(HTMLText.raw(n))))
                     return false
                 }
-                if n.isElement(named: "img"), let src = n.attribute("src") ?? n.attribute("data-src"), let url = pageURL.resolving(src),
+                if n.isElement(named: "img"), let url = ImageSource.url(of: n, pageURL: pageURL),
                    !ArticleExtractor.isZeroSize(n) {
                     let alt = n.attribute("alt").map(TextNormalizer.normalize).flatMap { $0.isEmpty ? nil : $0 }
                     article.images.append(ArticleImage(src: url.description, alt: alt, caption: ArticleExtractor.caption(of: n)))

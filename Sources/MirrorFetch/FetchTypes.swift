@@ -15,9 +15,12 @@ public struct FetchRequest: Sendable {
     /// Ask for compressed transfer (`Accept-Encoding`). Turned off for the one retry after a
     /// server labelled a plain body `Content-Encoding: gzip`.
     public var acceptEncoding: Bool
+    /// Overrides `http.max_body_bytes` (assets have `max_asset_bytes`).
+    public var maxBodyBytes: Int?
 
     public init(url: String, etag: String? = nil, lastModified: String? = nil, proxy: String? = nil,
-                headers: [String: String] = [:], acceptEncoding: Bool = true) {
+                headers: [String: String] = [:], acceptEncoding: Bool = true, maxBodyBytes: Int? = nil) {
+        self.maxBodyBytes = maxBodyBytes
         self.url = url
         self.etag = etag
         self.lastModified = lastModified

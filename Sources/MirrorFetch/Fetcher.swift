@@ -63,7 +63,7 @@ public final class Fetcher: @unchecked Sendable {
         let box = TransferBox()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let transfer = Transfer(request: request, maxBody: settings.maxBodyBytes, continuation: continuation)
+                let transfer = Transfer(request: request, maxBody: request.maxBodyBytes ?? settings.maxBodyBytes, continuation: continuation)
                 lock.lock()
                 box.transfer = transfer
                 guard running, !Task.isCancelled else {

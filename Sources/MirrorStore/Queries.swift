@@ -81,6 +81,19 @@ extension MirrorDatabase {
         }
     }
 
+    /// Size and content type of each document's current version, by document id.
+    public func currentVersionInfo() throws -> [Int64: (size: Int, contentType: String?)] {
+        try pool.read { db in
+            var out: [Int64: (Int, String?)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT d.id, v.size, v.content_type FROM documents d JOIN versions v ON v.id = d.current_version_id
+                """) {
+                out[row["id"]] = (row["size"], row["content_type"])
+            }
+            return out
+        }
+    }
+
     /// How many documents a run started now would check (without `--all`).
     public func dueCount(now: Date) throws -> Int {
         try pool.read { db in
@@ -149,7 +162,8 @@ extension MirrorDatabase {
     /// Records a fetched body whose blob is already durable. A body equal to the current
     /// version's creates nothing; a new body creates a version, and a revision when its content
     /// hash differs from the latest revision's.
-    public func recordBody(documentId: Int64, _ body: FetchedBody, nextCheck: Date?) throws -> RecordOutcome {
+    /// - Parameter tracksRevisions: false for assets, which have versions but no revisions.
+    public func recordBody(documentId: Int64, _ body: FetchedBody, nextCheck: Date?, tracksRevisions: Bool = true) throws -> RecordOutcome {
         try pool.write { db in
             guard var doc = try DocumentRecord.fetchOne(db, key: documentId) else {
                 throw StoreError(path: path, reason: "document \(documentId) vanished")
@@ -168,7 +182,7 @@ extension MirrorDatabase {
             }
             try db.execute(sql: "INSERT OR IGNORE INTO blobs (sha256, size, stored_size) VALUES (?, ?, ?)",
                            arguments: [body.rawSha256, body.size, body.storedSize])
-            let isRevision = doc.contentSha256 != body.contentSha256
+            let isRevision = tracksRevisions && doc.contentSha256 != body.contentSha256
             var revertsTo: Int?
             if isRevision {
                 revertsTo = try Int.fetchOne(db, sql: """

@@ -58,7 +58,7 @@ public struct Recovery: Sendable {
             guard access(jsonPath, F_OK) != 0 || access(mdPath, F_OK) != 0 else { continue }
             let content = try StoredContent.load(v, of: doc, blobs: blobs, source: source, limit: config.http.maxBodyBytes)
             if let article = content.article {
-                try tree.write(ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
+                try ParsedWriter(tree: tree, database: database).write(ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
                                           fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion,
                                           rulesHash: v.rulesHash), for: url)
                 s.parsedRewritten += 1

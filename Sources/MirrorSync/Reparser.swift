@@ -4,13 +4,34 @@ import MirrorCore
 import MirrorExtract
 import MirrorStore
 
-extension MirrorTree {
-    /// Writes an article's parsed copy: `parsed/<host>/<stem>.json` and `.md` (each only if
-    /// its bytes changed).
+/// Writes parsed copies: `parsed/<host>/<stem>.json` and `.md` (each only if its bytes
+/// changed), with every image that is mirrored pointed at its local copy (`local`, a path
+/// relative to the parsed file; `src` keeps the original URL).
+struct ParsedWriter {
+    let tree: MirrorTree
+    let database: MirrorDatabase
+
     func write(_ copy: ParsedCopy, for url: URI) throws {
+        var copy = copy
         let stem = MirrorTree.parsedStem(url)
-        try write(copy.json(), at: stem + ".json")
-        try write(copy.markdown(), at: stem + ".md")
+        for i in copy.article.images.indices {
+            guard let image = URI(copy.article.images[i].src)?.normalized(),
+                  let asset = try database.document(url: image.description), asset.kind == "asset", asset.rawSha256 != nil else {
+                copy.article.images[i].local = nil
+                continue
+            }
+            copy.article.images[i].local = Self.relative(from: stem, to: MirrorTree.rawPath(image))
+        }
+        try tree.write(copy.json(), at: stem + ".json")
+        try tree.write(copy.markdown(), at: stem + ".md")
+    }
+
+    /// The path of `target` relative to the folder of `from` (both mirror-relative).
+    static func relative(from: String, to target: String) -> String {
+        let a = from.split(separator: "/").dropLast(), b = target.split(separator: "/")
+        var common = 0
+        while common < a.count, common < b.count - 1, a[a.startIndex + common] == b[common] { common += 1 }
+        return (Array(repeating: "..", count: a.count - common) + b.dropFirst(common).map(String.init)).joined(separator: "/")
     }
 }
 
@@ -38,7 +59,7 @@ public struct Reparser: Sendable {
     let config: MirrorConfig
     let database: MirrorDatabase
     let blobs: BlobStore
-    let tree: MirrorTree
+    let writer: ParsedWriter
     let logger: Logger
     /// The parser identity to regenerate to (tests pretend a newer parser).
     public var parserVersion: Int
@@ -48,7 +69,7 @@ public struct Reparser: Sendable {
         self.config = config
         self.database = database
         self.blobs = blobs
-        self.tree = MirrorTree(root: config.mirrorDir)
+        self.writer = ParsedWriter(tree: MirrorTree(root: config.mirrorDir), database: database)
         self.parserVersion = parserVersion
         self.logger = logger
     }
@@ -113,7 +134,7 @@ public struct Reparser: Sendable {
         }
         try database.replaceDerived(documentId: doc.id!, versions: updated)
         if let article = latest?.article, let last = updated.last, let url = URI(doc.url) {
-            try tree.write(ParsedCopy(article: article, url: doc.url, revision: revision, contentSHA256: last.contentSha256,
+            try writer.write(ParsedCopy(article: article, url: doc.url, revision: revision, contentSHA256: last.contentSha256,
                                       fetchedAt: RFC3339.string(last.fetchedAt), parserVersion: parserVersion,
                                       rulesHash: rulesHash), for: url)
         }

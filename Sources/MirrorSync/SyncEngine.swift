@@ -104,6 +104,10 @@ public final class SyncEngine: Sendable {
         var newRevision = false
         var error: String?
         var discovered: [DiscoveredLink] = []
+        /// An asset whose bytes are now stored (articles showing it get their local path).
+        var storedAsset = false
+        /// For an article whose parsed copy was written: the assets it shows.
+        var assets: [String] = []
     }
 
     /// Runs one sync pass to completion.
@@ -125,6 +129,9 @@ public final class SyncEngine: Sendable {
         logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
 
         var queue: [Job] = []
+        // Articles written this run → the assets they show; assets stored this run.
+        var articleAssets: [(DocumentRecord, [String])] = []
+        var storedAssets = Set<String>()
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
         var queued = Set<String>()
@@ -182,6 +189,8 @@ public final class SyncEngine: Sendable {
                         if outcome.newVersion { r.newVersions += 1 }
                         if outcome.newRevision { r.newRevisions += 1 }
                     }
+                    if outcome.storedAsset { storedAssets.insert(job.document.url) }
+                    if !outcome.assets.isEmpty { articleAssets.append((job.document, outcome.assets)) }
                     if let e = outcome.error, sourceErrors[job.source.name] == nil {
                         sourceErrors[job.source.name] = "\(job.document.url): \(e)"
                     }
@@ -220,6 +229,10 @@ public final class SyncEngine: Sendable {
             throw error
         }
 
+        // Articles whose images were stored after their parsed copy was written: point them home.
+        for (article, assets) in articleAssets where assets.contains(where: storedAssets.contains) {
+            if let current = try database.document(url: article.url) { try rewriteParsedCopy(current) }
+        }
         // Retention (off unless a source sets keep_versions / keep_days): rows first, then the
         // blob files no row names any more.
         var pruned = 0
@@ -311,8 +324,10 @@ public final class SyncEngine: Sendable {
     func check(_ job: Job, runId: Int64?) async -> Outcome {
         let doc = job.document
         guard let docId = doc.id else { return Outcome(kind: .failed, error: "document has no id") }
+        let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
-                                   proxy: job.source.proxy, headers: job.source.headers)
+                                   proxy: job.source.proxy, headers: job.source.headers,
+                                   maxBodyBytes: isAsset ? config.http.maxAssetBytes : nil)
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)
         }
@@ -325,8 +340,10 @@ public final class SyncEngine: Sendable {
         let policy = RevisitPolicy(source: job.source)
         /// When to look again after a successful check (indexes are polled every run anyway).
         func nextCheck(changed: Bool) -> Date {
-            isIndex ? now.addingTimeInterval(job.source.pollInterval)
-                    : policy.nextCheck(now: now, changed: changed ? now : (doc.changedAt ?? doc.firstSeen))
+            if isIndex { return now.addingTimeInterval(job.source.pollInterval) }
+            // Images rarely change: the longest tier (a new article showing one never waits for it).
+            if isAsset { return now.addingTimeInterval(job.source.revisitTiers.last ?? 30 * 86400) }
+            return policy.nextCheck(now: now, changed: changed ? now : (doc.changedAt ?? doc.firstSeen))
         }
         do {
             let response: FetchResponse
@@ -352,6 +369,9 @@ public final class SyncEngine: Sendable {
                 return try fail(doc, job, status: response.status, .http(status: response.status), retryAfter: retryAfter, at: now)
             }
             let sha = SHA256.hex(response.body)
+            if isAsset {
+                return try storeAsset(doc, response: response, sha: sha, at: now, runId: runId, nextCheck: nextCheck(changed: false))
+            }
             // Links and images resolve against where the content really is (after redirects).
             let pageURL = URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
             let text = try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
@@ -378,6 +398,7 @@ public final class SyncEngine: Sendable {
                 if job.source.followArticleLinks {
                     discovered = IndexContent.read(text: text, format: format, pageURL: pageURL, rules: job.rules).links
                 }
+                discovered += assetLinks(parsed, article: pageURL, source: job.source)
             } else {
                 let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
                 discovered = index.links
@@ -398,7 +419,8 @@ public final class SyncEngine: Sendable {
             if outcome.newRevision {
                 logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
             }
-            return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered)
+            return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
+                           assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
         } catch {
             if isDiskFull(error) {
                 logger.error("\(doc.url): \(error); stopping the run until space returns")
@@ -406,6 +428,54 @@ public final class SyncEngine: Sendable {
             }
             return fail(doc, job, storeError: error, at: now)
         }
+    }
+
+    /// The images of a parsed article that the source's `assets` policy mirrors: `http(s)` or
+    /// `file` URLs (a `data:` image is inline already), on the article's host for `same-site`.
+    func assetLinks(_ article: ParsedArticle, article url: URI, source: SourceConfig) -> [DiscoveredLink] {
+        guard source.assets != .none else { return [] }
+        var seen = Set<URI>()
+        return article.images.compactMap { image -> DiscoveredLink? in
+            guard var u = URI(image.src), let scheme = u.scheme, ["http", "https", "file"].contains(scheme) else { return nil }
+            u = u.normalized()
+            if source.assets == .sameSite {
+                guard scheme == url.scheme || (scheme == "https" && url.scheme == "http") || (scheme == "http" && url.scheme == "https"),
+                      u.host == url.host else { return nil }
+            }
+            guard seen.insert(u).inserted else { return nil }
+            return DiscoveredLink(url: u, text: image.alt ?? "", kind: .asset)
+        }
+    }
+
+    /// An image: stored as served (blob, version without revisions, raw copy), never parsed.
+    private func storeAsset(_ doc: DocumentRecord, response: FetchResponse, sha: String, at now: Date, runId: Int64?,
+                            nextCheck: Date) throws -> Outcome {
+        guard sha != doc.rawSha256 else {
+            try database.recordUnchanged(documentId: doc.id!, status: response.status, checkedAt: now,
+                                         etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
+            return Outcome(kind: .fetched)
+        }
+        let stored = try blobs.put(response.body, sha256: sha)
+        let outcome = try database.recordBody(documentId: doc.id!, FetchedBody(
+            rawSha256: sha, contentSha256: sha, title: nil, size: response.body.count, storedSize: stored,
+            httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
+            contentType: response.contentType, fetchedAt: now, runId: runId, parserVersion: ArticleExtractor.parserVersion),
+            nextCheck: nextCheck, tracksRevisions: false)
+        try tree.write(response.body, at: MirrorTree.rawPath(URI(doc.url)!))
+        if outcome.newVersion { metrics.newVersion(revision: false) }
+        return Outcome(kind: .fetched, newVersion: outcome.newVersion, storedAsset: doc.rawSha256 == nil)
+    }
+
+    /// Rewrites the parsed copy of an article from its current version (local image paths
+    /// filled in for the assets stored since).
+    func rewriteParsedCopy(_ doc: DocumentRecord) throws {
+        guard let vid = doc.currentVersionId, let v = try database.version(id: vid), let url = URI(doc.url),
+              let article = try StoredContent.load(v, of: doc, blobs: blobs, source: config.source(named: doc.source),
+                                                   limit: config.http.maxBodyBytes).article else { return }
+        try ParsedWriter(tree: tree, database: database).write(
+            ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
+                       fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion, rulesHash: v.rulesHash),
+            for: url)
     }
 
     /// Records a failure and when to look again: a gone document (404/410) after
@@ -462,9 +532,10 @@ public final class SyncEngine: Sendable {
                            rulesHash: String) throws {
         try tree.write(body, at: MirrorTree.rawPath(url))
         guard let article else { return }
-        try tree.write(ParsedCopy(article: article, url: url.description, revision: outcome.revision,
-                                  contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt), rulesHash: rulesHash),
-                       for: url)
+        try ParsedWriter(tree: tree, database: database).write(
+            ParsedCopy(article: article, url: url.description, revision: outcome.revision,
+                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt), rulesHash: rulesHash),
+            for: url)
     }
 }
 

@@ -254,7 +254,9 @@ struct List: ParsableCommand {
             return
         }
         print(Format.table(["KIND", "VER", "REV", "STATUS", "CHECKED", "NEXT CHECK", "URL", "TITLE / ERROR"], list.map { d in
-            let note = (d["error"] as? String).map { "error: " + $0 } ?? Format.s(d["title"])
+            let asset = d["kind"] as? String == "asset"
+            let note = (d["error"] as? String).map { "error: " + $0 }
+                ?? (asset ? "\(Format.bytes(Format.int(d["size"]))) \(Format.s(d["content_type"]))" : Format.s(d["title"]))
             let next = (d["next_check"] as? String).map { $0.hasPrefix("4001-") ? "never" : $0 } ?? "next run"
             return [Format.s(d["kind"]), Format.s(d["versions"]), Format.s(d["revisions"]), Format.s(d["last_status"]),
                     Format.s(d["last_checked"]), d["gone"] as? Bool == true ? "gone; " + next : next, Format.s(d["url"]), note]

@@ -63,7 +63,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownSourceKey() {
         expectError(minimal + "\nindex_link = [\"x\"]\n",
-                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, content_xpath, exclude, follow_article_links, headers, ignore_query, index_links, keep_days, keep_versions, max_article_age, max_depth, name, poll_interval, proxy, remove_xpath, revisit_tiers, start)")
+                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, assets, content_xpath, exclude, follow_article_links, headers, ignore_query, index_links, keep_days, keep_versions, max_article_age, max_depth, name, poll_interval, proxy, remove_xpath, revisit_tiers, start)")
     }
 
     func testBadValues() {
@@ -119,6 +119,15 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.sources[0].maxArticleAge, 90 * 86400)
         expectError(minimal + "\nrevisit_tiers = [\"1d\", \"1h\"]\n",
                     "/etc/mirrord/test.toml:4: key 'source.revisit_tiers': must list at least one duration, shortest first")
+    }
+
+    func testAssetPolicy() throws {
+        XCTAssertEqual(try parse(minimal).sources[0].assets, .sameSite)
+        XCTAssertEqual(try parse(minimal + "\nassets = true\n").sources[0].assets, .all)
+        XCTAssertEqual(try parse(minimal + "\nassets = false\n").sources[0].assets, .none)
+        XCTAssertEqual(try parse(minimal + "\nassets = \"same-site\"\n").sources[0].assets, .sameSite)
+        XCTAssertEqual(try parse("[http]\nmax_asset_bytes = 1000\n" + minimal).http.maxAssetBytes, 1000)
+        expectError(minimal + "\nassets = \"some\"\n", "/etc/mirrord/test.toml:4: key 'source.assets': must be true, false or \"same-site\"")
     }
 
     func testBadFetchSettings() {

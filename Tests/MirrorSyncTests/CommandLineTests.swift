@@ -21,6 +21,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stderr, "mirrord: \(config):5: key 'pol_interval': unknown key (known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir)\n")
     }
 
+    /// The README's demo, on a copy of the bundled upstream: its local photos are mirrored too.
+    func testTheDemoMirrorsItsLocalImages() throws {
+        let dir = TemporaryDirectory()
+        let upstream = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/demo-upstream")
+        try FileManager.default.copyItem(atPath: upstream.path, toPath: dir.file("upstream"))
+        let demo = try String(contentsOf: upstream.deletingLastPathComponent().appendingPathComponent("demo.toml"), encoding: .utf8)
+        try dir.write("demo.toml", demo.replacingOccurrences(of: "file:demo-upstream/README.md", with: "file:upstream/README.md"))
+        let r = try run("mirrord", ["--config", dir.file("demo.toml"), "--once"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let mirror = dir.file("demo-state/mirror")
+        let image = mirror + "/raw/local" + dir.file("upstream/images/harbor-lanterns.png")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), try Data(contentsOf: upstream.appendingPathComponent("images/harbor-lanterns.png")))
+        let json = mirror + "/parsed/local" + dir.file("upstream/pages/1/1001.json")
+        let parsed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let local = try XCTUnwrap((parsed?["images"] as? [[String: Any]])?.first?["local"] as? String)
+        XCTAssertEqual(URL(fileURLWithPath: json).deletingLastPathComponent().appendingPathComponent(local).standardizedFileURL.path, image)
+        let list = try run("mirrorctl", ["--config", dir.file("demo.toml"), "list", "--kind", "asset", "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.count, 2)
+    }
+
     func testBadUsageExits2WithTheReason() throws {
         let cases: [(String, [String], String)] = [
             ("mirrorctl", ["list", "--kind", "bogus"], "Error: The value 'bogus' is invalid for '--kind <kind>'"),

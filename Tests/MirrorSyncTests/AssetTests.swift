@@ -1,0 +1,164 @@
+import Foundation
+import MirrorCore
+import MirrorExtract
+import MirrorStore
+@testable import MirrorSync
+import TestSupport
+import XCTest
+
+/// The images an article shows, mirrored beside it.
+final class AssetTests: XCTestCase {
+    static let png1: [UInt8] = Array("\u{89}PNG\r\n\u{1A}\nfirst photo bytes".utf8)
+    static let png2: [UInt8] = Array("\u{89}PNG\r\n\u{1A}\nsecond photo bytes".utf8)
+
+    /// A seed-format article with two photos (lead and inline figure), a QR share image and a
+    /// tracking pixel, all on the upstream's own host.
+    static func page(_ id: Int, lead: String, inline: String) -> String {
+        """
+        ### 第\(id)篇图片新闻
+        ------------------------
+
+        #### [首页](../../README.md)  &nbsp;&nbsp;|&nbsp;&nbsp; [帮助](https://example.net/help/README.md)
+
+
+        <div><img alt="主图\(id)" src="\(lead)"/>
+        <br/><figcaption class="caption">
+         主图说明\(id)
+        </figcaption></div><hr/>
+
+        <div><div class="Content__Wrapper">
+         <p class="meta-top">
+          <span class="meta">
+           【图片周报2025年6月\(id)日】（本报记者林青报道）
+          </span>
+         </p>
+         <p>
+          第一段正文，介绍了这组照片拍摄的背景和时间。
+         </p>
+         <figure><img alt="插图\(id)" data-src="\(inline)" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="/><figcaption>插图说明\(id)</figcaption></figure>
+         <p>
+          第二段正文，讲述了照片里的人物和他们的故事。
+         </p>
+        </div>
+        </div>
+        <hr/>
+        手机上长按复制下列链接或二维码分享本文：<br/>
+        <a href='https://example.net/share/\(id)'><img src='/qr/\(id).png'/></a> <br/>
+        原文地址：https://example.org/post/\(id)
+
+        <img src='/px/\(id).gif' width='0px' height='0px'/>
+        """
+    }
+
+    func site(_ h: Harness, pages: [Int: String]) {
+        var index = "### 图片\n\n"
+        for (id, body) in pages.sorted(by: { $0.key < $1.key }) {
+            h.server.put("/pages/1/\(id).md", body)
+            index += "#### [第\(id)篇](../pages/1/\(id).md)\n\n"
+        }
+        h.server.put("/README.md", "# 站\n\n#### [图片](indexes/photos.md)\n")
+        h.server.put("/indexes/photos.md", index)
+        h.server.put("/img/a.png", Self.png1)
+        h.server.put("/img/b.png", Self.png2)
+        h.server.put("/qr/1.png", [1, 2, 3])
+        h.server.put("/px/1.gif", [4, 5, 6])
+    }
+
+    func testTwoPhotosAreMirroredButNotTheQRCodeOrTheTrackingPixel() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "../../img/a.png", inline: "/img/b.png")])
+        let run = try await h.sync()
+        XCTAssertEqual(run.errors, 0)
+        let fetched = Set(h.server.requests.map(\.path))
+        XCTAssertTrue(fetched.isSuperset(of: ["/img/a.png", "/img/b.png"]))
+        XCTAssertFalse(fetched.contains("/qr/1.png"))
+        XCTAssertFalse(fetched.contains("/px/1.gif"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("raw/\(h.hostDir)/img/a.png"))), Data(Self.png1))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("raw/\(h.hostDir)/img/b.png"))), Data(Self.png2))
+        let assets = try h.database.documents(kind: "asset")
+        XCTAssertEqual(assets.map(\.url).sorted(), [h.url("/img/a.png"), h.url("/img/b.png")])
+        XCTAssertEqual(assets.map(\.revisionCount), [0, 0], "assets have versions, not revisions")
+
+        let j = try h.parsedJSON(1)
+        let images = try XCTUnwrap(j["images"] as? [[String: Any]])
+        XCTAssertEqual(images.map { $0["src"] as? String }, [h.url("/img/a.png"), h.url("/img/b.png")])
+        XCTAssertEqual(images.map { $0["local"] as? String }, ["../../../../raw/\(h.hostDir)/img/a.png", "../../../../raw/\(h.hostDir)/img/b.png"])
+        let md = try String(contentsOfFile: h.mirrorFile("parsed/\(h.hostDir)/pages/1/1.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("(../../../../raw/\(h.hostDir)/img/a.png)"), md)
+        // The local path resolves to the mirrored bytes.
+        let resolved = URL(fileURLWithPath: h.mirrorFile("parsed/\(h.hostDir)/pages/1/")).appendingPathComponent(images[0]["local"] as! String)
+        XCTAssertEqual(try Data(contentsOf: resolved.standardizedFileURL), Data(Self.png1))
+    }
+
+    func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"),
+                        2: Self.page(2, lead: "/img/a.png", inline: "/img/a.png")])
+        _ = try await h.sync()
+        XCTAssertEqual(h.server.requests.filter { $0.path == "/img/a.png" }.count, 1)
+        XCTAssertEqual(try h.database.documents(kind: "asset").count, 2)
+        XCTAssertEqual(try h.parsedJSON(2)["images"].flatMap { $0 as? [[String: Any]] }?.compactMap { $0["local"] as? String }.count, 2)
+        let report = try Verifier.verify(database: h.database, blobs: h.blobs)
+        XCTAssertEqual(report.problems, [])
+    }
+
+    func testAPhotoThat404sLeavesTheArticleMirroredWithItsOriginalURL() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/missing.png")])
+        let run = try await h.sync()
+        XCTAssertEqual(run.errors, 1)
+        let missing = try XCTUnwrap(h.document("/img/missing.png"))
+        XCTAssertEqual(missing.kind, "asset")
+        XCTAssertEqual(missing.error, "HTTP 404 Not Found")
+        let images = try XCTUnwrap(try h.parsedJSON(1)["images"] as? [[String: Any]])
+        XCTAssertEqual(images[1]["src"] as? String, h.url("/img/missing.png"))
+        XCTAssertTrue(images[1]["local"] is NSNull)
+        XCTAssertEqual(try h.document("/pages/1/1.md")?.revisionCount, 1)
+    }
+
+    func testASecondRunWithNothingChangedRevalidatesAndWritesNothing() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png")])
+        _ = try await h.sync()
+        let before = h.treeSnapshot()
+        h.server.clearRequests()
+        let run = try await h.sync(all: true)
+        XCTAssertEqual(run.newVersions, 0)
+        XCTAssertEqual(h.server.requests.filter { $0.path.hasPrefix("/img/") }.map { $0.headers["if-none-match"] != nil }, [true, true])
+        XCTAssertEqual(run.notModified, h.server.requests.count)
+        XCTAssertEqual(h.treeSnapshot(), before)
+    }
+
+    func testOtherHostsNeedAssetsTrue() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "https://cdn.invalid/x.png", inline: "/img/b.png")])
+        var config = h.config
+        let engine = SyncEngine(config: config, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        _ = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(try h.database.documents(kind: "asset").map(\.url), [h.url("/img/b.png")], "same-site by default")
+        config.sources[0].assets = .none
+        XCTAssertEqual(SyncEngine(config: config, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+            .assetLinks(ArticleExtractor.extract(text: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"), format: .markdown,
+                                                 pageURL: URI(h.url("/pages/1/1.md"))!),
+                        article: URI(h.url("/pages/1/1.md"))!, source: config.sources[0]).count, 0)
+    }
+}
+
+final class ImageSourceTests: XCTestCase {
+    struct Attrs: HTMLNodeAttributes {
+        let a: [String: String]
+        func attribute(_ name: String) -> String? { a[name] }
+    }
+
+    func testLazyResponsiveAndProtocolRelativeSources() {
+        let page = URI("https://news.example.com/2024/a.html")!
+        func src(_ a: [String: String]) -> String? { ImageSource.url(of: Attrs(a: a), pageURL: page)?.description }
+        XCTAssertEqual(src(["src": "/img/a.jpg"]), "https://news.example.com/img/a.jpg")
+        XCTAssertEqual(src(["src": "data:image/gif;base64,R0lGOD", "data-src": "/img/real.jpg"]), "https://news.example.com/img/real.jpg")
+        XCTAssertEqual(src(["src": "/spacer.gif", "data-original": "photos/b.jpg"]), "https://news.example.com/2024/photos/b.jpg")
+        XCTAssertEqual(src(["srcset": "/s.jpg 320w, /l.jpg 1280w, /m.jpg 640w"]), "https://news.example.com/l.jpg")
+        XCTAssertEqual(src(["src": "/fallback.jpg", "srcset": "/a.jpg, /b.jpg 2x, /c.jpg 1.5x"]), "https://news.example.com/b.jpg")
+        XCTAssertEqual(src(["src": "//cdn.example.net/img/c.jpg"]), "https://cdn.example.net/img/c.jpg")
+        XCTAssertNil(src(["alt": "no source"]))
+    }
+}
