@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "mirrord", targets: ["mirrord"]),
         .executable(name: "mirrorctl", targets: ["mirrorctl"]),
+        // The pure core, for the fuzz targets in Fuzz/ (a separate package built with sanitizers).
+        .library(name: "MirrorCoreLibraries", targets: ["MirrorCore", "MirrorMarkup", "MirrorDiscovery", "MirrorExtract"]),
+        .library(name: "MirrorControlLibrary", targets: ["MirrorControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),

@@ -185,32 +185,48 @@ public struct ControlRouter: Sendable {
         }
     }
 
-    /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.
-    func sync(_ request: ControlRequest, config: MirrorConfig) async -> ControlResponse {
+    /// A rejected request: status and message.
+    public struct BadRequest: Error, Equatable {
+        public let status: Int
+        public let message: String
+    }
+
+    /// Reads `POST /v1/sync`'s body `{"source"?, "all"?, "wait"?}` (an empty body is `{}`).
+    /// - Parameter sources: the configured source names.
+    public static func syncOptions(fromBody body: [UInt8], sources: [String]) -> Result<(options: RunOptions, wait: Bool), BadRequest> {
         var options = RunOptions(trigger: "manual")
         var wait = false
-        if !request.body.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
-                return .error(400, "request body is not a JSON object")
+        guard !body.isEmpty else { return .success((options, wait)) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return .failure(BadRequest(status: 400, message: "request body is not a JSON object"))
+        }
+        for key in object.keys.sorted() where !["source", "all", "wait"].contains(key) {
+            return .failure(BadRequest(status: 400, message: "unknown field '\(key)' (known: source, all, wait)"))
+        }
+        if let s = object["source"] {
+            guard let name = s as? String else { return .failure(BadRequest(status: 400, message: "'source' must be a string")) }
+            guard sources.contains(name) else {
+                return .failure(BadRequest(status: 404, message: "no source named '\(name)' (configured: \(sources.joined(separator: ", ")))"))
             }
-            for key in object.keys where !["source", "all", "wait"].contains(key) {
-                return .error(400, "unknown field '\(key)' (known: source, all, wait)")
-            }
-            if let s = object["source"] {
-                guard let name = s as? String else { return .error(400, "'source' must be a string") }
-                guard config.source(named: name) != nil else {
-                    return .error(404, "no source named '\(name)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
-                }
-                options.source = name
-            }
-            if let a = object["all"] {
-                guard let b = a as? Bool else { return .error(400, "'all' must be true or false") }
-                options.all = b
-            }
-            if let w = object["wait"] {
-                guard let b = w as? Bool else { return .error(400, "'wait' must be true or false") }
-                wait = b
-            }
+            options.source = name
+        }
+        if let a = object["all"] {
+            guard let b = a as? Bool else { return .failure(BadRequest(status: 400, message: "'all' must be true or false")) }
+            options.all = b
+        }
+        if let w = object["wait"] {
+            guard let b = w as? Bool else { return .failure(BadRequest(status: 400, message: "'wait' must be true or false")) }
+            wait = b
+        }
+        return .success((options, wait))
+    }
+
+    /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.
+    func sync(_ request: ControlRequest, config: MirrorConfig) async -> ControlResponse {
+        let options: RunOptions, wait: Bool
+        switch Self.syncOptions(fromBody: request.body, sources: config.sources.map(\.name)) {
+        case .success(let parsed): (options, wait) = parsed
+        case .failure(let bad): return .error(bad.status, bad.message)
         }
         let alreadyRunning = await coordinator.isSyncing
         let task = await coordinator.sync(options)

@@ -25,6 +25,9 @@ public final class ControlServer: Service, @unchecked Sendable {
     let logger: Logger
     /// Requests with a larger body are answered 413 and the connection closed.
     public static let maxRequestBytes = 64 * 1024
+    /// Seconds a client has to send a whole request (from connecting, or from the previous
+    /// answer): a client that trickles bytes or sends nothing is closed, never served forever.
+    public nonisolated(unsafe) static var requestDeadline: Int64 = 30
     private var channel: Channel?
     private var group: EventLoopGroup?
     /// Device and inode of the socket file we created, so we only ever remove our own.
@@ -58,7 +61,7 @@ public final class ControlServer: Service, @unchecked Sendable {
         let router = self.router
         do {
             channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(ChannelOptions.backlog, value: 256)
+                .serverChannelOption(ChannelOptions.backlog, value: 1024)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
@@ -124,9 +127,29 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var rejected = false
+    private var deadline: Scheduled<Void>?
 
     init(router: ControlRouter) {
         self.router = router
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armDeadline(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// Closes the connection unless a whole request arrives in time.
+    private func armDeadline(_ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: .seconds(ControlServer.requestDeadline)) {
+            channel.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -146,6 +169,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
             guard !rejected, let head else { return }
+            deadline?.cancel()  // a whole request: however long the answer takes (sync --wait), no deadline
             let request = ControlRequest(method: head.method.rawValue, uri: head.uri, body: body)
             let keepAlive = head.isKeepAlive
             let router = self.router
@@ -172,6 +196,8 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            armDeadline(context)  // the next request has the same time
         }
     }
 }

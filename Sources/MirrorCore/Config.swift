@@ -166,6 +166,7 @@ public struct MirrorConfig: Sendable, Equatable {
 
     /// Parses configuration text as if read from `file` (used for relative paths and messages).
     public static func parse(_ text: String, file: String) throws -> MirrorConfig {
+        try checkTableHeaders(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -173,6 +174,39 @@ public struct MirrorConfig: Sendable, Equatable {
             throw ConfigError(file: file, line: error.source.begin.line, reason: error.description)
         }
         return try ConfigReader(text: text, file: file).read(table)
+    }
+}
+
+extension MirrorConfig {
+    /// A table header must name a table: toml++ (inside TOMLKit) asserts, and so aborts the
+    /// whole process, on a header such as `[[   # comment` (found by fuzz-config), so such a line
+    /// is rejected here first, with its line, like any other syntax error.
+    static func checkTableHeaders(_ text: String, file: String) throws {
+        func bare(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") }
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = Substring(line.drop { $0 == " " || $0 == "\t" })
+            guard rest.hasPrefix("[") else { continue }
+            let brackets = rest.prefix { $0 == "[" }
+            let fail = ConfigError(file: file, line: i + 1, reason: "a table header needs a name after '\(brackets.prefix(2))'")
+            guard brackets.count <= 2 else { throw fail }
+            rest = rest.dropFirst(brackets.count)
+            // One or more dotted parts, each bare (`a-b_1`) or quoted.
+            while true {
+                rest = rest.drop { $0 == " " || $0 == "\t" }
+                guard let c = rest.first else { throw fail }
+                if c == "\"" || c == "'" {
+                    guard let close = rest.dropFirst().firstIndex(of: c) else { throw fail }
+                    rest = rest[rest.index(after: close)...]
+                } else if bare(c) {
+                    rest = rest.drop(while: bare)
+                } else {
+                    throw fail
+                }
+                rest = rest.drop { $0 == " " || $0 == "\t" }
+                guard rest.first == "." else { break }
+                rest = rest.dropFirst()
+            }
+        }
     }
 }
 

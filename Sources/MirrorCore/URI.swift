@@ -179,16 +179,26 @@ public struct URI: Hashable, Sendable, CustomStringConvertible {
             }
             var host = hostport
             var port = ""
-            if let colon = hostport.lastIndex(of: ":"), !hostport[colon...].contains("]") {
+            // `host:port`, `[v6]:port`; a colon only starts a port when digits (or nothing)
+            // follow it, so a malformed `[2001:db8::` stays whole and normalizing is idempotent.
+            let hostEnd = hostport.hasPrefix("[") ? hostport.firstIndex(of: "]").map { hostport.index(after: $0) } : hostport.startIndex
+            if let hostEnd, let colon = hostport[hostEnd...].firstIndex(of: ":"),
+               hostport[hostport.index(after: colon)...].allSatisfy(\.isASCII) && hostport[hostport.index(after: colon)...].allSatisfy(\.isNumber) {
                 host = String(hostport[..<colon])
                 port = String(hostport[hostport.index(after: colon)...])
             }
-            host = URI.normalizePercent(host.lowercased(), lowercaseHex: false)
+            // Escapes first (an escaped letter becomes a letter), then case: `%43` is `C`, then `c`.
+            host = URI.lowercasedKeepingEscapes(URI.normalizePercent(host, lowercaseHex: false))
             if port.isEmpty || URI.defaultPort(scheme) == Int(port) { port = "" }
             n.authority = userinfo + host + (port.isEmpty ? "" : ":" + port)
         }
-        var p = URI.normalizePercent(URI.removeDotSegments(path), lowercaseHex: false)
+        // Percent-encoding first, then dot segments (RFC 3986 section 6.2.2 order): `%2e%2e` is
+        // `..` and must not survive as a path segment.
+        var p = URI.removeDotSegments(URI.normalizePercent(path, lowercaseHex: false))
         if p.isEmpty && n.authority != nil { p = "/" }
+        // Without an authority a path may not start with `//` (it would read back as one):
+        // `/.` keeps it a path, as the WHATWG URL standard does (found by fuzz-url).
+        if n.authority == nil && p.hasPrefix("//") { p = "/." + p }
         n.path = p
         if let q = query {
             let kept = q.split(separator: "&", omittingEmptySubsequences: true).filter { pair in
@@ -268,6 +278,19 @@ public struct URI: Hashable, Sendable, CustomStringConvertible {
 
     static func isHex(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+    }
+
+    /// Lowercases a host (section 3.2.2: case-insensitive) but not the hex digits of its
+    /// percent-escapes, which section 6.2.2.1 wants uppercase.
+    static func lowercasedKeepingEscapes(_ s: String) -> String {
+        var out = [UInt8]()
+        var escape = 0
+        for b in s.utf8 {
+            if b == UInt8(ascii: "%") { escape = 2; out.append(b); continue }
+            if escape > 0 { escape -= 1; out.append(b); continue }
+            out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Section 6.2.2.1/6.2.2.2: uppercase hex digits, decode escapes of unreserved characters.

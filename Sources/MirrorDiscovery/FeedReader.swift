@@ -12,7 +12,10 @@ public enum IndexFormat: String, Sendable {
         let head = text.prefix(2048).drop { $0.isWhitespace || $0 == "\u{FEFF}" }
         if head.hasPrefix("<?xml") || head.hasPrefix("<rss") || head.hasPrefix("<feed") || head.hasPrefix("<urlset")
             || head.hasPrefix("<sitemapindex") || head.hasPrefix("<rdf:RDF") {
-            switch XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" })).root?.name {
+            // Nodes do not retain their document: keep it alive while its root is read.
+            let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
+            defer { withExtendedLifetime(doc) {} }
+            switch doc.root?.name {
             case "rss", "RDF": return .rss
             case "feed": return .atom
             case "urlset": return .sitemap
@@ -36,6 +39,7 @@ public enum FeedReader {
     /// - Sitemaps (sitemaps.org): every `<url><loc>`; sitemap indexes: every `<sitemap><loc>`.
     public static func links(in text: String, format: IndexFormat, pageURL: URI) -> [Link] {
         let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
+        defer { withExtendedLifetime(doc) {} }  // the nodes below point into it
         var out: [Link] = []
         func add(_ href: String?, base: URI, title: String?) {
             guard let href, var url = base.resolving(href), let scheme = url.scheme,

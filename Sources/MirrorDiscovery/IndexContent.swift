@@ -21,6 +21,8 @@ public struct IndexContent: Sendable {
     public var title: String?
     /// First occurrence of each normalized URL, in page order.
     public var links: [DiscoveredLink]
+    /// A feed or sitemap that libxml2 could not parse to the end (an entity bomb, broken XML).
+    public var parseError: String?
 
     public init(title: String?, links: [DiscoveredLink]) {
         self.title = title
@@ -39,8 +41,11 @@ public struct IndexContent: Sendable {
             // A sitemap index lists sitemaps: those are indexes by nature, whatever the globs say.
             let content = classify(links, rules: rules, forcedKind: format == .sitemapIndex ? .index : nil)
             let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
+            defer { withExtendedLifetime(doc) {} }  // nodes point into it
             let title = doc.root.flatMap { $0.childText("title") ?? $0.children(named: "channel").first?.childText("title") }
-            return IndexContent(title: title.map(TextNormalizer.normalize), links: content)
+            var index = IndexContent(title: title.map(TextNormalizer.normalize), links: content)
+            index.parseError = doc.fatalError
+            return index
         }
     }
 
@@ -48,6 +53,7 @@ public struct IndexContent: Sendable {
     public static func read(text: String, format: MarkupFormat, pageURL: URI, rules: LinkRules) -> IndexContent {
         let html = format == .markdown ? Markdown.html(text) : text
         let document = HTMLDocument(html: html)
+        defer { withExtendedLifetime(document) {} }  // nodes point into it
         let out = classify(LinkExtractor.links(in: document, pageURL: pageURL), rules: rules, forcedKind: nil)
         var title: String?
         for name in ["h1", "h2", "h3", "title"] {

@@ -18,7 +18,9 @@ public struct Link: Sendable, Hashable {
 public enum LinkExtractor {
     public static func links(in text: String, format: MarkupFormat, pageURL: URI) -> [Link] {
         let html = format == .markdown ? Markdown.html(text) : text
-        return links(in: HTMLDocument(html: html), pageURL: pageURL)
+        let document = HTMLDocument(html: html)
+        defer { withExtendedLifetime(document) {} }  // nodes point into it
+        return links(in: document, pageURL: pageURL)
     }
 
     public static func links(in document: HTMLDocument, pageURL: URI) -> [Link] {

@@ -24,10 +24,14 @@ public enum ArticleExtractor {
     public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none) -> ParsedArticle {
         if format == .html {
             let document = HTMLDocument(html: text)
+            defer { withExtendedLifetime(document) {} }  // nodes point into it
             let container = rules.apply(to: document)
             return Readability.extract(document, pageURL: pageURL, container: container)
         }
         let document = HTMLDocument(html: Markdown.html(text))
+        // `HTMLNode`s do not retain their document; without this the optimizer may free the
+        // tree after its last direct use while nodes are still being read (found by fuzz-links).
+        defer { withExtendedLifetime(document) {} }
         let forced = rules.apply(to: document)
         guard let root = document.root else { return ParsedArticle() }
         // One walk: every block (body candidates), every image and link, with its position in
@@ -172,21 +176,29 @@ public enum ArticleExtractor {
         return out
     }
 
-    private static func collect(_ node: HTMLNode, into out: inout [String]) {
-        if node.isText {
-            let t = TextNormalizer.normalize(node.text)
-            if !t.isEmpty { out.append(t) }
-            return
+    /// Iterative (a prettifier can nest blocks thousands deep): a text node or a block with no
+    /// block inside is one paragraph; other blocks are descended into.
+    private static func collect(_ start: HTMLNode, into out: inout [String]) {
+        start.walk { node in
+            if node.isText {
+                let t = TextNormalizer.normalize(node.text)
+                if !t.isEmpty { out.append(t) }
+                return false
+            }
+            guard node.isElement else { return false }
+            if ["script", "style", "template", "noscript", "figure", "figcaption"].contains(where: { node.isElement(named: $0) }) { return false }
+            var hasBlockChild = false
+            node.forEachChild { c in
+                if !hasBlockChild, c.isElement, !c.isElement(named: "br"),
+                   HTMLText.blockElements.contains(where: { c.isElement(named: $0) }) { hasBlockChild = true }
+            }
+            if node.isElement(named: "p") || !hasBlockChild {
+                let t = TextNormalizer.normalize(HTMLText.raw(node))
+                if !t.isEmpty { out.append(t) }
+                return false
+            }
+            return true
         }
-        guard node.isElement else { return }
-        if ["script", "style", "template", "noscript", "figure", "figcaption"].contains(node.name) { return }
-        let hasBlockChild = node.children.contains { $0.isElement && HTMLText.blockElements.contains($0.name) && $0.name != "br" }
-        if node.name == "p" || !hasBlockChild {
-            let t = TextNormalizer.normalize(HTMLText.raw(node))
-            if !t.isEmpty { out.append(t) }
-            return
-        }
-        for c in node.children { collect(c, into: &out) }
     }
 
     static let editorMarkers = ["责任编辑", "責任編輯", "编辑", "編輯"]

@@ -299,9 +299,14 @@ enum Readability {
                 return String(format: "%04d-%02d-%02d", y, m + 1, d)
             }
         }
-        let digits = s.split { !$0.isNumber && $0 != "-" }
-        for d in digits where d.count == 10 {
-            if let n = normalizeDate(String(d)), n.count == 10, n != String(d).prefix(0) { return n }
+        // `2025-03-08` inside text. (Checked here, not through normalizeDate, which calls this
+        // function: a ten-digit token once made the two recurse forever — found by fuzz-article.)
+        for d in s.split(whereSeparator: { !$0.isNumber && $0 != "-" }) where d.count == 10 {
+            let c = Array(d)
+            if c[4] == "-", c[7] == "-", c.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || $0.element.isASCII && $0.element.isNumber }),
+               let m = Int(String(c[5...6])), let day = Int(String(c[8...9])), (1...12).contains(m), (1...31).contains(day) {
+                return String(d)
+            }
         }
         return nil
     }

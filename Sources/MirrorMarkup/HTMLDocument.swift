@@ -2,6 +2,8 @@ import CLibXML2
 import Foundation
 
 /// A libxml2 tree: owns the document; `HTMLNode`s are views into it and must not outlive it.
+/// They do not retain it (a walk makes one per node): whoever creates the document keeps it
+/// alive for as long as its nodes are used, with `defer { withExtendedLifetime(doc) {} }`.
 public class MarkupDocument {
     let doc: xmlDocPtr?
 
@@ -46,7 +48,11 @@ public final class HTMLDocument: MarkupDocument {
     public init(html: String) {
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
-            | HTML_PARSE_IGNORE_ENC.rawValue)  // the text is UTF-8 already: a <meta charset> must not re-decode it
+            | HTML_PARSE_IGNORE_ENC.rawValue  // the text is UTF-8 already: a <meta charset> must not re-decode it
+            // No 10 MB text-node cut and no depth-256 stop: bodies are bounded by max_body_bytes
+            // already, and every walk here is iterative. (HTML has no entity declarations, so
+            // this lifts no entity-expansion guard.)
+            | XML_PARSE_HUGE.rawValue)
         super.init(doc: Self.parse(html) { htmlReadMemory($0, $1, nil, "UTF-8", options) })
     }
 }
@@ -113,7 +119,9 @@ public struct HTMLNode: Hashable {
         // Pointer chasing (first child, next sibling, parent): no allocation per node.
         var node: xmlNodePtr? = ptr
         while let n = node {
-            if visit(HTMLNode(n)), let child = n.pointee.children {
+            // An entity reference's children are the entity's own content, shared by every
+            // reference: walking them would expand an entity bomb ("billion laughs").
+            if visit(HTMLNode(n)), n.pointee.type != XML_ENTITY_REF_NODE, let child = n.pointee.children {
                 node = child
                 continue
             }

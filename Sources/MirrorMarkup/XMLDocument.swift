@@ -7,10 +7,20 @@ import CLibXML2
 /// Nodes are `HTMLNode`s (libxml2 uses one node type for both); their `name` is the local
 /// name, without a namespace prefix (`atom:link` → `link`).
 public final class XMLDocument: MarkupDocument {
+    /// libxml2's message for a fatal error (an entity bomb, a loop, broken structure), if any.
+    public let fatalError: String?
+
     public init(xml: String) {
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
             | XML_PARSE_RECOVER.rawValue | XML_PARSE_IGNORE_ENC.rawValue)
-        super.init(doc: Self.parse(xml) { xmlReadMemory($0, $1, nil, "UTF-8", options) })
+        xmlResetLastError()
+        let doc = Self.parse(xml) { xmlReadMemory($0, $1, nil, "UTF-8", options) }
+        if let e = xmlGetLastError(), e.pointee.level == XML_ERR_FATAL, let m = e.pointee.message {
+            fatalError = String(cString: m).trimmingCharacters(in: .whitespacesAndNewlines) + " (line \(e.pointee.line))"
+        } else {
+            fatalError = nil
+        }
+        super.init(doc: doc)
     }
 }
 

@@ -387,6 +387,7 @@ public final class SyncEngine: Sendable {
             }
 
             var discovered: [DiscoveredLink] = []
+            var indexParseError: String?
             var article: ParsedArticle?
             let contentSHA: String
             let title: String?
@@ -402,6 +403,7 @@ public final class SyncEngine: Sendable {
             } else {
                 let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
                 discovered = index.links
+                indexParseError = index.parseError
                 contentSHA = index.contentSHA256
                 title = index.title
             }
@@ -416,6 +418,13 @@ public final class SyncEngine: Sendable {
             try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
                           rulesHash: ExtractionRules(source: job.source).hash)
             if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
+            if let problem = indexParseError {
+                // Stored as served (the raw bytes are evidence), but the index is flagged.
+                metrics.error("xml")
+                try database.recordFailure(documentId: docId, status: response.status, error: "XML error: \(problem)",
+                                           checkedAt: now, nextCheck: nextCheck(changed: false))
+                logger.warning("\(doc.url): XML error: \(problem)")
+            }
             if outcome.newRevision {
                 logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
             }

@@ -139,6 +139,16 @@ final class ConfigTests: XCTestCase {
                     "/etc/mirrord/test.toml:4: key 'source.headers': header 'Cookie' must be a single-line string")
     }
 
+    /// Found by fuzz-config: this header made TOMLKit's parser abort the process.
+    func testTableHeaderWithoutANameIsAnErrorNotAnAbort() {
+        expectError(minimal + "\n[[   # a comment where the name should be\n",
+                    "/etc/mirrord/test.toml:4: a table header needs a name after '[['")
+        expectError("[\n", "/etc/mirrord/test.toml:1: a table header needs a name after '['")
+        expectError("[[[[source\n", "/etc/mirrord/test.toml:1: a table header needs a name after '[['")
+        expectError("[http.#x]\n", "/etc/mirrord/test.toml:1: a table header needs a name after '['")
+        XCTAssertNoThrow(try parse("[ \"http\" ]\nconcurrency = 2\n" + minimal))
+    }
+
     func testTOMLSyntaxErrorHasItsLine() {
         XCTAssertThrowsError(try parse("state_dir = \"unterminated\n" + minimal)) { error in
             let e = error as? ConfigError

@@ -66,14 +66,26 @@ final class URITests: XCTestCase {
             ("https://example.org/a\\b", "https://example.org/a/b"),
             ("https://example.org/100%", "https://example.org/100%25"),
             ("https://example.org/../../etc/passwd", "https://example.org/etc/passwd"),
-            ("https://example.org/a/%2e%2e/b", "https://example.org/a/../b"),
+            ("https://example.org/a/%2e%2e/b", "https://example.org/b"),
+            ("https://example.org/a/%2E%2e/%2e%2E/../etc/passwd", "https://example.org/etc/passwd"),
             ("file:///srv/site/README.md", "file:///srv/site/README.md"),
             ("https://[2001:DB8::1]:443/x", "https://[2001:db8::1]/x"),
+            // found by fuzz-url: an unterminated IPv6 literal lost a character per normalization
+            ("HTTPS://[2001:DB8::/%7e/a/%2e%2e/b?utm_x=1#f", "https://[2001:db8::/~/b"),
+            ("http://example.org:/a", "http://example.org/a"),
+            // found by fuzz-url: an escaped capital in the host was lowercased only the second time
+            ("https://Ex%41mple.org/a", "https://example.org/a"),
+            // found by fuzz-url: a path starting with // read back as an authority
+            ("https:/..//evil.example/x", "https:/.//evil.example/x"),
+            ("https://[2^0]::/x", "https://[2%5E0]::/x"),
+            ("https://host::/x", "https://host::/x"),
+            ("http://example.org:8o/a", "http://example.org:8o/a"),
             ("https://example.org/a?mc_cid=1&mc_eid=2", "https://example.org/a"),
             ("https://example.org/a?utm_campaign=spring#top", "https://example.org/a"),
         ]
         for (input, want) in table {
             XCTAssertEqual(URI(input)!.normalized(ignoringQuery: ignore).description, want, "normalizing '\(input)'")
+            XCTAssertEqual(URI(want)!.normalized(ignoringQuery: ignore).description, want, "normalizing '\(want)' again")
         }
     }
 

@@ -7,6 +7,15 @@ import XCTest
 /// Ordinary HTML news pages of different shapes (`HTMLFixtures/<shape>.html`), each with the
 /// exact title, date, author and body text expected (`<shape>.expected.json`).
 final class HTMLArticleTests: XCTestCase {
+    /// Found by fuzz-article: a ten-digit number in a date element made date parsing recurse
+    /// until the stack overflowed.
+    func testATenDigitNumberInADateElementIsNotADate() {
+        let html = "<html><body><div class=\"date\">Ref 1234567890</div><div class=\"content\"><p>A body paragraph long enough to be kept as text, with commas, here.</p></div></body></html>"
+        let a = ArticleExtractor.extract(text: html, format: .html, pageURL: URI("https://example.org/a.html")!)
+        XCTAssertNil(a.published)
+        XCTAssertEqual(a.paragraphs.count, 1)
+    }
+
     func testEveryShapeGivesItsExpectedArticle() throws {
         let dir = try XCTUnwrap(Bundle.module.resourceURL?.appendingPathComponent("HTMLFixtures"))
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)

@@ -104,6 +104,18 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(String(decoding: r.body, as: UTF8.self), "压缩的正文 compressed body\n")
     }
 
+    /// A decompression bomb: 40 MB of zeros in 40 KB of gzip. Decoded bytes are what counts.
+    func testGzipBombIsCutAtTheLimit() async throws {
+        let server = try TestHTTPServer()
+        let bomb = gzip([UInt8](repeating: 0, count: 40_000_000))
+        XCTAssertLessThan(bomb.count, 100_000)
+        server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: bomb) }
+        let f = makeFetcher { $0.maxBodyBytes = 1_000_000 }
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/bomb"))
+        XCTAssertEqual(r.failure, .tooLarge(limit: 1_000_000))
+    }
+
     func testGzipLabelOnAPlainBody() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: Array("plain, not gzip".utf8)) }

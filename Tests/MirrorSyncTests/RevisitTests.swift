@@ -191,18 +191,3 @@ final class RevisionSemanticsTests: XCTestCase {
     }
 }
 
-/// gzip via the system's gzip, for fixtures.
-func gzip(_ bytes: [UInt8]) -> [UInt8] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    p.arguments = ["-c", "-n"]
-    let input = Pipe(), output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    try! p.run()
-    input.fileHandleForWriting.write(Data(bytes))
-    try! input.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](out)
-}

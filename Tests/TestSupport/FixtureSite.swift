@@ -152,3 +152,22 @@ public func encode(_ text: String, as charset: String) -> [UInt8] {
     }
     return Array(output[0..<produced])
 }
+
+/// gzip via the system's gzip (`-n`: no name or time, so the bytes are reproducible).
+public func gzip(_ bytes: [UInt8]) -> [UInt8] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-c", "-n"]
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    try! p.run()
+    let writer = Thread {
+        input.fileHandleForWriting.write(Data(bytes))
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return [UInt8](out)
+}
