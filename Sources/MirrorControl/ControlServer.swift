@@ -161,14 +161,20 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         case .body(var buffer):
             guard !rejected else { return }
             if body.count + buffer.readableBytes > ControlServer.maxRequestBytes {
+                // Discard the rest as it arrives (nothing more is kept), answer at the end:
+                // NIO's pipeline handler holds a response written before its request is read.
                 rejected = true
-                respond(context, ControlResponse.error(413, "request body over \(ControlServer.maxRequestBytes) bytes"),
-                        keepAlive: false)
+                body = []
                 return
             }
             body += buffer.readBytes(length: buffer.readableBytes) ?? []
         case .end:
-            guard !rejected, let head else { return }
+            if rejected {
+                deadline?.cancel()
+                respond(context, ControlResponse.error(413, "request body over \(ControlServer.maxRequestBytes) bytes"), keepAlive: false)
+                return
+            }
+            guard let head else { return }
             deadline?.cancel()  // a whole request: however long the answer takes (sync --wait), no deadline
             let request = ControlRequest(method: head.method.rawValue, uri: head.uri, body: body)
             let keepAlive = head.isKeepAlive

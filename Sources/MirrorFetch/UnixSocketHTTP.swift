@@ -44,6 +44,7 @@ public enum UnixSocketHTTP {
         var payload = body ?? []
         if body != nil {
             headers = curl_slist_append(headers, "Content-Type: application/json")
+            headers = curl_slist_append(headers, "Expect:")  // no 100-continue round trip on a local socket
             _ = mirrord_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
             _ = mirrord_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, payload.count)
         }

@@ -173,6 +173,18 @@ final class ControlAPITests: XCTestCase {
         }
     }
 
+    func testOversizedBodiesAreRefused() async throws {
+        try await withControl { h, client in
+            do {
+                _ = try await call(client, "POST", "/v1/sync", body: ["source": String(repeating: "a", count: 70_000)])
+                XCTFail("a 70 KB body was accepted")
+            } catch let ControlClient.Failure.api(status, message) {
+                XCTAssertEqual(status, 413)
+                XCTAssertEqual(message, "request body over 65536 bytes")
+            }
+        }
+    }
+
     func testReparseEndpoint() async throws {
         try await withControl { _, client in
             _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])
