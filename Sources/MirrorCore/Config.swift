@@ -166,6 +166,8 @@ public struct MirrorConfig: Sendable, Equatable {
 
     /// Parses configuration text as if read from `file` (used for relative paths and messages).
     public static func parse(_ text: String, file: String) throws -> MirrorConfig {
+        // A byte-order mark (editors on some systems write one) is not TOML (found by fuzz-config).
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         try checkTableHeaders(text, file: file)
         let table: TOMLTable
         do {

@@ -147,6 +147,9 @@ final class ConfigTests: XCTestCase {
         expectError("[[[[source\n", "/etc/mirrord/test.toml:1: a table header needs a name after '[['")
         expectError("[http.#x]\n", "/etc/mirrord/test.toml:1: a table header needs a name after '['")
         XCTAssertNoThrow(try parse("[ \"http\" ]\nconcurrency = 2\n" + minimal))
+        // found by fuzz-config: a byte-order mark hid the header from the check
+        expectError("\u{FEFF}[[\u{04}\n", "/etc/mirrord/test.toml:1: a table header needs a name after '[['")
+        XCTAssertEqual(try parse("\u{FEFF}" + minimal).sources.map(\.name), ["news"])
     }
 
     func testTOMLSyntaxErrorHasItsLine() {
