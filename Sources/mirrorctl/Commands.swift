@@ -505,8 +505,9 @@ enum Format {
             lines.append("  last:    no run yet")
         }
         if let t = o["totals"] as? [String: Any] {
+            let assets = int(t["assets"]) > 0 ? ", \(plural(int(t["assets"]), "image"))" : ""
             lines.append("  totals:  \(plural(int(t["documents"]), "document")) (\(plural(int(t["indexes"]), "index")), "
-                + "\(plural(int(t["articles"]), "article"))), \(plural(int(t["versions"]), "version")), "
+                + "\(plural(int(t["articles"]), "article"))\(assets)), \(plural(int(t["versions"]), "version")), "
                 + "\(plural(int(t["revisions"]), "revision")), \(plural(int(t["errors"]), "error"))")
             lines.append("  store:   \(bytes(int(t["stored_bytes"]))) for \(bytes(int(t["raw_bytes"]))) of raw bodies")
         }
