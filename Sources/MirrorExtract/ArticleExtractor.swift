@@ -187,12 +187,7 @@ public enum ArticleExtractor {
             }
             guard node.isElement else { return false }
             if ["script", "style", "template", "noscript", "figure", "figcaption"].contains(where: { node.isElement(named: $0) }) { return false }
-            var hasBlockChild = false
-            node.forEachChild { c in
-                if !hasBlockChild, c.isElement, !c.isElement(named: "br"),
-                   HTMLText.blockElements.contains(where: { c.isElement(named: $0) }) { hasBlockChild = true }
-            }
-            if node.isElement(named: "p") || !hasBlockChild {
+            if node.isElement(named: "p") || !Readability.hasBlockChild(node) {
                 let t = TextNormalizer.normalize(HTMLText.raw(node))
                 if !t.isEmpty { out.append(t) }
                 return false

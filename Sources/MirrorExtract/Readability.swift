@@ -88,6 +88,8 @@ enum Readability {
         return words(node).contains(where: negative.contains)
     }
 
+    /// Whether any direct child is a block element (`HTMLText.blockElements`, `<br>` aside):
+    /// such a node is a container to descend into, not one paragraph.
     static func hasBlockChild(_ node: HTMLNode) -> Bool {
         var found = false
         node.forEachChild { c in
