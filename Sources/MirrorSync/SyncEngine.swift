@@ -263,8 +263,9 @@ public final class SyncEngine: Sendable {
 
     /// Records when the scheduler will poll next (`status` shows it per source).
     public func scheduleNextPoll(at date: Date) {
+        guard let stored = try? database.sources() else { return }
         for source in config.sources {
-            guard let known = try? database.sources().first(where: { $0.name == source.name }) else { continue }
+            guard let known = stored.first(where: { $0.name == source.name }) else { continue }
             try? database.updateSource(source.name, lastPoll: known.lastPoll, nextPoll: date, lastError: known.lastError)
         }
     }
