@@ -9,22 +9,29 @@ public enum IndexFormat: String, Sendable {
     /// XML roots are recognised by the root element's local name; anything else is HTML or
     /// Markdown by `MarkupFormat.detect`.
     public static func detect(text: String, contentType: String?) -> IndexFormat {
+        detectParsing(text: text, contentType: contentType).format
+    }
+
+    /// `detect`, also handing back the parsed XML document when the body is a feed or a
+    /// sitemap, so that its links and title are read from the same parse.
+    static func detectParsing(text: String, contentType: String?) -> (format: IndexFormat, feed: XMLDocument?) {
         let head = text.prefix(2048).drop { $0.isWhitespace || $0 == "\u{FEFF}" }
         if head.hasPrefix("<?xml") || head.hasPrefix("<rss") || head.hasPrefix("<feed") || head.hasPrefix("<urlset")
             || head.hasPrefix("<sitemapindex") || head.hasPrefix("<rdf:RDF") {
             // Nodes do not retain their document: keep it alive while its root is read.
             let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
-            defer { withExtendedLifetime(doc) {} }
-            switch doc.root?.name {
-            case "rss", "RDF": return .rss
-            case "feed": return .atom
-            case "urlset": return .sitemap
-            case "sitemapindex": return .sitemapIndex
-            case "html": return .html  // XHTML
-            default: break
+            let format: IndexFormat?
+            switch withExtendedLifetime(doc, { doc.root?.name }) {
+            case "rss", "RDF": format = .rss
+            case "feed": format = .atom
+            case "urlset": format = .sitemap
+            case "sitemapindex": format = .sitemapIndex
+            case "html": format = .html  // XHTML
+            default: format = nil
             }
+            if let format { return (format, format == .html ? nil : doc) }
         }
-        return MarkupFormat.detect(contentType: contentType, text: text) == .html ? .html : .markdown
+        return (MarkupFormat.detect(contentType: contentType, text: text) == .html ? .html : .markdown, nil)
     }
 }
 
@@ -38,7 +45,11 @@ public enum FeedReader {
     ///   document URL; text: `<title>`.
     /// - Sitemaps (sitemaps.org): every `<url><loc>`; sitemap indexes: every `<sitemap><loc>`.
     public static func links(in text: String, format: IndexFormat, pageURL: URI) -> [Link] {
-        let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
+        links(in: XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" })), format: format, pageURL: pageURL)
+    }
+
+    /// `links(in:format:pageURL:)` on a document already parsed.
+    static func links(in doc: XMLDocument, format: IndexFormat, pageURL: URI) -> [Link] {
         defer { withExtendedLifetime(doc) {} }  // the nodes below point into it
         var out: [Link] = []
         func add(_ href: String?, base: URI, title: String?) {

@@ -32,21 +32,18 @@ public struct IndexContent: Sendable {
     /// Reads an index (or any page whose links discovery follows) in whatever format its
     /// content shows (see `IndexFormat.detect`).
     public static func read(text: String, contentType: String?, pageURL: URI, rules: LinkRules) -> IndexContent {
-        let format = IndexFormat.detect(text: text, contentType: contentType)
-        switch format {
-        case .markdown, .html:
+        let (format, feed) = IndexFormat.detectParsing(text: text, contentType: contentType)
+        guard let doc = feed else {
             return read(text: text, format: format == .html ? .html : .markdown, pageURL: pageURL, rules: rules)
-        case .rss, .atom, .sitemap, .sitemapIndex:
-            let links = FeedReader.links(in: text, format: format, pageURL: pageURL)
-            // A sitemap index lists sitemaps: those are indexes by nature, whatever the globs say.
-            let content = classify(links, rules: rules, forcedKind: format == .sitemapIndex ? .index : nil)
-            let doc = XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" }))
-            defer { withExtendedLifetime(doc) {} }  // nodes point into it
-            let title = doc.root.flatMap { $0.childText("title") ?? $0.children(named: "channel").first?.childText("title") }
-            var index = IndexContent(title: title.map(TextNormalizer.normalize), links: content)
-            index.parseError = doc.fatalError
-            return index
         }
+        defer { withExtendedLifetime(doc) {} }  // nodes point into it
+        let links = FeedReader.links(in: doc, format: format, pageURL: pageURL)
+        // A sitemap index lists sitemaps: those are indexes by nature, whatever the globs say.
+        let content = classify(links, rules: rules, forcedKind: format == .sitemapIndex ? .index : nil)
+        let title = doc.root.flatMap { $0.childText("title") ?? $0.children(named: "channel").first?.childText("title") }
+        var index = IndexContent(title: title.map(TextNormalizer.normalize), links: content)
+        index.parseError = doc.fatalError
+        return index
     }
 
     /// Reads a Markdown or HTML page.
