@@ -183,18 +183,24 @@ extension MirrorConfig {
     /// A table header must name a table: toml++ (inside TOMLKit) asserts, and so aborts the
     /// whole process, on a header such as `[[   # comment` (found by fuzz-config), so such a line
     /// is rejected here first, with its line, like any other syntax error.
+    ///
+    /// The check runs over Unicode scalars, not `Character`s: a combining mark after `[`, a
+    /// quote or a dot (`[\u{33E}`, found by fuzz-config) joins it into one grapheme cluster,
+    /// which a `Character` comparison would not see as `[` while toml++ still does; and `\r\n`
+    /// is one `Character`, so splitting on `"\n"` would not split CRLF lines.
     static func checkTableHeaders(_ text: String, file: String) throws {
-        func bare(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") }
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rest = Substring(line.drop { $0 == " " || $0 == "\t" })
-            guard rest.hasPrefix("[") else { continue }
+        func blank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
+        func bare(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "-") }
+        for (i, line) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop(while: blank)
+            guard rest.first == "[" else { continue }
             let brackets = rest.prefix { $0 == "[" }
-            let fail = ConfigError(file: file, line: i + 1, reason: "a table header needs a name after '\(brackets.prefix(2))'")
+            let fail = ConfigError(file: file, line: i + 1, reason: "a table header needs a name after '\(String(String.UnicodeScalarView(brackets.prefix(2))))'")
             guard brackets.count <= 2 else { throw fail }
             rest = rest.dropFirst(brackets.count)
             // One or more dotted parts, each bare (`a-b_1`) or quoted.
             while true {
-                rest = rest.drop { $0 == " " || $0 == "\t" }
+                rest = rest.drop(while: blank)
                 guard let c = rest.first else { throw fail }
                 if c == "\"" || c == "'" {
                     guard let close = rest.dropFirst().firstIndex(of: c) else { throw fail }
@@ -204,7 +210,7 @@ extension MirrorConfig {
                 } else {
                     throw fail
                 }
-                rest = rest.drop { $0 == " " || $0 == "\t" }
+                rest = rest.drop(while: blank)
                 guard rest.first == "." else { break }
                 rest = rest.dropFirst()
             }

@@ -152,6 +152,17 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try parse("\u{FEFF}" + minimal).sources.map(\.name), ["news"])
     }
 
+    /// Found by fuzz-config (10-minute run): a combining mark after `[` forms one grapheme
+    /// cluster with it, so a check comparing `Character`s missed the header and toml++ aborted.
+    /// The same holds after `[[`, after a dot, and for CRLF lines (`\r\n` is one `Character`).
+    func testTableHeaderCheckWorksOnScalarsNotGraphemeClusters() {
+        expectError("[\u{33E}\u{FFFD}p\n", "/etc/mirrord/test.toml:1: a table header needs a name after '['")
+        expectError("[[\u{301}source]]\n", "/etc/mirrord/test.toml:1: a table header needs a name after '[['")
+        expectError("[http.\u{33E}]\n", "/etc/mirrord/test.toml:1: a table header needs a name after '['")
+        expectError("state_dir = \"/tmp/s\"\r\n[\u{33E}\r\n", "/etc/mirrord/test.toml:2: a table header needs a name after '['")
+        XCTAssertEqual(try parse(minimal.replacingOccurrences(of: "\n", with: "\r\n")).sources.map(\.name), ["news"])
+    }
+
     func testTOMLSyntaxErrorHasItsLine() {
         XCTAssertThrowsError(try parse("state_dir = \"unterminated\n" + minimal)) { error in
             let e = error as? ConfigError
