@@ -91,12 +91,18 @@ public enum ArticleExtractor {
 
         // The editor and original-address lines, from the few text nodes that mention them:
         // each with the text of its block, where the URL or name may sit in a sibling node.
+        // The node's own text is tried first: gathering the block's text costs a walk of it, and
+        // for a marker line at the top level of a Markdown page the block is the whole page.
+        func editorLine(in text: String) -> String? {
+            text.split(whereSeparator: \.isNewline).lazy.compactMap { self.editorName(TextNormalizer.normalize(String($0))) }.first
+        }
         for node in markers {
-            let block = node.parent.map(HTMLText.raw) ?? node.text
-            if article.editor == nil {
-                article.editor = block.split(whereSeparator: \.isNewline).lazy
-                    .compactMap { self.editorName(TextNormalizer.normalize(String($0))) }.first
-            }
+            let own = node.text
+            if article.editor == nil { article.editor = editorLine(in: own) }
+            if article.originalURL == nil { article.originalURL = originalURL(in: own) }
+            guard article.editor == nil || article.originalURL == nil, let parent = node.parent else { continue }
+            let block = HTMLText.raw(parent)
+            if article.editor == nil { article.editor = editorLine(in: block) }
             if article.originalURL == nil { article.originalURL = originalURL(in: block) }
         }
 
@@ -200,8 +206,8 @@ public enum ArticleExtractor {
 
     /// `责任编辑：张三` → `张三`; nil for anything longer than an editor line.
     static func editorName(_ text: String) -> String? {
-        guard text.count <= 40 else { return nil }
         for marker in editorMarkers where text.hasPrefix(marker) {
+            guard text.count <= 40 else { return nil }  // counted only for the few candidates
             let after = text.dropFirst(marker.count)
             guard let separator = after.first, separator == "：" || separator == ":" else { continue }
             let name = after.dropFirst().drop { $0.isWhitespace }.prefix { !$0.isWhitespace && $0 != "）" && $0 != ")" }
@@ -227,13 +233,35 @@ public enum ArticleExtractor {
     /// The URL after an "original address" marker (`原文地址（需翻墙访问）：https://…`).
     static func originalURL(in text: String) -> String? {
         for marker in originalMarkers {
-            guard let r = text.firstRange(of: marker) else { continue }
-            let after = text[r.upperBound...].prefix(200)
+            // A byte search: `String.firstRange(of:)` compares grapheme clusters, which on a
+            // whole page's text cost more than the rest of the extraction.
+            guard let at = byteOffset(of: marker, in: text) else { continue }
+            let after = text[text.utf8.index(text.utf8.startIndex, offsetBy: at + marker.utf8.count)...].prefix(200)
             guard let start = after.firstRange(of: "http") else { continue }
             let url = after[start.lowerBound...].prefix { !$0.isWhitespace && $0 != "<" && $0 != "\"" && $0 != "'" }
             if !url.isEmpty { return String(url) }
         }
         return nil
+    }
+
+    /// The byte offset of `needle`'s UTF-8 in `haystack`'s, or nil. Both are valid UTF-8, so a
+    /// match starts on a scalar boundary.
+    static func byteOffset(of needle: String, in haystack: String) -> Int? {
+        let n = Array(needle.utf8)
+        var haystack = haystack
+        return haystack.withUTF8 { h -> Int? in
+            guard let first = n.first, n.count <= h.count else { return nil }
+            var i = 0
+            while i <= h.count - n.count {
+                if h[i] == first {
+                    var k = 1
+                    while k < n.count && h[i + k] == n[k] { k += 1 }
+                    if k == n.count { return i }
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 
     /// Tracking pixels: `width="0"`, `height='0px'` or a style saying so.

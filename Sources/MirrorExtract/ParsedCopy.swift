@@ -66,14 +66,16 @@ public struct ParsedCopy: Sendable {
         out += "parser_version: \(parserVersion)\n"
         out += "rules_sha256: \(rulesHash)\n"
         out += "---\n\n"
-        if let t = a.title { out += "# \(escapeMarkdown(t))\n\n" }
+        var bytes = Array(out.utf8)
+        func put(_ s: String) { bytes.append(contentsOf: s.utf8) }
+        if let t = a.title { put("# "); escapeMarkdown(t, into: &bytes); put("\n\n") }
         for img in a.images {
-            out += "![\(escapeMarkdown(img.alt ?? ""))](\(img.local ?? img.src))\n"
-            if let c = img.caption { out += "*\(escapeMarkdown(c))*\n" }
-            out += "\n"
+            put("!["); escapeMarkdown(img.alt ?? "", into: &bytes); put("](\(img.local ?? img.src))\n")
+            if let c = img.caption { put("*"); escapeMarkdown(c, into: &bytes); put("*\n") }
+            put("\n")
         }
-        for p in a.paragraphs { out += escapeMarkdown(p) + "\n\n" }
-        return Array(out.utf8)
+        for p in a.paragraphs { escapeMarkdown(p, into: &bytes); put("\n\n") }
+        return bytes
     }
 
     /// A YAML scalar: `null`, or a double-quoted string (JSON string syntax is valid YAML).
@@ -84,13 +86,23 @@ public struct ParsedCopy: Sendable {
     }
 
     /// Keeps body text from being read as Markdown syntax (a paragraph starting with `#` or
-    /// containing `*` stays text).
-    private func escapeMarkdown(_ s: String) -> String {
-        var out = ""
-        for (i, ch) in s.enumerated() {
-            if "\\`*_[]<>".contains(ch) || (i == 0 && "#+-|".contains(ch)) { out.append("\\") }
-            out.append(ch)
+    /// containing `*` stays text): a backslash before each of `\`*_[]<>` and before a leading
+    /// `#+-|`. Works on UTF-8 bytes (every such character is ASCII, and no byte of a multi-byte
+    /// sequence is), so it costs one pass with no grapheme breaking.
+    private func escapeMarkdown(_ s: String, into out: inout [UInt8]) {
+        var first = true
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"), UInt8(ascii: "`"), UInt8(ascii: "*"), UInt8(ascii: "_"),
+                 UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "<"), UInt8(ascii: ">"):
+                out.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "#"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "|"):
+                if first { out.append(UInt8(ascii: "\\")) }
+            default:
+                break
+            }
+            out.append(b)
+            first = false
         }
-        return out
     }
 }
