@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "MirrorSync", dependencies: [
             "MirrorCore", "MirrorFetch", "MirrorDiscovery", "MirrorExtract", "MirrorStore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "MirrorControl", dependencies: [
