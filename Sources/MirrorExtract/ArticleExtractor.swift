@@ -18,7 +18,8 @@ import MirrorMarkup
 public enum ArticleExtractor {
     /// Bumped whenever a change here can change a parsed copy; recorded with each copy so
     /// outdated copies can be regenerated from stored raw versions.
-    public static let parserVersion = 1
+    /// 2: body links in the Markdown copy (local paths to mirrored articles).
+    public static let parserVersion = 2
 
     /// - Parameter rules: a source's `content_xpath` / `remove_xpath` overrides.
     public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none) -> ParsedArticle {
@@ -247,21 +248,8 @@ public enum ArticleExtractor {
     /// The byte offset of `needle`'s UTF-8 in `haystack`'s, or nil. Both are valid UTF-8, so a
     /// match starts on a scalar boundary.
     static func byteOffset(of needle: String, in haystack: String) -> Int? {
-        let n = Array(needle.utf8)
         var haystack = haystack
-        return haystack.withUTF8 { h -> Int? in
-            guard let first = n.first, n.count <= h.count else { return nil }
-            var i = 0
-            while i <= h.count - n.count {
-                if h[i] == first {
-                    var k = 1
-                    while k < n.count && h[i + k] == n[k] { k += 1 }
-                    if k == n.count { return i }
-                }
-                i += 1
-            }
-            return nil
-        }
+        return haystack.withUTF8 { ByteSearch.firstIndex(of: Array(needle.utf8), in: $0) }
     }
 
     /// Tracking pixels: `width="0"`, `height='0px'` or a style saying so.

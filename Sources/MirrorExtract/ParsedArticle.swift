@@ -29,12 +29,17 @@ public struct ArticleImage: Codable, Sendable, Equatable {
 
 /// A link inside an article's body.
 public struct ArticleLink: Codable, Sendable, Equatable {
+    /// Absolute URL as the page references it.
     public var url: String
     public var text: String
+    /// For a link to another article the mirror tracks: the path of that article's parsed
+    /// copy (`.md`) relative to this one's; nil otherwise (and then absent from the JSON).
+    public var local: String?
 
-    public init(url: String, text: String) {
+    public init(url: String, text: String, local: String? = nil) {
         self.url = url
         self.text = text
+        self.local = local
     }
 }
 

@@ -68,14 +68,62 @@ public struct ParsedCopy: Sendable {
         out += "---\n\n"
         var bytes = Array(out.utf8)
         func put(_ s: String) { bytes.append(contentsOf: s.utf8) }
-        if let t = a.title { put("# "); escapeMarkdown(t, into: &bytes); put("\n\n") }
+        if let t = a.title { put("# "); escapeMarkdown(t.utf8, into: &bytes); put("\n\n") }
         for img in a.images {
-            put("!["); escapeMarkdown(img.alt ?? "", into: &bytes); put("](\(img.local ?? img.src))\n")
-            if let c = img.caption { put("*"); escapeMarkdown(c, into: &bytes); put("*\n") }
+            put("!["); escapeMarkdown((img.alt ?? "").utf8, into: &bytes)
+            put("]("); bytes += Self.linkDestination(img.local ?? img.src); put(")\n")
+            if let c = img.caption { put("*"); escapeMarkdown(c.utf8, into: &bytes); put("*\n") }
             put("\n")
         }
-        for p in a.paragraphs { escapeMarkdown(p, into: &bytes); put("\n\n") }
+        var linked = [Bool](repeating: false, count: a.links.count)
+        for p in a.paragraphs { paragraph(p, links: a.links, linked: &linked, into: &bytes); put("\n\n") }
         return bytes
+    }
+
+    /// One body paragraph, escaped, with its links as Markdown links: the first occurrence of
+    /// a link's text (after the previous link's) becomes `[text](target)`, where the target
+    /// is the local parsed copy for a mirrored article (`ArticleLink.local`) and the page's
+    /// own URL otherwise. Links are matched in document order and each is used once, so a
+    /// link whose text lies outside the body paragraphs (a caption, a dropped line) stays out.
+    private func paragraph(_ text: String, links: [ArticleLink], linked: inout [Bool], into out: inout [UInt8]) {
+        let bytes = Array(text.utf8)
+        var spans: [(range: Range<Int>, target: String)] = []
+        var from = 0
+        for (k, link) in links.enumerated() where !linked[k] && !link.text.isEmpty {
+            let needle = Array(link.text.utf8)
+            guard let at = bytes.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: needle, in: $0, from: from) }) else { continue }
+            spans.append((at..<at + needle.count, link.local ?? link.url))
+            linked[k] = true
+            from = at + needle.count
+        }
+        var at = 0
+        for span in spans {
+            escapeMarkdown(bytes[at..<span.range.lowerBound], atStart: at == 0, into: &out)
+            out.append(UInt8(ascii: "["))
+            escapeMarkdown(bytes[span.range], atStart: false, into: &out)
+            out.append(contentsOf: "](".utf8)
+            out.append(contentsOf: Self.linkDestination(span.target))
+            out.append(UInt8(ascii: ")"))
+            at = span.range.upperBound
+        }
+        escapeMarkdown(bytes[at...], atStart: at == 0, into: &out)
+    }
+
+    /// A link destination that CommonMark reads back whole: space, `(`, `)`, `<` and `>`
+    /// percent-encoded (CommonMark 0.30, section 6.3, "link destination").
+    static func linkDestination(_ target: String) -> [UInt8] {
+        var out: [UInt8] = []
+        for b in target.utf8 {
+            switch b {
+            case UInt8(ascii: " "): out += "%20".utf8
+            case UInt8(ascii: "("): out += "%28".utf8
+            case UInt8(ascii: ")"): out += "%29".utf8
+            case UInt8(ascii: "<"): out += "%3C".utf8
+            case UInt8(ascii: ">"): out += "%3E".utf8
+            default: out.append(b)
+            }
+        }
+        return out
     }
 
     /// A YAML scalar: `null`, or a double-quoted string (JSON string syntax is valid YAML).
@@ -89,9 +137,9 @@ public struct ParsedCopy: Sendable {
     /// containing `*` stays text): a backslash before each of `\`*_[]<>` and before a leading
     /// `#+-|`. Works on UTF-8 bytes (every such character is ASCII, and no byte of a multi-byte
     /// sequence is), so it costs one pass with no grapheme breaking.
-    private func escapeMarkdown(_ s: String, into out: inout [UInt8]) {
-        var first = true
-        for b in s.utf8 {
+    private func escapeMarkdown(_ s: some Sequence<UInt8>, atStart: Bool = true, into out: inout [UInt8]) {
+        var first = atStart
+        for b in s {
             switch b {
             case UInt8(ascii: "\\"), UInt8(ascii: "`"), UInt8(ascii: "*"), UInt8(ascii: "_"),
                  UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "<"), UInt8(ascii: ">"):
@@ -104,5 +152,24 @@ public struct ParsedCopy: Sendable {
             out.append(b)
             first = false
         }
+    }
+}
+
+/// Substring search over UTF-8 bytes: no grapheme breaking, no normalization.
+enum ByteSearch {
+    /// The first index ≥ `from` where `needle` starts in `haystack`, or nil (also for an
+    /// empty needle).
+    static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var i = max(0, from)
+        while i <= haystack.count - needle.count {
+            if haystack[i] == first {
+                var k = 1
+                while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
     }
 }

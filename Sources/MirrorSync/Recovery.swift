@@ -60,7 +60,7 @@ public struct Recovery: Sendable {
             if let article = content.article {
                 try ParsedWriter(tree: tree, database: database).write(ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
                                           fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion,
-                                          rulesHash: v.rulesHash), for: url)
+                                          rulesHash: v.rulesHash), for: url, ignoringQuery: Set(source.ignoreQuery))
                 s.parsedRewritten += 1
             }
         }

@@ -7,13 +7,26 @@ import MirrorStore
 /// Writes parsed copies: `parsed/<host>/<stem>.json` and `.md` (each only if its bytes
 /// changed), with every image that is mirrored pointed at its local copy (`local`, a path
 /// relative to the parsed file; `src` keeps the original URL).
+/// Writes an article's parsed copy (`parsed/…/<name>.json` and `.md`), pointing it home first:
+/// images the mirror stores get their `raw/…` path, and links to articles the mirror tracks get
+/// the path of their parsed `.md`, both relative to this copy, so the tree reads offline.
 struct ParsedWriter {
     let tree: MirrorTree
     let database: MirrorDatabase
 
-    func write(_ copy: ParsedCopy, for url: URI) throws {
+    /// - Parameter ignoringQuery: the source's `ignore_query` (cache-busters): a link to
+    ///   `b.md?t=0519` is the tracked article `b.md`.
+    func write(_ copy: ParsedCopy, for url: URI, ignoringQuery: Set<String>) throws {
         var copy = copy
         let stem = MirrorTree.parsedStem(url)
+        for i in copy.article.links.indices {
+            guard let target = URI(copy.article.links[i].url)?.normalized(ignoringQuery: ignoringQuery),
+                  let doc = try database.document(url: target.description), doc.kind == "article" else {
+                copy.article.links[i].local = nil
+                continue
+            }
+            copy.article.links[i].local = Self.relative(from: stem, to: MirrorTree.parsedStem(target) + ".md")
+        }
         for i in copy.article.images.indices {
             guard let image = URI(copy.article.images[i].src)?.normalized(),
                   let asset = try database.document(url: image.description), asset.kind == "asset", asset.rawSha256 != nil else {
@@ -136,7 +149,7 @@ public struct Reparser: Sendable {
         if let article = latest?.article, let last = updated.last, let url = URI(doc.url) {
             try writer.write(ParsedCopy(article: article, url: doc.url, revision: revision, contentSHA256: last.contentSha256,
                                       fetchedAt: RFC3339.string(last.fetchedAt), parserVersion: parserVersion,
-                                      rulesHash: rulesHash), for: url)
+                                      rulesHash: rulesHash), for: url, ignoringQuery: Set(source.ignoreQuery))
         }
         summary.documents += 1
         summary.versions += updated.count

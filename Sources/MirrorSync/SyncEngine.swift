@@ -447,7 +447,7 @@ public final class SyncEngine: Sendable {
                 parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : ExtractionRules(source: job.source).hash),
                 nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
             try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
-                          rulesHash: ExtractionRules(source: job.source).hash)
+                          source: job.source)
             if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
             if let problem = indexParseError {
                 // Stored as served (the raw bytes are evidence), but the index is flagged.
@@ -509,13 +509,14 @@ public final class SyncEngine: Sendable {
     /// Rewrites the parsed copy of an article from its current version (local image paths
     /// filled in for the assets stored since).
     func rewriteParsedCopy(_ doc: DocumentRecord) throws {
+        let source = config.source(named: doc.source)
         guard let vid = doc.currentVersionId, let v = try database.version(id: vid), let url = URI(doc.url),
-              let article = try StoredContent.load(v, of: doc, blobs: blobs, source: config.source(named: doc.source),
+              let article = try StoredContent.load(v, of: doc, blobs: blobs, source: source,
                                                    limit: config.http.maxBodyBytes).article else { return }
         try ParsedWriter(tree: tree, database: database).write(
             ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
                        fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion, rulesHash: v.rulesHash),
-            for: url)
+            for: url, ignoringQuery: Set(source?.ignoreQuery ?? []))
     }
 
     /// Records a failure and when to look again: a gone document (404/410) after
@@ -569,13 +570,14 @@ public final class SyncEngine: Sendable {
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.
     private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, outcome: RecordOutcome, fetchedAt: Date,
-                           rulesHash: String) throws {
+                           source: SourceConfig) throws {
         try tree.write(body, at: MirrorTree.rawPath(url))
         guard let article else { return }
         try ParsedWriter(tree: tree, database: database).write(
             ParsedCopy(article: article, url: url.description, revision: outcome.revision,
-                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt), rulesHash: rulesHash),
-            for: url)
+                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt),
+                       rulesHash: ExtractionRules(source: source).hash),
+            for: url, ignoringQuery: Set(source.ignoreQuery))
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import MirrorExtract
 import XCTest
 
@@ -42,5 +43,33 @@ final class ParsedCopyTests: XCTestCase {
 
 
             """)
+    }
+
+    /// Body links become Markdown links: to the local parsed copy when the mirror tracks the
+    /// article, to the page's URL otherwise; a link whose text is in no paragraph is left out,
+    /// and the ones after it still match.
+    func testBodyLinksPointToLocalCopiesOrTheirURL() throws {
+        let article = ParsedArticle(
+            title: "T", paragraphs: ["见上期报道与*专题*，另见外站 (说明)。", "第二段提到上期报道。"],
+            links: [ArticleLink(url: "https://example.org/pages/1/7.md", text: "上期报道", local: "../1/7.md"),
+                    ArticleLink(url: "https://example.org/share/1", text: "分享到别处"),
+                    ArticleLink(url: "https://other.example.net/a b(1).html", text: "外站"),
+                    ArticleLink(url: "https://example.org/pages/1/9.md", text: "上期报道", local: "9.md")])
+        let copy = ParsedCopy(article: article, url: "https://example.org/pages/2/8.md", revision: 1,
+                              contentSHA256: "ab", fetchedAt: "2026-11-29T10:00:00Z", parserVersion: 9, rulesHash: "none")
+        let md = String(decoding: copy.markdown(), as: UTF8.self)
+        let body = try XCTUnwrap(md.components(separatedBy: "# T\n\n").last)
+        XCTAssertEqual(body, """
+            见[上期报道](../1/7.md)与\\*专题\\*，另见[外站](https://other.example.net/a%20b%281%29.html) (说明)。
+
+            第二段提到[上期报道](9.md)。
+
+
+            """)
+        // The JSON names the local copy only where there is one.
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(copy.json())) as? [String: Any])
+        let links = try XCTUnwrap(json["links"] as? [[String: Any]])
+        XCTAssertEqual(links.map { $0["local"] as? String }, ["../1/7.md", nil, nil, "9.md"])
+        XCTAssertEqual(links[1].keys.sorted(), ["text", "url"])
     }
 }
