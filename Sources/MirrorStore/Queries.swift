@@ -130,12 +130,24 @@ extension MirrorDatabase {
     /// Validators are replaced only when the response carried new ones (a 304 may omit them).
     public func recordUnchanged(documentId: Int64, status: Int, checkedAt: Date, etag: String?, lastModified: String?,
                                 nextCheck: Date?) throws {
+        try recordUnchanged([UnchangedCheck(documentId: documentId, status: status, checkedAt: checkedAt, etag: etag,
+                                            lastModified: lastModified, nextCheck: nextCheck)])
+    }
+
+    /// Many unchanged checks in one transaction: a resync of thousands of documents that all
+    /// answer 304 commits a few times instead of once per document. Losing a batch to a crash
+    /// loses only `last_checked` (those documents are checked again), never content.
+    public func recordUnchanged(_ checks: [UnchangedCheck]) throws {
+        guard !checks.isEmpty else { return }
         try pool.write { db in
-            try db.execute(sql: """
+            let update = try db.cachedStatement(sql: """
                 UPDATE documents SET last_checked = ?, last_status = ?, error = NULL, next_check = ?,
                   etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), failures = 0, gone = 0
                 WHERE id = ?
-                """, arguments: [checkedAt, status, nextCheck, etag, lastModified, documentId])
+                """)
+            for c in checks {
+                try update.execute(arguments: [c.checkedAt, c.status, c.nextCheck, c.etag, c.lastModified, c.documentId])
+            }
         }
     }
 
@@ -353,5 +365,25 @@ extension MirrorDatabase {
             }
             return t
         }
+    }
+}
+
+/// A check that found the document unchanged (304, or the same bytes): what `recordUnchanged`
+/// writes on its row.
+public struct UnchangedCheck: Sendable, Equatable {
+    public var documentId: Int64
+    public var status: Int
+    public var checkedAt: Date
+    public var etag: String?
+    public var lastModified: String?
+    public var nextCheck: Date?
+
+    public init(documentId: Int64, status: Int, checkedAt: Date, etag: String?, lastModified: String?, nextCheck: Date?) {
+        self.documentId = documentId
+        self.status = status
+        self.checkedAt = checkedAt
+        self.etag = etag
+        self.lastModified = lastModified
+        self.nextCheck = nextCheck
     }
 }

@@ -110,6 +110,8 @@ public final class SyncEngine: Sendable {
         var storedAsset = false
         /// For an article whose parsed copy was written: the assets it shows.
         var assets: [String] = []
+        /// A 304: the row update, left to the run loop to write with others.
+        var unchanged: UnchangedCheck?
     }
 
     /// Runs one sync pass to completion.
@@ -131,6 +133,7 @@ public final class SyncEngine: Sendable {
         logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
 
         var queue: [Job] = []
+        var unchanged: [UnchangedCheck] = []  // 304s not yet written (see `Outcome.unchanged`)
         // Articles written this run → the assets they show; assets stored this run.
         var articleAssets: [(DocumentRecord, [String])] = []
         var storedAssets = Set<String>()
@@ -163,6 +166,7 @@ public final class SyncEngine: Sendable {
             }
 
             var lastProgressLog = now()
+            defer { try? database.recordUnchanged(unchanged) }  // also when the run stops early
             try await withThrowingTaskGroup(of: (Job, Outcome).self) { group in
                 var inFlight = 0
                 var next = 0
@@ -190,6 +194,13 @@ public final class SyncEngine: Sendable {
                         }
                         if outcome.newVersion { r.newVersions += 1 }
                         if outcome.newRevision { r.newRevisions += 1 }
+                    }
+                    if let u = outcome.unchanged {
+                        unchanged.append(u)
+                        if unchanged.count >= 512 {
+                            try database.recordUnchanged(unchanged)
+                            unchanged.removeAll(keepingCapacity: true)
+                        }
                     }
                     if outcome.storedAsset { storedAssets.insert(job.document.url) }
                     if !outcome.assets.isEmpty { articleAssets.append((job.document, outcome.assets)) }
@@ -392,9 +403,10 @@ public final class SyncEngine: Sendable {
             }
             if response.isNotModified {
                 logger.debug("\(doc.url): 304 not modified")
-                try database.recordUnchanged(documentId: docId, status: 304, checkedAt: now, etag: nil, lastModified: nil,
-                                             nextCheck: nextCheck(changed: false))
-                return Outcome(kind: .notModified, discovered: try storedLinks(doc, job))
+                // Written by the run loop in batches (see `MirrorDatabase.recordUnchanged(_:)`).
+                return Outcome(kind: .notModified, discovered: try storedLinks(doc, job),
+                               unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
+                                                         lastModified: nil, nextCheck: nextCheck(changed: false)))
             }
             guard (200..<300).contains(response.status) else {
                 return try fail(doc, job, status: response.status, .http(status: response.status), retryAfter: retryAfter, at: now)

@@ -101,6 +101,30 @@ final class DatabaseTests: XCTestCase {
                     etag: "\"\(raw)\"", lastModified: nil, contentType: "text/plain", fetchedAt: at, runId: nil, parserVersion: 1)
     }
 
+    /// A batch of 304s: each row gets its own times and status, validators are kept where the
+    /// check brought none, and a previous failure is cleared.
+    func testUnchangedChecksAreWrittenAsOneBatch() throws {
+        let dir = ScratchDir()
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let a = try XCTUnwrap(db.ensureDocument(url: "https://e.org/a.md", source: "s", kind: "article", depth: 0, now: Date()).0.id)
+        let b = try XCTUnwrap(db.ensureDocument(url: "https://e.org/b.md", source: "s", kind: "article", depth: 0, now: Date()).0.id)
+        _ = try db.recordBody(documentId: a, body("r1", "c1"), nextCheck: nil)
+        try db.recordFailure(documentId: b, status: 503, error: "HTTP 503", checkedAt: Date(timeIntervalSince1970: 1))
+        let t1 = Date(timeIntervalSince1970: 1_800_000_000), t2 = t1.addingTimeInterval(60)
+        try db.recordUnchanged([
+            UnchangedCheck(documentId: a, status: 304, checkedAt: t1, etag: nil, lastModified: nil, nextCheck: t1.addingTimeInterval(3600)),
+            UnchangedCheck(documentId: b, status: 200, checkedAt: t2, etag: "\"e2\"", lastModified: nil, nextCheck: t2.addingTimeInterval(7200)),
+        ])
+        let da = try XCTUnwrap(db.document(url: "https://e.org/a.md")), dbb = try XCTUnwrap(db.document(url: "https://e.org/b.md"))
+        XCTAssertEqual([da.lastStatus, dbb.lastStatus], [304, 200])
+        XCTAssertEqual([da.lastChecked, dbb.lastChecked], [t1, t2])
+        XCTAssertEqual([da.nextCheck, dbb.nextCheck], [t1.addingTimeInterval(3600), t2.addingTimeInterval(7200)])
+        XCTAssertEqual([da.etag, dbb.etag], ["\"r1\"", "\"e2\""])
+        XCTAssertEqual([da.failures, dbb.failures], [0, 0])
+        XCTAssertNil(dbb.error)
+        XCTAssertNoThrow(try db.recordUnchanged([]))
+    }
+
     func testVersionsAndRevisions() throws {
         let dir = ScratchDir()
         let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
