@@ -1,15 +1,14 @@
 import Foundation
+import Synchronization
 import Logging
 import MirrorCore
 import MirrorExtract
 import MirrorStore
 
-/// Writes parsed copies: `parsed/<host>/<stem>.json` and `.md` (each only if its bytes
-/// changed), with every image that is mirrored pointed at its local copy (`local`, a path
-/// relative to the parsed file; `src` keeps the original URL).
-/// Writes an article's parsed copy (`parsed/…/<name>.json` and `.md`), pointing it home first:
-/// images the mirror stores get their `raw/…` path, and links to articles the mirror tracks get
-/// the path of their parsed `.md`, both relative to this copy, so the tree reads offline.
+/// Writes an article's parsed copy (`parsed/<host>/<stem>.json` and `.md`, each only if its
+/// bytes changed), pointing it home first: images the mirror stores get their `raw/…` path
+/// and links to articles the mirror tracks the path of their parsed `.md` (`local`, relative
+/// to this copy; `src`/`url` keep the original), so the tree reads offline.
 struct ParsedWriter {
     let tree: MirrorTree
     let database: MirrorDatabase
@@ -87,31 +86,63 @@ public struct Reparser: Sendable {
         self.logger = logger
     }
 
+    /// Documents regenerated at once. 1 (the default) in the daemon, whose background reparse
+    /// should leave the cores to syncing; `mirrord --reparse` uses one per core. Each document
+    /// is independent (its own versions, rows and files), and SQLite serializes the writes.
+    public var workers = 1
+
     /// - Parameters:
     ///   - source: only this source; nil: all.
     ///   - force: regenerate every document, outdated or not.
     public func run(source: String? = nil, force: Bool = false) throws -> ReparseSummary {
-        var summary = ReparseSummary()
-        var lastLog = Date()
+        let total = Mutex(ReparseSummary())
+        let lastLog = Mutex(Date())
         for src in config.sources where source == nil || src.name == source {
             let rules = ExtractionRules(source: src)
             let documents = try database.documents(source: src.name).filter { $0.kind != "asset" && $0.versionCount > 0 }
-            for doc in documents {
-                let rulesHash = doc.kind == "article" ? rules.hash : "none"
-                let versions = try database.versions(documentId: doc.id!)
-                guard force || versions.contains(where: { $0.parserVersion != parserVersion || $0.rulesHash != rulesHash }) else { continue }
-                do {
-                    try regenerate(doc, versions, source: src, rulesHash: rulesHash, into: &summary)
-                } catch {
-                    summary.failures += 1
-                    logger.error("reparse \(doc.url): \(error)")
-                }
-                if Date().timeIntervalSince(lastLog) >= 10 {
-                    lastLog = Date()
-                    logger.info("reparse progress: \(summary.documents) documents regenerated")
+            let next = Mutex(0)
+            let failure = Mutex<Error?>(nil)
+            DispatchQueue.concurrentPerform(iterations: max(1, min(workers, documents.count))) { _ in
+                while true {
+                    let i = next.withLock { n in defer { n += 1 }; return n }
+                    guard i < documents.count, failure.withLock({ $0 == nil }) else { return }
+                    let doc = documents[i]
+                    let rulesHash = doc.kind == "article" ? rules.hash : "none"
+                    var one = ReparseSummary()
+                    do {
+                        let versions = try database.versions(documentId: doc.id!)
+                        guard force || versions.contains(where: { $0.parserVersion != parserVersion || $0.rulesHash != rulesHash }) else { continue }
+                        do {
+                            try regenerate(doc, versions, source: src, rulesHash: rulesHash, into: &one)
+                        } catch {
+                            one.failures += 1
+                            logger.error("reparse \(doc.url): \(error)")
+                        }
+                    } catch {
+                        failure.withLock { $0 = error }  // the store itself failed: stop
+                        return
+                    }
+                    let done = total.withLock { t in
+                        t.documents += one.documents
+                        t.versions += one.versions
+                        t.revisionsBefore += one.revisionsBefore
+                        t.revisionsAfter += one.revisionsAfter
+                        t.failures += one.failures
+                        return t.documents
+                    }
+                    let due = lastLog.withLock { last -> Bool in
+                        guard Date().timeIntervalSince(last) >= 10 else { return false }
+                        last = Date()
+                        return true
+                    }
+                    if due {
+                        logger.info("reparse progress: \(done) documents regenerated")
+                    }
                 }
             }
+            if let error = failure.withLock({ $0 }) { throw error }
         }
+        let summary = total.withLock { $0 }
         if summary.documents > 0 || summary.failures > 0 {
             logger.notice("reparse: \(summary.documents) documents (\(summary.versions) versions) regenerated to parser \(parserVersion); revisions \(summary.revisionsBefore) → \(summary.revisionsAfter); \(summary.failures) failures")
         }

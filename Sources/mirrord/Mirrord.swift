@@ -40,7 +40,7 @@ struct Mirrord: AsyncParsableCommand {
     @Flag(name: .long, help: "Do one full sync and exit instead of running as a daemon.")
     var once = false
 
-    @Flag(name: .long, help: "With --once: re-check every known document regardless of its schedule.")
+    @Flag(name: .long, help: "With --once: re-check every known document regardless of its schedule; with --reparse: regenerate every document, outdated or not.")
     var all = false
 
     @Option(name: .long, help: ArgumentHelp("With --once or --reparse: only this source.", valueName: "name"))
@@ -111,7 +111,9 @@ struct Mirrord: AsyncParsableCommand {
 
         if reparse {
             do {
-                let r = try Reparser(config: cfg, database: database, blobs: blobs).run(source: source, force: all)
+                var reparser = Reparser(config: cfg, database: database, blobs: blobs)
+                reparser.workers = ProcessInfo.processInfo.activeProcessorCount
+                let r = try reparser.run(source: source, force: all)
                 print("reparse: \(r.documents) documents (\(r.versions) versions) regenerated; revisions \(r.revisionsBefore) → \(r.revisionsAfter); \(r.failures) failures")
             } catch {
                 fail("\(error)", code: 1)

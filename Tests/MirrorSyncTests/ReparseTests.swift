@@ -31,7 +31,8 @@ final class ReparseTests: XCTestCase {
         let blobs = blobSnapshot(h)
         XCTAssertEqual(try h.parsedJSON(201)["parser_version"] as? Int, ArticleExtractor.parserVersion)
 
-        let newer = Reparser(config: h.config, database: h.database, blobs: h.blobs, parserVersion: ArticleExtractor.parserVersion + 1)
+        var newer = Reparser(config: h.config, database: h.database, blobs: h.blobs, parserVersion: ArticleExtractor.parserVersion + 1)
+        newer.workers = 3  // as `mirrord --reparse` on a machine with three cores
         let summary = try newer.run()
         XCTAssertEqual(summary.documents, 6)  // 3 articles, README, 2 indexes
         XCTAssertEqual(summary.revisionsBefore, summary.revisionsAfter)
