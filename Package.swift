@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCmark", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc", providers: [.apt(["libc6-dev"])]),
 
         .target(name: "MirrorCore", dependencies: [
             "CCrypto",
@@ -44,7 +45,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "MirrorSync", dependencies: [
-            "MirrorCore", "MirrorFetch", "MirrorDiscovery", "MirrorExtract", "MirrorStore",
+            "CMalloc", "MirrorCore", "MirrorFetch", "MirrorDiscovery", "MirrorExtract", "MirrorStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -103,7 +103,7 @@ def article(i, size, edit=0):
     body = []
     used = sum(len(s.encode()) + 1 for s in head + tail)
     k = 0
-    while used < size:
+    while used < size or k < 3:  # at least three paragraphs: an edit (of the second) shows
         n = rng.randint(40, 220)
         p = text(rng, n)
         if edit and k == 1:

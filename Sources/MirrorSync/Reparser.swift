@@ -113,7 +113,9 @@ public struct Reparser: Sendable {
                         let versions = try database.versions(documentId: doc.id!)
                         guard force || versions.contains(where: { $0.parserVersion != parserVersion || $0.rulesHash != rulesHash }) else { continue }
                         do {
-                            try regenerate(doc, versions, source: src, rulesHash: rulesHash, into: &one)
+                            try LargeBody.oneAtATime(size: versions.map(\.size).max() ?? 0) {
+                                try regenerate(doc, versions, source: src, rulesHash: rulesHash, into: &one)
+                            }
                         } catch {
                             one.failures += 1
                             logger.error("reparse \(doc.url): \(error)")

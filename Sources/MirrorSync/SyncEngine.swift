@@ -370,6 +370,11 @@ public final class SyncEngine: Sendable {
     /// Records what one fetch brought (see `check`): runs on `processing`, never on the
     /// cooperative pool.
     func record(_ job: Job, _ result: Result<FetchResponse, FetchError>, retryAfter: Double?, runId: Int64?) -> Outcome {
+        let size = (try? result.get())?.body.count ?? 0
+        return LargeBody.oneAtATime(size: size) { recordBody(job, result, retryAfter: retryAfter, runId: runId) }
+    }
+
+    private func recordBody(_ job: Job, _ result: Result<FetchResponse, FetchError>, retryAfter: Double?, runId: Int64?) -> Outcome {
         let doc = job.document
         guard let docId = doc.id else { return Outcome(kind: .failed, error: "document has no id") }
         let isAsset = doc.kind == DocumentKind.asset.rawValue
