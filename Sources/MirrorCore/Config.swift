@@ -169,6 +169,7 @@ public struct MirrorConfig: Sendable, Equatable {
         // A byte-order mark (editors on some systems write one) is not TOML (found by fuzz-config).
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         try checkTableHeaders(text, file: file)
+        try checkArrays(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -214,6 +215,82 @@ extension MirrorConfig {
                 guard rest.first == "." else { break }
                 rest = rest.dropFirst()
             }
+        }
+    }
+}
+
+extension MirrorConfig {
+    /// Inside an array, a `}` where a value or `]` should come (`start = [}` or `[1, }`) makes
+    /// toml++ (inside TOMLKit) assert, which aborts the process in a debug build and is
+    /// undefined behaviour in a release build (found by fuzz-config in a 10-minute run): such a
+    /// text is rejected here first, with its line. A small scan over the bytes that knows
+    /// strings (basic, literal, multi-line), comments and table-header lines, and tracks the
+    /// nesting of arrays and inline tables in values.
+    static func checkArrays(_ text: String, file: String) throws {
+        let b = Array(text.utf8)
+        var i = 0, line = 1
+        var nesting: [UInt8] = []      // "[" or "{" of the values we are inside
+        var expectValue = false        // just after "[" or "," inside an array
+        var lineStart = true           // only blanks since the last line break
+        func at(_ k: Int) -> UInt8? { k < b.count ? b[k] : nil }
+        func skipString() {
+            let q = b[i]
+            let triple = at(i + 1) == q && at(i + 2) == q
+            i += triple ? 3 : 1
+            while i < b.count {
+                if b[i] == 0x0A { line += 1 }
+                if q == UInt8(ascii: "\"") && b[i] == UInt8(ascii: "\\") { i += 2; continue }
+                if b[i] == q && (!triple || (at(i + 1) == q && at(i + 2) == q)) {
+                    i += triple ? 3 : 1
+                    return
+                }
+                if !triple && b[i] == 0x0A { return }  // unterminated: toml++ reports it
+                i += 1
+            }
+        }
+        while i < b.count {
+            let c = b[i]
+            switch c {
+            case 0x0A:
+                line += 1
+                lineStart = true
+                i += 1
+                continue
+            case 0x20, 0x09, 0x0D:
+                i += 1
+                continue
+            case UInt8(ascii: "#"):
+                while i < b.count && b[i] != 0x0A { i += 1 }
+                continue
+            default:
+                break
+            }
+            if expectValue && c == UInt8(ascii: "}") {
+                throw ConfigError(file: file, line: line, reason: "an array needs a value or ']' here, not '}'")
+            }
+            expectValue = false
+            if nesting.isEmpty && lineStart && c == UInt8(ascii: "[") {
+                while i < b.count && b[i] != 0x0A { i += 1 }  // a table header (checkTableHeaders)
+                continue
+            }
+            lineStart = false
+            switch c {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                skipString()
+                continue
+            case UInt8(ascii: "["):
+                nesting.append(c)
+                expectValue = true
+            case UInt8(ascii: "{"):
+                nesting.append(c)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if !nesting.isEmpty { nesting.removeLast() }
+            case UInt8(ascii: ","):
+                expectValue = nesting.last == UInt8(ascii: "[")
+            default:
+                break
+            }
+            i += 1
         }
     }
 }

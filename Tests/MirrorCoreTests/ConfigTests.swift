@@ -163,6 +163,22 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try parse(minimal.replacingOccurrences(of: "\n", with: "\r\n")).sources.map(\.name), ["news"])
     }
 
+    /// Found by fuzz-config (10-minute run): `}` where an array wants a value made toml++
+    /// assert (an abort, or undefined behaviour in a release build). Every place it can stand.
+    func testABraceWhereAnArrayWantsAValueIsAnErrorNotAnAbort() {
+        let message = "/etc/mirrord/test.toml:%d: an array needs a value or ']' here, not '}'"
+        expectError("start = [}]\n", String(format: message, 1))
+        expectError("a = [1, }\n", String(format: message, 1))
+        expectError("a = [ [ } ] ]\n", String(format: message, 1))
+        expectError("a = [\n  # comment\n  }\n]\n", String(format: message, 3))
+        expectError("a = {b = [}]}\n", String(format: message, 1))
+        expectError("s = \"\"\"\nx\n\"\"\"\na = [\"}\", }\n", String(format: message, 4))
+        // Braces inside strings and comments, and ordinary inline tables, are fine.
+        XCTAssertNoThrow(try parse(minimal + "\nignore_query = [\"}\", '}', # }\n  \"t\"]\nheaders = { X = \"}\" }\n"))
+        // Other misplaced brackets are toml++'s own (orderly) errors.
+        expectError("a = }\n", "/etc/mirrord/test.toml:1: Error while parsing key-value pair: expected value, saw '}'")
+    }
+
     func testTOMLSyntaxErrorHasItsLine() {
         XCTAssertThrowsError(try parse("state_dir = \"unterminated\n" + minimal)) { error in
             let e = error as? ConfigError
