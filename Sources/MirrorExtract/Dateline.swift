@@ -88,8 +88,10 @@ public struct Dateline: Sendable, Equatable {
     }
 
     /// Arabic or full-width digits; Chinese numerals positionally (`二零一六`) or with 十 (`三十`, `十二`).
+    /// At most four characters (a year): a longer run of digits is no date part, and summing
+    /// forty digits overflowed `Int` and trapped (found by fuzz-article).
     static func number(_ chars: ArraySlice<Character>) -> Int? {
-        guard !chars.isEmpty else { return nil }
+        guard !chars.isEmpty, chars.count <= 4 else { return nil }
         // Arabic digits, ASCII or full-width; CJK numerals also have a wholeNumberValue (十 is 10)
         // but are not positional, so they go the second way.
         if chars.allSatisfy({ ($0.isASCII || ("０"..."９").contains($0)) && $0.wholeNumberValue != nil }) {

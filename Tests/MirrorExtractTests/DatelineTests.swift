@@ -1,4 +1,4 @@
-import MirrorExtract
+@testable import MirrorExtract
 import MirrorMarkup
 import XCTest
 
@@ -20,6 +20,17 @@ final class DatelineTests: XCTestCase {
             XCTAssertEqual(line.reporter, reporter, text)
             XCTAssertEqual(r, rest, text)
         }
+    }
+
+    /// Found by fuzz-article: a forty-digit "year" overflowed Int while summed and trapped.
+    /// A run of more than four digits is no date part; the real date after it still counts.
+    func testALongDigitRunIsNoDatePartNotAnOverflow() throws {
+        XCTAssertNil(Dateline.findDate(in: "【城南晚报" + String(repeating: "3", count: 40) + "25年1月25日】"))
+        XCTAssertNil(Dateline.number(Array("二零一六二零一六")[...]))
+        XCTAssertEqual(Dateline.number(Array("２０２４")[...]), 2024)
+        let (line, rest) = try XCTUnwrap(Dateline.parse(prefixOf: "【某报" + String(repeating: "9", count: 30) + "号线 2024年1月9日】（本报记者林一报道）正文"))
+        XCTAssertEqual(line.date, "2024-01-09")
+        XCTAssertEqual(rest, "正文")
     }
 
     func testNotADateline() {
