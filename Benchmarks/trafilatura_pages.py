@@ -14,8 +14,13 @@ for name, files in sets.items():
     pages = [f.read_text(encoding="utf-8") for f in files]
     for p in pages:  # warm-up
         trafilatura.extract(p, with_metadata=True)
-    rounds, start = 3, time.perf_counter()
-    for _ in range(rounds):
-        for p in pages:
-            trafilatura.extract(p, with_metadata=True)
-    print(f"{name} {len(pages) * rounds / (time.perf_counter() - start):.1f}")
+    # Best of five timings of three rounds each (mirrord-bench reports its median run), so a
+    # noisy moment on this 2-core machine cannot flatter mirrord's ratio.
+    best = float("inf")
+    for _ in range(5):
+        rounds, start = 3, time.perf_counter()
+        for _ in range(rounds):
+            for p in pages:
+                trafilatura.extract(p, with_metadata=True)
+        best = min(best, time.perf_counter() - start)
+    print(f"{name} {len(pages) * rounds / best:.1f}")

@@ -255,7 +255,7 @@ public enum ArticleExtractor {
     /// Tracking pixels: `width="0"`, `height='0px'` or a style saying so.
     static func isZeroSize(_ img: HTMLNode) -> Bool {
         for a in ["width", "height"] {
-            if let v = img.attribute(a)?.trimmingCharacters(in: .whitespaces).lowercased(),
+            if let v = img.attribute(a)?.trimmingWhitespace(newlines: false).lowercased(),
                v == "0" || v == "0px" || v == "1" || v == "1px" { return true }
         }
         if let style = img.attribute("style")?.lowercased().filter({ $0 != " " }),

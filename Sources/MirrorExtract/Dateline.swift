@@ -1,4 +1,5 @@
 import Foundation
+import MirrorCore
 
 /// The dateline that opens an article: `【希望之声2021年4月13日】（本台记者凌杉综合报导）`.
 public struct Dateline: Sendable, Equatable {
@@ -18,7 +19,7 @@ public struct Dateline: Sendable, Equatable {
         let inside = String(String.UnicodeScalarView(scalars[1..<closeIndex]))
         guard let (dateRange, date) = findDate(in: inside) else { return nil }
         var line = Dateline()
-        let source = inside[..<dateRange.lowerBound].trimmingCharacters(in: .whitespaces)
+        let source = inside[..<dateRange.lowerBound].trimmingWhitespace(newlines: false)
         line.source = source.isEmpty ? nil : source
         line.date = date
         var restScalars = scalars[(closeIndex + 1)...].drop { $0.properties.isWhitespace }
@@ -28,7 +29,7 @@ public struct Dateline: Sendable, Equatable {
             line.reporter = reporterName(credit)
             restScalars = restScalars[(close + 1)...]
         }
-        let rest = String(String.UnicodeScalarView(restScalars)).trimmingCharacters(in: .whitespaces)
+        let rest = String(String.UnicodeScalarView(restScalars)).trimmingWhitespace(newlines: false)
         return (line, rest)
     }
 
@@ -40,7 +41,7 @@ public struct Dateline: Sendable, Equatable {
 
     /// `本台记者凌杉综合报导` → `凌杉`. Nil when nothing is left.
     static func reporterName(_ credit: String) -> String? {
-        var name = credit.trimmingCharacters(in: .whitespaces)
+        var name = credit.trimmingWhitespace(newlines: false)
         for p in rolePrefixes where name.hasPrefix(p) {
             name = String(name.dropFirst(p.count))
             break
@@ -50,7 +51,7 @@ public struct Dateline: Sendable, Equatable {
         while let s = verbSuffixes.first(where: { name.hasSuffix($0) && name.count > $0.count }) {
             name = String(name.dropLast(s.count))
         }
-        name = name.trimmingCharacters(in: .whitespaces)
+        name = name.trimmingWhitespace(newlines: false)
         return name.isEmpty ? nil : name
     }
 

@@ -8,12 +8,12 @@ public enum ImageSource {
     public static func url(of img: HTMLNodeAttributes, pageURL: URI) -> URI? {
         var candidate: String?
         for lazy in ["data-src", "data-original", "data-lazy-src", "data-url"] {
-            if let v = img.attribute(lazy)?.trimmingCharacters(in: .whitespaces), !v.isEmpty { candidate = v; break }
+            if let v = img.attribute(lazy)?.trimmingWhitespace(newlines: false), !v.isEmpty { candidate = v; break }
         }
         if candidate == nil, let srcset = img.attribute("srcset") ?? img.attribute("data-srcset") {
             candidate = largest(srcset)
         }
-        if candidate == nil, let src = img.attribute("src")?.trimmingCharacters(in: .whitespaces), !src.isEmpty {
+        if candidate == nil, let src = img.attribute("src")?.trimmingWhitespace(newlines: false), !src.isEmpty {
             candidate = src
         }
         guard let c = candidate, let url = pageURL.resolving(c) else { return nil }

@@ -168,10 +168,18 @@ enum Readability {
             if n.isElement(named: "h2") || n.isElement(named: "h3") || n.isElement(named: "h4") { return false }
             guard isParagraphLike(n), n != body || !hasBlockChild(n) else { return true }
             guard linkDensity(n) <= 0.5 else { return false }
-            for part in text(n, skip: skip).components(separatedBy: "\u{2028}") .split(whereSeparator: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-                let t = TextNormalizer.normalize(part.joined(separator: "\n"))
+            // Lines are separated by U+2028 (a `<br>`); a blank line ends a paragraph.
+            var lines: [String] = []
+            func flush() {
+                let t = TextNormalizer.normalize(lines.joined(separator: "\n"))
                 if !t.isEmpty { out.append(t) }
+                lines.removeAll()
             }
+            let all = text(n, skip: skip)
+            for line in all.unicodeScalars.split(separator: "\u{2028}", omittingEmptySubsequences: false) {
+                if line.allSatisfy(\.properties.isWhitespace) { flush() } else { lines.append(String(line)) }
+            }
+            flush()
             return false
         }
         return out
@@ -183,7 +191,7 @@ enum Readability {
         for key in keys {
             for m in doc.elements(named: "meta") where m.attribute("property") == key || m.attribute("name")?.lowercased() == key.lowercased()
                 || m.attribute("itemprop") == key {
-                if let c = m.attribute("content")?.trimmingCharacters(in: .whitespacesAndNewlines), !c.isEmpty { return c }
+                if let c = m.attribute("content")?.trimmingWhitespace(), !c.isEmpty { return c }
             }
         }
         return nil
@@ -217,7 +225,7 @@ enum Readability {
     /// `<title>` without the site name: the longest part around a separator.
     static func stripSiteSuffix(_ title: String) -> String {
         for sep in siteSeparators where title.firstRange(of: sep) != nil {
-            let parts = title.components(separatedBy: sep).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = title.components(separatedBy: sep).map { $0.trimmingWhitespace(newlines: false) }
             return parts.max { $0.count < $1.count } ?? title
         }
         return title
@@ -265,7 +273,7 @@ enum Readability {
 
     /// RFC 3339 timestamps pass through; a bare or written date becomes `YYYY-MM-DD`.
     static func normalizeDate(_ s: String) -> String? {
-        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = s.trimmingWhitespace()
         let chars = Array(t)
         if chars.count >= 10, chars[4] == "-", chars[7] == "-", chars[0..<4].allSatisfy(\.isNumber) {
             if chars.count == 10 { return t }
@@ -353,7 +361,7 @@ enum Readability {
             t = String(t.dropFirst(offset))
         }
         let cut = t.firstIndex { ",·|•\u{2028}".contains($0) } ?? t.endIndex
-        return t[..<cut].trimmingCharacters(in: .whitespaces)
+        return t[..<cut].trimmingWhitespace(newlines: false)
     }
 
     static func extract(_ doc: HTMLDocument, pageURL: URI, container: HTMLNode? = nil) -> ParsedArticle {

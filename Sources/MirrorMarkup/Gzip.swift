@@ -44,8 +44,10 @@ public enum Gzip {
                     // Another member may follow (concatenated gzip files are one file).
                     guard stream.avail_in > 0 else { return output }
                     inflateReset(&stream)
-                case Z_OK, Z_BUF_ERROR where stream.avail_in > 0 || produced > 0:
+                case Z_OK:
                     continue
+                case Z_BUF_ERROR where stream.avail_in > 0 || produced > 0:
+                    continue  // no progress possible only when both are zero
                 case Z_BUF_ERROR:
                     throw Corrupt(reason: "truncated")
                 default:

@@ -1,4 +1,5 @@
 import CLibXML2
+import MirrorCore
 
 /// A parsed XML document (feeds, sitemaps) from libxml2's XML parser with network access off
 /// (`XML_PARSE_NONET`), no external DTD loading and no entity substitution, so a feed cannot
@@ -33,7 +34,7 @@ extension HTMLNode {
     /// The trimmed text of the first child element named `name`, or nil.
     public func childText(_ name: String) -> String? {
         guard let c = children(named: name).first else { return nil }
-        let t = HTMLText.raw(c).trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = HTMLText.raw(c).trimmingWhitespace()
         return t.isEmpty ? nil : t
     }
 

@@ -342,10 +342,16 @@ extension MirrorDatabase {
 
     // MARK: totals
 
+    /// Counts per kind for `totals()`; answered from the `documents_totals` covering index.
+    static let totalsByKindSQL = """
+        SELECT kind, COUNT(*) AS n, SUM(error IS NOT NULL) AS e, SUM(version_count) AS v, SUM(revision_count) AS r
+        FROM documents GROUP BY kind
+        """
+
     public func totals() throws -> StoreTotals {
         try pool.read { db in
             var t = StoreTotals()
-            let rows = try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n, SUM(error IS NOT NULL) AS e, SUM(version_count) AS v, SUM(revision_count) AS r FROM documents GROUP BY kind")
+            let rows = try Row.fetchAll(db, sql: Self.totalsByKindSQL)
             for row in rows {
                 let n: Int = row["n"]
                 t.documents += n

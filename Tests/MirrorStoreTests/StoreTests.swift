@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import MirrorCore
-import MirrorStore
+@testable import MirrorStore
 import XCTest
 
 final class ScratchDir {
@@ -99,6 +99,17 @@ final class DatabaseTests: XCTestCase {
     func body(_ raw: String, _ content: String, at: Date = Date()) -> FetchedBody {
         FetchedBody(rawSha256: raw, contentSha256: content, title: "t-\(content)", size: 10, storedSize: 5, httpStatus: 200,
                     etag: "\"\(raw)\"", lastModified: nil, contentType: "text/plain", fetchedAt: at, runId: nil, parserVersion: 1)
+    }
+
+    /// `status` runs this on every call, during syncs too: it must read the narrow covering
+    /// index, not every wide document row.
+    func testTotalsAreAnsweredFromTheCoveringIndex() throws {
+        let dir = ScratchDir()
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let details = try db.pool.read { d in
+            try Row.fetchAll(d, sql: "EXPLAIN QUERY PLAN " + MirrorDatabase.totalsByKindSQL).map { $0["detail"] as String }
+        }
+        XCTAssertEqual(details, ["SCAN documents USING COVERING INDEX documents_totals"])
     }
 
     /// A batch of 304s: each row gets its own times and status, validators are kept where the
