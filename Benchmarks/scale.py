@@ -84,6 +84,7 @@ class Nginx:
                 return
             except OSError:
                 time.sleep(0.05)
+        self.proc.kill()
         raise SystemExit("nginx did not start: see " + self.prefix + "/error.log")
 
     def stop(self):
@@ -234,11 +235,14 @@ def status_during_cold_mirror(binaries, config, state):
     GET /v1/status on the socket. Returns (client ms, socket ms, cold seconds, VmHWM KiB)."""
     latencies, direct = [], []
     t0 = time.perf_counter()
+    deadline = t0 + 1800  # half an hour: far beyond any size this harness runs, never endless
     daemon = subprocess.Popen([f"{binaries}/mirrord", "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     hwm = 0
     try:
         while True:
             time.sleep(0.2)
+            if time.perf_counter() > deadline:
+                raise SystemExit("the daemon's startup run did not finish in time (status run)")
             if daemon.poll() is not None:
                 raise SystemExit(f"mirrord exited {daemon.returncode} during the status run")
             t = time.perf_counter()

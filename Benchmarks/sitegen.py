@@ -11,8 +11,8 @@ Sizes are like a real upstream: log-normal with a median of about 9 KB, plus a t
 of pages between 200 KB and 2 MB; article 0 has 100 KB and is edited by every delta. Everything derives from `seed`, so a run is repeatable.
 
     python3 sitegen.py DIR N           generate N articles into DIR
-    python3 sitegen.py DIR --delta K   K-th hourly delta: new index tokens, 1 % of articles
-                                       edited, 0.1 % added (prints "edited E added A")
+    python3 sitegen.py DIR --delta     the next hourly delta: new index tokens, 1 % of the
+                                       articles edited, 0.1 % added (prints "edited E added A")
 """
 import json
 import math
@@ -122,11 +122,17 @@ def article(i, size, edit=0):
 
 
 def write(path, data):
+    """Atomically; a rewritten file's mtime moves on by at least a second, because nginx's
+    ETag is `"<mtime in seconds>-<size>"` and an edit keeps the size (every character is three
+    bytes), so a rewrite within the same second would otherwise keep its ETag."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    old = os.stat(path).st_mtime if os.path.exists(path) else None
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(data)
     os.replace(tmp, path)
+    if old is not None and os.stat(path).st_mtime < old + 1:
+        os.utime(path, (old + 1, old + 1))
 
 
 def write_indexes(root, state):

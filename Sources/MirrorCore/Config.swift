@@ -238,13 +238,18 @@ extension MirrorConfig {
             let triple = at(i + 1) == q && at(i + 2) == q
             i += triple ? 3 : 1
             while i < b.count {
-                if b[i] == 0x0A { line += 1 }
-                if q == UInt8(ascii: "\"") && b[i] == UInt8(ascii: "\\") { i += 2; continue }
-                if b[i] == q && (!triple || (at(i + 1) == q && at(i + 2) == q)) {
+                let ch = b[i]
+                if !triple && ch == 0x0A { return }  // unterminated: toml++ reports it; the caller counts the line
+                if q == UInt8(ascii: "\"") && ch == UInt8(ascii: "\\") {
+                    if at(i + 1) == 0x0A { line += 1 }  // a line-ending backslash
+                    i += 2
+                    continue
+                }
+                if ch == q && (!triple || (at(i + 1) == q && at(i + 2) == q)) {
                     i += triple ? 3 : 1
                     return
                 }
-                if !triple && b[i] == 0x0A { return }  // unterminated: toml++ reports it
+                if ch == 0x0A { line += 1 }
                 i += 1
             }
         }

@@ -71,7 +71,7 @@ public struct ParsedCopy: Sendable {
         if let t = a.title { put("# "); escapeMarkdown(t.utf8, into: &bytes); put("\n\n") }
         for img in a.images {
             put("!["); escapeMarkdown((img.alt ?? "").utf8, into: &bytes)
-            put("]("); bytes += Self.linkDestination(img.local ?? img.src); put(")\n")
+            put("]("); bytes += Self.linkDestination(img.local ?? img.src, local: img.local != nil); put(")\n")
             if let c = img.caption { put("*"); escapeMarkdown(c.utf8, into: &bytes); put("*\n") }
             put("\n")
         }
@@ -83,26 +83,31 @@ public struct ParsedCopy: Sendable {
     /// One body paragraph, escaped, with its links as Markdown links: the first occurrence of
     /// a link's text (after the previous link's) becomes `[text](target)`, where the target
     /// is the local parsed copy for a mirrored article (`ArticleLink.local`) and the page's
-    /// own URL otherwise. Links are matched in document order and each is used once, so a
-    /// link whose text lies outside the body paragraphs (a caption, a dropped line) stays out.
+    /// own URL otherwise. Links are matched in document order and each is used once; a link
+    /// whose text is in no paragraph (a caption, a dropped line) gives no Markdown link.
     private func paragraph(_ text: String, links: [ArticleLink], linked: inout [Bool], into out: inout [UInt8]) {
         let bytes = Array(text.utf8)
-        var spans: [(range: Range<Int>, target: String)] = []
+        var spans: [(range: Range<Int>, target: String, local: Bool)] = []
         var from = 0
         for (k, link) in links.enumerated() where !linked[k] && !link.text.isEmpty {
             let needle = Array(link.text.utf8)
             guard let at = bytes.withUnsafeBufferPointer({ ByteSearch.firstIndex(of: needle, in: $0, from: from) }) else { continue }
-            spans.append((at..<at + needle.count, link.local ?? link.url))
+            spans.append((at..<at + needle.count, link.local ?? link.url, link.local != nil))
             linked[k] = true
             from = at + needle.count
         }
         var at = 0
         for span in spans {
-            escapeMarkdown(bytes[at..<span.range.lowerBound], atStart: at == 0, into: &out)
+            var before = span.range.lowerBound
+            // A `!` right before the link would make it an image: `\!`.
+            let bang = before > at && bytes[before - 1] == UInt8(ascii: "!")
+            if bang { before -= 1 }
+            escapeMarkdown(bytes[at..<before], atStart: at == 0, into: &out)
+            if bang { out.append(contentsOf: "\\!".utf8) }
             out.append(UInt8(ascii: "["))
             escapeMarkdown(bytes[span.range], atStart: false, into: &out)
             out.append(contentsOf: "](".utf8)
-            out.append(contentsOf: Self.linkDestination(span.target))
+            out.append(contentsOf: Self.linkDestination(span.target, local: span.local))
             out.append(UInt8(ascii: ")"))
             at = span.range.upperBound
         }
@@ -110,11 +115,16 @@ public struct ParsedCopy: Sendable {
     }
 
     /// A link destination that CommonMark reads back whole: space, `(`, `)`, `<` and `>`
-    /// percent-encoded (CommonMark 0.30, section 6.3, "link destination").
-    static func linkDestination(_ target: String) -> [UInt8] {
+    /// percent-encoded (CommonMark 0.30, section 6.3, "link destination"). A `local` path is a
+    /// file name in the mirror tree, where `%3F` or `%2F` are literal characters of the name
+    /// (MirrorTree's encoding): its `%` and `#` are encoded too, so a viewer's decoding gives
+    /// the file name back instead of `?` or `/`.
+    static func linkDestination(_ target: String, local: Bool) -> [UInt8] {
         var out: [UInt8] = []
         for b in target.utf8 {
             switch b {
+            case UInt8(ascii: "%") where local: out += "%25".utf8
+            case UInt8(ascii: "#") where local: out += "%23".utf8
             case UInt8(ascii: " "): out += "%20".utf8
             case UInt8(ascii: "("): out += "%28".utf8
             case UInt8(ascii: ")"): out += "%29".utf8

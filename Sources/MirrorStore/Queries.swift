@@ -136,7 +136,8 @@ extension MirrorDatabase {
 
     /// Many unchanged checks in one transaction: a resync of thousands of documents that all
     /// answer 304 commits a few times instead of once per document. Losing a batch to a crash
-    /// loses only `last_checked` (those documents are checked again), never content.
+    /// loses only these row updates (`last_checked`, `next_check`, the reset of `failures`,
+    /// `error` and `gone`): those documents are checked again; no content is lost.
     public func recordUnchanged(_ checks: [UnchangedCheck]) throws {
         guard !checks.isEmpty else { return }
         try pool.write { db in

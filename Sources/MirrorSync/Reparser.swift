@@ -20,7 +20,7 @@ struct ParsedWriter {
         let stem = MirrorTree.parsedStem(url)
         for i in copy.article.links.indices {
             guard let target = URI(copy.article.links[i].url)?.normalized(ignoringQuery: ignoringQuery),
-                  let doc = try database.document(url: target.description), doc.kind == "article" else {
+                  let doc = try database.document(url: target.description), doc.kind == "article", !doc.gone else {
                 copy.article.links[i].local = nil
                 continue
             }

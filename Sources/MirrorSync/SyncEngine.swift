@@ -166,7 +166,11 @@ public final class SyncEngine: Sendable {
             }
 
             var lastProgressLog = now()
-            defer { try? database.recordUnchanged(unchanged) }  // also when the run stops early
+            defer {  // a run that stops early still records the checks it made
+                do { try database.recordUnchanged(unchanged) } catch {
+                    logger.warning("run \(runId ?? 0): \(unchanged.count) unchanged checks not recorded: \(error)")
+                }
+            }
             try await withThrowingTaskGroup(of: (Job, Outcome).self) { group in
                 var inFlight = 0
                 var next = 0
@@ -225,6 +229,9 @@ public final class SyncEngine: Sendable {
                     }
                 }
             }
+            // The last batch, with its errors reaching the run (a full disk stops it as such).
+            try database.recordUnchanged(unchanged)
+            unchanged.removeAll()
         } catch let caught {
             // A full disk anywhere (blob, row, mirror file) stops the run the same way.
             let error: Error = isDiskFull(caught) ? RunStopped.diskFull("\(caught)") : caught

@@ -173,6 +173,8 @@ final class ConfigTests: XCTestCase {
         expectError("a = [\n  # comment\n  }\n]\n", String(format: message, 3))
         expectError("a = {b = [}]}\n", String(format: message, 1))
         expectError("s = \"\"\"\nx\n\"\"\"\na = [\"}\", }\n", String(format: message, 4))
+        // Lines are counted through line-ending backslashes and unterminated strings.
+        expectError("s = \"\"\"a \\\n b\"\"\"\na = [\n}]\n", String(format: message, 4))
         // Braces inside strings and comments, and ordinary inline tables, are fine.
         XCTAssertNoThrow(try parse(minimal + "\nignore_query = [\"}\", '}', # }\n  \"t\"]\nheaders = { X = \"}\" }\n"))
         // Other misplaced brackets are toml++'s own (orderly) errors.

@@ -50,11 +50,12 @@ final class ParsedCopyTests: XCTestCase {
     /// and the ones after it still match.
     func testBodyLinksPointToLocalCopiesOrTheirURL() throws {
         let article = ParsedArticle(
-            title: "T", paragraphs: ["见上期报道与*专题*，另见外站 (说明)。", "第二段提到上期报道。"],
+            title: "T", paragraphs: ["见上期报道与*专题*，另见外站 (说明)。", "第二段提到上期报道。", "Wow!查询页"],
             links: [ArticleLink(url: "https://example.org/pages/1/7.md", text: "上期报道", local: "../1/7.md"),
                     ArticleLink(url: "https://example.org/share/1", text: "分享到别处"),
                     ArticleLink(url: "https://other.example.net/a b(1).html", text: "外站"),
-                    ArticleLink(url: "https://example.org/pages/1/9.md", text: "上期报道", local: "9.md")])
+                    ArticleLink(url: "https://example.org/pages/1/9.md", text: "上期报道", local: "9.md"),
+                    ArticleLink(url: "https://example.org/q.php?id=5", text: "查询页", local: "../../q.php%3Fid=5#1.md")])
         let copy = ParsedCopy(article: article, url: "https://example.org/pages/2/8.md", revision: 1,
                               contentSHA256: "ab", fetchedAt: "2026-11-29T10:00:00Z", parserVersion: 9, rulesHash: "none")
         let md = String(decoding: copy.markdown(), as: UTF8.self)
@@ -64,12 +65,14 @@ final class ParsedCopyTests: XCTestCase {
 
             第二段提到[上期报道](9.md)。
 
+            Wow\\![查询页](../../q.php%253Fid=5%231.md)
+
 
             """)
         // The JSON names the local copy only where there is one.
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(copy.json())) as? [String: Any])
         let links = try XCTUnwrap(json["links"] as? [[String: Any]])
-        XCTAssertEqual(links.map { $0["local"] as? String }, ["../1/7.md", nil, nil, "9.md"])
+        XCTAssertEqual(links.map { $0["local"] as? String }, ["../1/7.md", nil, nil, "9.md", "../../q.php%3Fid=5#1.md"])
         XCTAssertEqual(links[1].keys.sorted(), ["text", "url"])
     }
 }
