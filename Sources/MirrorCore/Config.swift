@@ -168,8 +168,7 @@ public struct MirrorConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws -> MirrorConfig {
         // A byte-order mark (editors on some systems write one) is not TOML (found by fuzz-config).
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        try checkTableHeaders(text, file: file)
-        try checkArrays(text, file: file)
+        try checkBeforeTOMLKit(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -181,52 +180,19 @@ public struct MirrorConfig: Sendable, Equatable {
 }
 
 extension MirrorConfig {
-    /// A table header must name a table: toml++ (inside TOMLKit) asserts, and so aborts the
-    /// whole process, on a header such as `[[   # comment` (found by fuzz-config), so such a line
-    /// is rejected here first, with its line, like any other syntax error.
+    /// Rejects, with their line, the texts on which toml++ (inside TOMLKit) asserts instead of
+    /// reporting an error: an abort in a debug build, undefined behaviour in a release build.
+    /// All were found by fuzz-config:
+    /// - a table header without a name (`[[   # comment`, `[\u{33E}`: see `checkTableHeader`);
+    /// - a `}` where an array wants a value or `]` (`start = [}`, `[1, }`).
     ///
-    /// The check runs over Unicode scalars, not `Character`s: a combining mark after `[`, a
-    /// quote or a dot (`[\u{33E}`, found by fuzz-config) joins it into one grapheme cluster,
-    /// which a `Character` comparison would not see as `[` while toml++ still does; and `\r\n`
-    /// is one `Character`, so splitting on `"\n"` would not split CRLF lines.
-    static func checkTableHeaders(_ text: String, file: String) throws {
-        func blank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" }
-        func bare(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "-") }
-        for (i, line) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rest = line.drop(while: blank)
-            guard rest.first == "[" else { continue }
-            let brackets = rest.prefix { $0 == "[" }
-            let fail = ConfigError(file: file, line: i + 1, reason: "a table header needs a name after '\(String(String.UnicodeScalarView(brackets.prefix(2))))'")
-            guard brackets.count <= 2 else { throw fail }
-            rest = rest.dropFirst(brackets.count)
-            // One or more dotted parts, each bare (`a-b_1`) or quoted.
-            while true {
-                rest = rest.drop(while: blank)
-                guard let c = rest.first else { throw fail }
-                if c == "\"" || c == "'" {
-                    guard let close = rest.dropFirst().firstIndex(of: c) else { throw fail }
-                    rest = rest[rest.index(after: close)...]
-                } else if bare(c) {
-                    rest = rest.drop(while: bare)
-                } else {
-                    throw fail
-                }
-                rest = rest.drop(while: blank)
-                guard rest.first == "." else { break }
-                rest = rest.dropFirst()
-            }
-        }
-    }
-}
-
-extension MirrorConfig {
-    /// Inside an array, a `}` where a value or `]` should come (`start = [}` or `[1, }`) makes
-    /// toml++ (inside TOMLKit) assert, which aborts the process in a debug build and is
-    /// undefined behaviour in a release build (found by fuzz-config in a 10-minute run): such a
-    /// text is rejected here first, with its line. A small scan over the bytes that knows
-    /// strings (basic, literal, multi-line), comments and table-header lines, and tracks the
-    /// nesting of arrays and inline tables in values.
-    static func checkArrays(_ text: String, file: String) throws {
+    /// One scan over the UTF-8 bytes that knows strings (basic, literal, multi-line),
+    /// comments, and the nesting of arrays and inline tables in values, so that only real
+    /// header lines are checked as headers (a line starting with `[` inside a multi-line
+    /// array or string is not one). Bytes, not `Character`s: a combining mark after `[` joins
+    /// it into one grapheme cluster, which a `Character` comparison would not see as `[` while
+    /// toml++ still does; and `\r\n` is one `Character`.
+    static func checkBeforeTOMLKit(_ text: String, file: String) throws {
         let b = Array(text.utf8)
         var i = 0, line = 1
         var nesting: [UInt8] = []      // "[" or "{" of the values we are inside
@@ -275,7 +241,9 @@ extension MirrorConfig {
             }
             expectValue = false
             if nesting.isEmpty && lineStart && c == UInt8(ascii: "[") {
-                while i < b.count && b[i] != 0x0A { i += 1 }  // a table header (checkTableHeaders)
+                let end = b[i...].firstIndex(of: 0x0A) ?? b.count
+                try checkTableHeader(b[i..<end], line: line, file: file)
+                i = end
                 continue
             }
             lineStart = false
@@ -296,6 +264,34 @@ extension MirrorConfig {
                 break
             }
             i += 1
+        }
+    }
+
+    /// A table header line (from its first `[` to the line's end) must name a table: one or
+    /// more dotted parts, each bare (ASCII `a-b_1`) or quoted, after `[` or `[[`.
+    static func checkTableHeader(_ header: ArraySlice<UInt8>, line: Int, file: String) throws {
+        func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        func bare(_ c: UInt8) -> Bool {
+            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x5F || c == 0x2D
+        }
+        let brackets = header.prefix { $0 == UInt8(ascii: "[") }.count
+        let fail = ConfigError(file: file, line: line, reason: "a table header needs a name after '\(brackets == 1 ? "[" : "[[")'")
+        guard brackets <= 2 else { throw fail }
+        var rest = header.dropFirst(brackets)
+        while true {
+            rest = rest.drop(while: blank)
+            guard let c = rest.first else { throw fail }
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                guard let close = rest.dropFirst().firstIndex(of: c) else { throw fail }
+                rest = rest[(close + 1)...]
+            } else if bare(c) {
+                rest = rest.drop(while: bare)
+            } else {
+                throw fail
+            }
+            rest = rest.drop(while: blank)
+            guard rest.first == UInt8(ascii: ".") else { break }
+            rest = rest.dropFirst()
         }
     }
 }

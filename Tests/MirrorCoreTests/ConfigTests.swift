@@ -163,6 +163,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try parse(minimal.replacingOccurrences(of: "\n", with: "\r\n")).sources.map(\.name), ["news"])
     }
 
+    /// Only real header lines are headers: a line starting with `[` inside a multi-line string
+    /// is text (a line-based check used to reject it as a header without a name).
+    func testALineStartingWithABracketInsideAMultiLineStringIsNoHeader() throws {
+        let config = try parse(minimal + "\n[http]\nuser_agent = \"\"\"\n[@home] bot\"\"\"\n")
+        XCTAssertEqual(config.http.userAgent, "[@home] bot")
+        expectError(minimal + "\n[@home]\n", "/etc/mirrord/test.toml:4: a table header needs a name after '['")
+    }
+
     /// Found by fuzz-config (10-minute run): `}` where an array wants a value made toml++
     /// assert (an abort, or undefined behaviour in a release build). Every place it can stand.
     func testABraceWhereAnArrayWantsAValueIsAnErrorNotAnAbort() {
