@@ -441,13 +441,15 @@ public final class SyncEngine: Sendable {
                 return Outcome(kind: .fetched, discovered: discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL).links)
             }
 
+            let extraction = ExtractionRules(source: job.source)
+            let rulesHash = extraction.hash  // recorded on the version and in the parsed copy
             var discovered: [DiscoveredLink] = []
             var indexParseError: String?
             var article: ParsedArticle?
             let contentSHA: String
             let title: String?
             if doc.kind == DocumentKind.article.rawValue {
-                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: ExtractionRules(source: job.source))
+                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction)
                 article = parsed
                 contentSHA = parsed.contentSHA256
                 title = parsed.title
@@ -468,10 +470,10 @@ public final class SyncEngine: Sendable {
                 rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
                 httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
                 contentType: response.contentType, fetchedAt: now, runId: runId,
-                parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : ExtractionRules(source: job.source).hash),
+                parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : rulesHash),
                 nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
             try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
-                          source: job.source)
+                          rulesHash: rulesHash, source: job.source)
             if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
             if let problem = indexParseError {
                 // Stored as served (the raw bytes are evidence), but the index is flagged.
@@ -594,13 +596,12 @@ public final class SyncEngine: Sendable {
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.
     private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, outcome: RecordOutcome, fetchedAt: Date,
-                           source: SourceConfig) throws {
+                           rulesHash: String, source: SourceConfig) throws {
         try tree.write(body, at: MirrorTree.rawPath(url))
         guard let article else { return }
         try ParsedWriter(tree: tree, database: database).write(
             ParsedCopy(article: article, url: url.description, revision: outcome.revision,
-                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt),
-                       rulesHash: ExtractionRules(source: source).hash),
+                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt), rulesHash: rulesHash),
             for: url, ignoringQuery: Set(source.ignoreQuery))
     }
 }
