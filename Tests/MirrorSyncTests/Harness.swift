@@ -20,27 +20,15 @@ final class Harness {
     init(site: FixtureSite? = .standard(), http: String = "", extraSource: String = "") throws {
         server = try TestHTTPServer()
         site?.publish(to: server)
-        let text = """
-            state_dir = "state"
-            mirror_dir = "mirror"
-            control_socket = "run/control.sock"
-
+        let path = try Tool.writeConfig(dir, server: server, pollInterval: nil, extra: """
             [http]
             \(http.contains("timeout =") ? "" : "timeout = \"5s\"")
             concurrency = 4
             retry_delay = "10ms"
             \(http)
 
-            [[source]]
-            name = "town"
-            start = ["\(server.baseURL)/README.md"]
-            index_links = ["indexes/*.md"]
-            article_links = ["pages/**/*.md"]
-            ignore_query = ["t"]
-            \(extraSource)
-            """
-        try dir.write("mirrord.toml", text)
-        config = try MirrorConfig.load(path: dir.file("mirrord.toml"))
+            """, extraSource: extraSource)
+        config = try MirrorConfig.load(path: path)
         database = try MirrorDatabase(path: config.databasePath)
         blobs = try BlobStore(root: config.stateDir + "/blobs")
         fetcher = Fetcher(settings: config.http)

@@ -26,13 +26,15 @@ enum Tool {
     }
 
     /// `mirrord.toml` in `dir`: relative state, mirror and socket paths, one source `town` on
-    /// `server`; `extra` goes before the source, `extraSource` after it.
-    static func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extra: String = "", extraSource: String = "") throws -> String {
+    /// `server`; `pollInterval` nil leaves the default; `extra` goes before the source,
+    /// `extraSource` after it.
+    static func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, pollInterval: String? = "1h",
+                            extra: String = "", extraSource: String = "") throws -> String {
         try dir.write("mirrord.toml", """
             state_dir = "state"
             mirror_dir = "mirror"
             control_socket = "run/control.sock"
-            poll_interval = "1h"
+            \(pollInterval.map { "poll_interval = \"\($0)\"" } ?? "")
             \(extra)
             [[source]]
             name = "town"
