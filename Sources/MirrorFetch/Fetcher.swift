@@ -321,17 +321,11 @@ private let transferHeader: curl_write_callback = { data, size, count, user in
     guard let user, let data else { return 0 }
     let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
     let n = size * count
-    // Bytes first: header lines are ASCII (RFC 9110, section 5.5), and Foundation's
-    // `trimmingCharacters` on each line cost 8 % of a resync of 3,000 documents.
-    let raw = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: n)
-    let trimmed = HeaderBytes.trim(raw[...])
-    if let colon = trimmed.firstIndex(of: UInt8(ascii: ":")), !trimmed.starts(with: "HTTP/".utf8) {
-        let name = String(decoding: HeaderBytes.trim(trimmed[..<colon]).map(HeaderBytes.lowercased), as: UTF8.self)
-        let value = String(decoding: HeaderBytes.trim(trimmed[(colon + 1)...]), as: UTF8.self)
-        t.headers.append((name, value))
-        return n
-    }
-    let line = String(decoding: trimmed, as: UTF8.self)
+    // trimmingWhitespace, not Foundation's trimmingCharacters (8 % of a resync of 3,000
+    // documents, bridging every header line through NSString): the same sets, no bridging.
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { p in
+        String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }.trimmingWhitespace()
     if line.hasPrefix("HTTP/") {
         t.headers.removeAll()
         let parts = line.split(separator: " ", maxSplits: 2)
@@ -353,21 +347,10 @@ private let transferHeader: curl_write_callback = { data, size, count, user in
                 return 0  // aborts the transfer
             }
         }
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].trimmingWhitespace(newlines: false).lowercased()
+        let value = line[line.index(after: colon)...].trimmingWhitespace(newlines: false)
+        t.headers.append((name, value))
     }
     return n
-}
-
-/// Header-line helpers over raw bytes.
-enum HeaderBytes {
-    /// Without leading and trailing space, tab, CR and LF (optional whitespace, RFC 9110 5.6.3).
-    static func trim(_ b: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
-        func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
-        var lo = b.startIndex, hi = b.endIndex
-        while lo < hi && space(b[lo]) { lo += 1 }
-        while hi > lo && space(b[hi - 1]) { hi -= 1 }
-        return b[lo..<hi]
-    }
-
-    /// ASCII lowercase (field names are case-insensitive, RFC 9110 5.1).
-    static func lowercased(_ c: UInt8) -> UInt8 { (0x41...0x5A).contains(c) ? c + 0x20 : c }
 }
