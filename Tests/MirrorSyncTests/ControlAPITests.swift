@@ -163,24 +163,16 @@ final class ControlAPITests: XCTestCase {
             let rawBytes = try await raw(client, "/v1/show?url=\(q)&rev=2&format=raw")
             XCTAssertEqual(rawBytes, Array(site.files()["/pages/1/201.md"]!.utf8))
 
-            do {
-                _ = try await raw(client, "/v1/show?url=\(q)&rev=7")
-                XCTFail("revision 7 shown")
-            } catch let ControlClient.Failure.api(status, message) {
-                XCTAssertEqual(status, 404)
-                XCTAssertEqual(message, "\(url): no revision 7 (it has r1…r2)")
+            await expectAPIError(404, "\(url): no revision 7 (it has r1…r2)", "revision 7") {
+                try await self.raw(client, "/v1/show?url=\(q)&rev=7")
             }
         }
     }
 
     func testOversizedBodiesAreRefused() async throws {
         try await withControl { h, client in
-            do {
-                _ = try await call(client, "POST", "/v1/sync", body: ["source": String(repeating: "a", count: 70_000)])
-                XCTFail("a 70 KB body was accepted")
-            } catch let ControlClient.Failure.api(status, message) {
-                XCTAssertEqual(status, 413)
-                XCTAssertEqual(message, "request body over 65536 bytes")
+            await expectAPIError(413, "request body over 65536 bytes", "a 70 KB body") {
+                try await self.call(client, "POST", "/v1/sync", body: ["source": String(repeating: "a", count: 70_000)])
             }
         }
     }
@@ -236,21 +228,30 @@ final class ControlAPITests: XCTestCase {
         }
     }
 
+    /// `request` must fail with this API status and message.
+    func expectAPIError(_ status: Int, _ message: String, _ what: String, line: UInt = #line,
+                        _ request: () async throws -> Any) async {
+        do {
+            _ = try await request()
+            XCTFail("\(what) succeeded", line: line)
+        } catch let ControlClient.Failure.api(s, m) {
+            XCTAssertEqual(s, status, what, line: line)
+            XCTAssertEqual(m, message, what, line: line)
+        } catch {
+            XCTFail("\(what): \(error)", line: line)
+        }
+    }
+
     func raw(_ client: ControlClient, _ path: String) async throws -> [UInt8] {
         try await Task.detached { try client.callRaw("GET", path) }.value
     }
 
     func testBadRequestsGetJSONErrors() async throws {
         try await withControl { _, client in
-            func expect(_ method: String, _ path: String, _ body: [String: Any]?, status: Int, message: String) async {
-                do {
-                    _ = try await call(client, method, path, body: body)
-                    XCTFail("\(method) \(path) succeeded")
-                } catch let ControlClient.Failure.api(s, m) {
-                    XCTAssertEqual(s, status, "\(method) \(path)")
-                    XCTAssertEqual(m, message, "\(method) \(path)")
-                } catch {
-                    XCTFail("\(method) \(path): \(error)")
+            func expect(_ method: String, _ path: String, _ body: [String: Any]?, status: Int, message: String,
+                        line: UInt = #line) async {
+                await expectAPIError(status, message, "\(method) \(path)", line: line) {
+                    try await self.call(client, method, path, body: body)
                 }
             }
             await expect("GET", "/v1/nothing", nil, status: 404, message: "no endpoint /v1/nothing")
