@@ -28,12 +28,14 @@ final class DiskFullTests: XCTestCase {
             umount.waitUntilExit()
         }
 
-        // 30 articles of 96 KiB of random bytes: incompressible, about 3 MiB in all.
+        // 30 articles of 96 KiB of random bytes: incompressible, about 3 MiB in all. Only bytes
+        // from 0x80 up: random ASCII now and then spelled an image (`![…](…)`, `<img src=…>`),
+        // which the run then fetched as an asset, one more document than the test counts.
         let server = try TestHTTPServer()
         var rng = SystemRandomNumberGenerator()
         var index = "### 目录\n\n"
         for i in 1...30 {
-            server.put("/pages/1/\(i).md", (0..<98_304).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            server.put("/pages/1/\(i).md", (0..<98_304).map { _ in UInt8.random(in: 0x80...0xFF, using: &rng) })
             index += "#### [第\(i)篇](pages/1/\(i).md)\n\n"
         }
         server.put("/README.md", index)
