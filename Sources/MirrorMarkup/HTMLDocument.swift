@@ -5,7 +5,8 @@ import Foundation
 /// They do not retain it (a walk makes one per node): whoever creates the document keeps it
 /// alive for as long as its nodes are used, with `defer { withExtendedLifetime(doc) {} }`.
 public class MarkupDocument {
-    let doc: xmlDocPtr?
+    /// The libxml2 document (nil when parsing produced nothing).
+    public let doc: xmlDocPtr?
 
     init(doc: xmlDocPtr?) {
         self.doc = doc
@@ -59,9 +60,10 @@ public final class HTMLDocument: MarkupDocument {
 
 /// A node of an `HTMLDocument`'s tree.
 public struct HTMLNode: Hashable {
-    let ptr: xmlNodePtr
+    /// The libxml2 node, for code that walks the tree itself (`MirrorExtract.PageIndex`).
+    public let ptr: xmlNodePtr
 
-    init(_ ptr: xmlNodePtr) { self.ptr = ptr }
+    public init(_ ptr: xmlNodePtr) { self.ptr = ptr }
 
     public var isElement: Bool { ptr.pointee.type == XML_ELEMENT_NODE }
     public var isText: Bool { ptr.pointee.type == XML_TEXT_NODE || ptr.pointee.type == XML_CDATA_SECTION_NODE }

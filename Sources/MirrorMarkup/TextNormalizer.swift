@@ -13,14 +13,20 @@ public enum TextNormalizer {
         collapse(text, keepSpaceNextToCJK: true)
     }
 
+    /// `normalize` without decoding character references: for text an HTML parser has decoded
+    /// once already, so that `&amp;lt;` shows `&lt;` as a browser shows it.
+    public static func normalizeDecoded(_ text: String) -> String {
+        collapse(text, keepSpaceNextToCJK: true, decodeReferences: false)
+    }
+
     /// The comparison form behind content hashes: `normalize`, and no space at all next to a
     /// CJK character, so re-wrapping or re-spacing CJK text never makes a revision.
     public static func canonical(_ text: String) -> String {
         collapse(text, keepSpaceNextToCJK: false)
     }
 
-    static func collapse(_ text: String, keepSpaceNextToCJK: Bool) -> String {
-        let decoded = text.utf8.contains(UInt8(ascii: "&")) ? decodeReferences(text) : text
+    static func collapse(_ text: String, keepSpaceNextToCJK: Bool, decodeReferences decode: Bool = true) -> String {
+        let decoded = decode && text.utf8.contains(UInt8(ascii: "&")) ? decodeReferences(text) : text
         var out: [UInt8] = []
         out.reserveCapacity(decoded.utf8.count)
         var pendingSpace = false
