@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "MirrorFetch", dependencies: ["CCurl", "MirrorCore"]),
         .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "CZlib", "MirrorCore"]),
         .target(name: "MirrorDiscovery", dependencies: ["MirrorCore", "MirrorMarkup"]),
-        .target(name: "MirrorExtract", dependencies: ["MirrorCore", "MirrorMarkup"]),
+        .target(name: "MirrorExtract", dependencies: ["CLibXML2", "MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorDiff", dependencies: ["MirrorMarkup"]),
         .target(name: "MirrorStore", dependencies: [
             "CZstd", "MirrorCore",

@@ -19,7 +19,9 @@ public enum ArticleExtractor {
     /// Bumped whenever a change here can change a parsed copy; recorded with each copy so
     /// outdated copies can be regenerated from stored raw versions.
     /// 2: body links in the Markdown copy (local paths to mirrored articles).
-    public static let parserVersion = 2
+    /// 3: generic HTML pages by candidate scoring and content names (`ContentExtractor`),
+    ///    page metadata from JSON-LD/`<meta>`/`<time>`, `extraction: "fallback"` bodies.
+    public static let parserVersion = 3
 
     /// - Parameter rules: a source's `content_xpath` / `remove_xpath` overrides.
     public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none) -> ParsedArticle {
@@ -27,7 +29,7 @@ public enum ArticleExtractor {
             let document = HTMLDocument(html: text)
             defer { withExtendedLifetime(document) {} }  // nodes point into it
             let container = rules.apply(to: document)
-            return Readability.extract(document, pageURL: pageURL, container: container)
+            return ContentExtractor.extract(document, pageURL: pageURL, container: container)
         }
         let document = HTMLDocument(html: Markdown.html(text))
         // `HTMLNode`s do not retain their document; without this the optimizer may free the
@@ -194,13 +196,25 @@ public enum ArticleExtractor {
             }
             guard node.isElement else { return false }
             if ["script", "style", "template", "noscript", "figure", "figcaption"].contains(where: { node.isElement(named: $0) }) { return false }
-            if node.isElement(named: "p") || !Readability.hasBlockChild(node) {
+            if node.isElement(named: "p") || !hasBlockChild(node) {
                 let t = TextNormalizer.normalize(HTMLText.raw(node))
                 if !t.isEmpty { out.append(t) }
                 return false
             }
             return true
         }
+    }
+
+    /// Whether any direct child is a block element (`HTMLText.blockElements`, `<br>` aside):
+    /// such a node is a container to descend into, not one paragraph.
+    static func hasBlockChild(_ node: HTMLNode) -> Bool {
+        var found = false
+        node.forEachChild { c in
+            if !found, c.isElement, HTMLText.blockElements.contains(where: { c.isElement(named: $0) }), !c.isElement(named: "br") {
+                found = true
+            }
+        }
+        return found
     }
 
     static let editorMarkers = ["责任编辑", "責任編輯", "编辑", "編輯"]

@@ -43,6 +43,16 @@ public struct ArticleLink: Codable, Sendable, Equatable {
     }
 }
 
+/// How an article's body was found.
+public enum Extraction: String, Codable, Sendable, Equatable {
+    /// An article body: the seed format's structure, or the best-scoring content block of an
+    /// HTML page (or its JSON-LD `articleBody`).
+    case article
+    /// No article body was found: the body is the page's visible main text, without
+    /// scripts, styles, navigation, header and footer (see `FallbackText`).
+    case fallback
+}
+
 /// The clean content of one article page. A field that is not known is nil (JSON `null`),
 /// never guessed.
 public struct ParsedArticle: Codable, Sendable, Equatable {
@@ -60,6 +70,8 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
     public var paragraphs: [String]
     public var images: [ArticleImage]
     public var links: [ArticleLink]
+    /// How `paragraphs` were found (`"article"` or `"fallback"` in the JSON).
+    public var extraction: Extraction = .article
 
     public init(title: String? = nil, published: String? = nil, source: String? = nil, reporter: String? = nil,
                 editor: String? = nil, originalURL: String? = nil, paragraphs: [String] = [],
@@ -78,7 +90,7 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case title, published, source, reporter, editor
         case originalURL = "original_url"
-        case paragraphs, images, links
+        case paragraphs, images, links, extraction
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -92,6 +104,7 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
         try c.encode(paragraphs, forKey: .paragraphs)
         try c.encode(images, forKey: .images)
         try c.encode(links, forKey: .links)
+        try c.encode(extraction, forKey: .extraction)
     }
 
     /// What a revision is: SHA-256 over the title, the dateline fields and the body text, each

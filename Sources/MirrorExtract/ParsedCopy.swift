@@ -9,6 +9,7 @@ public struct ParsedCopy: Sendable {
     public var revision: Int
     public var contentSHA256: String
     public var fetchedAt: String
+    /// The `ArticleExtractor.parserVersion` that made the copy.
     public var parserVersion: Int
     /// `ExtractionRules.hash` of the rules that made it.
     public var rulesHash: String

@@ -601,7 +601,8 @@ public final class SyncEngine: Sendable {
         guard let article else { return }
         try ParsedWriter(tree: tree, database: database).write(
             ParsedCopy(article: article, url: url.description, revision: outcome.revision,
-                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt), rulesHash: rulesHash),
+                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt),
+                       parserVersion: ArticleExtractor.parserVersion, rulesHash: rulesHash),
             for: url, ignoringQuery: Set(source.ignoreQuery))
     }
 }

@@ -1,0 +1,28 @@
+import MirrorCore
+import MirrorMarkup
+
+/// The visible main text of a page where no article body was found: everything a reader
+/// sees in `<body>` except scripts, styles, navigation, the page header and footer, asides
+/// and hidden elements; if even that is empty, all visible text. So a short notice, a page of
+/// counters around two paragraphs or a page of bare text still has a body whose edits make
+/// revisions (`Extraction.fallback`).
+enum FallbackText {
+    static func paragraphs(index: PageIndex, pruning: Pruning, title: String?) -> [String] {
+        guard index.count > 0 else { return [] }
+        let root = index.body
+        func render(_ skip: @escaping (Int) -> Bool) -> [String] {
+            var renderer = BlockRenderer(index: index, skip: skip)
+            renderer.render(root)
+            let canonicalTitle = title.map(TextNormalizer.canonical)
+            return renderer.blocks.map(\.text).filter { !$0.isEmpty && TextNormalizer.canonical($0) != canonicalTitle }
+        }
+        let main = render { i in
+            switch index.tag[i] {
+            case .nav, .header, .footer, .aside, .menu, .dialog, .noscript: return true
+            default: return index.flags[i].contains(.hidden) || index.flags[i].contains(.unlikelyRole)
+            }
+        }
+        if !main.isEmpty { return main }
+        return render { i in index.flags[i].contains(.hidden) }
+    }
+}
