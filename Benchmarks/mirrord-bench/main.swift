@@ -10,6 +10,64 @@ import MirrorMarkup
 
 let quick = CommandLine.arguments.contains("--quick")
 
+// MARK: one page, for working on the rules
+
+/// `--explain FILE [URL]`: the parsed article of one HTML page as JSON (with
+/// `MIRRORD_EXTRACT_TRACE=1`, the extractor's decisions on stderr).
+if let at = CommandLine.arguments.firstIndex(of: "--explain"), CommandLine.arguments.count > at + 1 {
+    let bytes = [UInt8](FileManager.default.contents(atPath: CommandLine.arguments[at + 1]) ?? Data())
+    let url = CommandLine.arguments.count > at + 2 ? URI(CommandLine.arguments[at + 2])! : URI("https://example.org/")!
+    let a = ArticleExtractor.extract(text: Charset.decode(bytes, contentType: "text/html").text, format: .html, pageURL: url)
+    print(String(decoding: ParsedCopy(article: a, url: url.description, revision: 1, contentSHA256: a.contentSHA256, fetchedAt: "").json(), as: UTF8.self))
+    exit(0)
+}
+
+// MARK: corpus mode, for Benchmarks/extraction_eval.py
+
+/// `--extract-list LIST OUT`: LIST has one `path<TAB>url` per line; every page is decoded
+/// (as served with `Content-Type: text/html`, so the `<meta>` charset decides) and extracted as
+/// the sync engine does, and OUT gets one JSON object per page, in LIST's order: `title`,
+/// `published`, `author`, `extraction`, `text` (the body paragraphs joined by newlines). The
+/// last line of stdout is `pages N seconds S`: the best of three timed passes over all pages
+/// in memory (decode + extract), files read beforehand.
+if let at = CommandLine.arguments.firstIndex(of: "--extract-list"), CommandLine.arguments.count > at + 2 {
+    let list = try! String(contentsOfFile: CommandLine.arguments[at + 1], encoding: .utf8)
+    let entries: [([UInt8], URI)] = list.split(separator: "\n").map { line in
+        let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+        let bytes = [UInt8](FileManager.default.contents(atPath: parts[0]) ?? Data())
+        return (bytes, URI(parts[1]) ?? URI("https://example.org/")!)
+    }
+    // `--stage decode|parse` times only the first steps (where the time goes).
+    let stage = CommandLine.arguments.firstIndex(of: "--stage").map { CommandLine.arguments[$0 + 1] } ?? "extract"
+    func run() -> [ParsedArticle] {
+        entries.map { bytes, url in
+            let text = Charset.decode(bytes, contentType: "text/html").text
+            if stage == "decode" { return ParsedArticle(title: String(text.utf8.count)) }
+            if stage == "parse" { return ParsedArticle(title: HTMLDocument(html: text).root?.name) }
+            return ArticleExtractor.extract(text: text, format: .html, pageURL: url)
+        }
+    }
+    var best = Double.infinity
+    var results: [ParsedArticle] = []
+    for _ in 0..<3 {
+        let t = DispatchTime.now().uptimeNanoseconds
+        results = run()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+    }
+    var out = Data()
+    for a in results {
+        let row: [String: Any] = [
+            "title": a.title ?? NSNull(), "published": a.published ?? NSNull(), "author": a.reporter ?? NSNull(),
+            "extraction": a.extraction.rawValue, "text": a.paragraphs.joined(separator: "\n"),
+        ]
+        out.append(try! JSONSerialization.data(withJSONObject: row))
+        out.append(0x0A)
+    }
+    guard FileManager.default.createFile(atPath: CommandLine.arguments[at + 2], contents: out) else { fatalError("cannot write \(CommandLine.arguments[at + 2])") }
+    print("pages \(entries.count) seconds \(best)")
+    exit(0)
+}
+
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 /// Runs `body` `runs` times after one warm-up; returns the median seconds.
