@@ -12,12 +12,13 @@ let quick = CommandLine.arguments.contains("--quick")
 
 // MARK: one page, for working on the rules
 
-/// `--explain FILE [URL]`: the parsed article of one HTML page as JSON (with
+/// `--explain FILE [URL]`: the parsed article of one HTML page (Markdown for `*.md`) as JSON (with
 /// `MIRRORD_EXTRACT_TRACE=1`, the extractor's decisions on stderr).
 if let at = CommandLine.arguments.firstIndex(of: "--explain"), CommandLine.arguments.count > at + 1 {
     let bytes = [UInt8](FileManager.default.contents(atPath: CommandLine.arguments[at + 1]) ?? Data())
     let url = CommandLine.arguments.count > at + 2 ? URI(CommandLine.arguments[at + 2])! : URI("https://example.org/")!
-    let a = ArticleExtractor.extract(text: Charset.decode(bytes, contentType: "text/html").text, format: .html, pageURL: url)
+    let format: MarkupFormat = CommandLine.arguments[at + 1].hasSuffix(".md") ? .markdown : .html
+    let a = ArticleExtractor.extract(text: Charset.decode(bytes, contentType: "text/html").text, format: format, pageURL: url)
     print(String(decoding: ParsedCopy(article: a, url: url.description, revision: 1, contentSHA256: a.contentSHA256, fetchedAt: "").json(), as: UTF8.self))
     exit(0)
 }

@@ -1,3 +1,4 @@
+import CLibXML2
 import Foundation
 import MirrorCore
 import MirrorMarkup
@@ -43,6 +44,7 @@ public enum ArticleExtractor {
         var images: [(node: HTMLNode, position: Int)] = []
         var anchors: [HTMLNode] = []
         var markers: [HTMLNode] = []
+        var datelineBlock: HTMLNode?
         var count = 0
         root.walk { n in
             count += 1
@@ -54,8 +56,9 @@ public enum ArticleExtractor {
                 } else if HTMLText.blockElements.contains(where: { n.isElement(named: $0) }) {
                     blocks.append((n, count))
                 }
-            } else if let c = n.textBytes, Self.mentionsMarker(c) {
-                markers.append(n)
+            } else if let c = n.textBytes {
+                if Self.mentionsMarker(c) { markers.append(n) }
+                if datelineBlock == nil, Self.opensWithLenticularBracket(c) { datelineBlock = Self.datelineContainer(n) }
             }
             return true
         }
@@ -63,7 +66,7 @@ public enum ArticleExtractor {
         var article = ParsedArticle()
         article.title = title(document, format: format)
 
-        let bodyBlock = (forced ?? bodyContainer(blocks.map(\.node))).flatMap { b in blocks.first { $0.node == b } }
+        let bodyBlock = (forced ?? datelineBlock ?? bodyContainer(blocks.map(\.node))).flatMap { b in blocks.first { $0.node == b } }
         let body = bodyBlock?.node
         let bodyStart = bodyBlock?.position ?? Int.max
         var bodySize = 0
@@ -84,6 +87,10 @@ public enum ArticleExtractor {
                     continue
                 }
                 article.paragraphs.append(text)
+            }
+            body.walk { n in
+                if n.isElement(named: "video") { article.videos += VideoSource.videos(of: n, pageURL: pageURL) }
+                return true
             }
             for a in anchors where a.isInside(body) {
                 guard let href = a.attribute("href"), let url = pageURL.resolving(href) else { continue }
@@ -158,6 +165,29 @@ public enum ArticleExtractor {
         return found
     }
 
+    /// Whether a text node's first non-blank character is `【` (U+3010, UTF-8 E3 80 90), with
+    /// which the seed format's datelines open.
+    static func opensWithLenticularBracket(_ c: UnsafePointer<UInt8>) -> Bool {
+        var p = c
+        while p.pointee == 0x20 || p.pointee == 0x0A || p.pointee == 0x0D || p.pointee == 0x09 { p += 1 }
+        return p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x90
+    }
+
+    /// The body of a page whose dateline is `text`: the nearest enclosing block that is not a
+    /// paragraph (`<p class="meta-top">` inside the content `<div>`, or the content `<div>`
+    /// itself when a video article writes the dateline there as bare text); nil when the
+    /// text is no dateline or sits directly in the page body.
+    static func datelineContainer(_ text: HTMLNode) -> HTMLNode? {
+        guard Dateline.parse(prefixOf: TextNormalizer.normalize(text.text)) != nil else { return nil }
+        var p = text.parent
+        while let n = p {
+            if n.name == "body" || n.name == "html" { return nil }
+            if HTMLText.blockElements.contains(n.name), !["p", "li", "h1", "h2", "h3", "h4", "h5", "h6"].contains(n.name) { return n }
+            p = n.parent
+        }
+        return nil
+    }
+
     /// The block whose direct `<p>` children carry the most text.
     static func bodyContainer(_ blocks: [HTMLNode]) -> HTMLNode? {
         var best: HTMLNode?
@@ -175,34 +205,56 @@ public enum ArticleExtractor {
         return best
     }
 
-    /// Paragraph texts in `container`: each `<p>`, and each other block with text of its own
-    /// that holds no further block, normalized; empty ones dropped.
+    /// Paragraph texts in `container`: each `<p>`, each other block with no block inside, and
+    /// each run of text and inline elements between blocks or `<br>`s (a video article's bare
+    /// dateline, `视频下载：<a>高清</a>`), normalized; empty ones dropped.
     static func paragraphs(in container: HTMLNode) -> [String] {
         var out: [String] = []
-        for child in container.children {
-            collect(child, into: &out)
-        }
+        collect(container, into: &out)
         return out
     }
 
-    /// Iterative (a prettifier can nest blocks thousands deep): a text node or a block with no
-    /// block inside is one paragraph; other blocks are descended into.
-    private static func collect(_ start: HTMLNode, into out: inout [String]) {
-        start.walk { node in
-            if node.isText {
-                let t = TextNormalizer.normalize(node.text)
-                if !t.isEmpty { out.append(t) }
-                return false
-            }
-            guard node.isElement else { return false }
-            if ["script", "style", "template", "noscript", "figure", "figcaption"].contains(where: { node.isElement(named: $0) }) { return false }
-            if node.isElement(named: "p") || !hasBlockChild(node) {
-                let t = TextNormalizer.normalize(HTMLText.raw(node))
-                if !t.isEmpty { out.append(t) }
-                return false
-            }
-            return true
+    static let skipped: Set<String> = ["script", "style", "template", "noscript", "figure", "figcaption", "video", "audio"]
+
+    /// Iterative (a prettifier can nest blocks thousands deep): a block with no block inside
+    /// is one paragraph; other blocks are descended into, their inline runs gathered.
+    private static func collect(_ container: HTMLNode, into out: inout [String]) {
+        var run = ""
+        func flush() {
+            let t = TextNormalizer.normalize(run)
+            if !t.isEmpty { out.append(t) }
+            run = ""
         }
+        // An explicit stack of child lists: a block's children are visited in order, and
+        // each block boundary ends the inline run before it.
+        var stack: [xmlNodePtr?] = [container.ptr.pointee.children]
+        while !stack.isEmpty {
+            guard let x = stack[stack.count - 1] else {
+                stack.removeLast()
+                flush()
+                continue
+            }
+            stack[stack.count - 1] = x.pointee.next
+            let node = HTMLNode(x)
+            if node.isText {
+                run += node.text
+                continue
+            }
+            guard node.isElement, !skipped.contains(node.name) else { continue }
+            if node.name == "br" { flush(); continue }
+            let block = HTMLText.blockElements.contains(node.name)
+            if !block {
+                run += HTMLText.raw(node)
+            } else if node.name == "p" || !hasBlockChild(node) {
+                flush()
+                run = HTMLText.raw(node)
+                flush()
+            } else {
+                flush()
+                stack.append(x.pointee.children)
+            }
+        }
+        flush()
     }
 
     /// Whether any direct child is a block element (`HTMLText.blockElements`, `<br>` aside):

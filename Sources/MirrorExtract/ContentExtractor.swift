@@ -134,6 +134,8 @@ enum ContentExtractor {
             if let again, again.chars > scored?.chars ?? 0 { (best, scored) = (retry, again) }
         }
         if let best, let scored { trace("scored \(best.map { describe(index, $0) }) → \(scored.paragraphs.count) paragraphs, \(scored.chars) chars") }
+        // The whole page body is the article only when no content-named container exists.
+        if byName != nil, let b = best, b == [index.body] { (best, scored) = (nil, nil) }
         switch (byName, scored) {
         case (nil, nil): return Body(paragraphs: [], containers: [])
         case (let b?, nil): return b
@@ -204,6 +206,10 @@ enum ContentExtractor {
                    let url = baseURL.resolving(href), url.scheme == "http" || url.scheme == "https" {
                     let text = TextNormalizer.normalizeDecoded(HTMLText.raw(n))
                     if !text.isEmpty { article.links.append(ArticleLink(url: url.description, text: text)) }
+                }
+                if n.isElement(named: "video") {
+                    article.videos += VideoSource.videos(of: n, pageURL: baseURL)
+                    return false
                 }
                 if n.isElement(named: "img"), !ArticleExtractor.isZeroSize(n), let url = ImageSource.url(of: n, pageURL: baseURL),
                    url.scheme == "http" || url.scheme == "https" || url.scheme == "file", seenImages.insert(url.description).inserted {
@@ -363,7 +369,32 @@ struct Pruning {
         }
         var renderer = BlockRenderer(index: index, skip: skip)
         for c in containers { renderer.render(c) }
-        return ContentExtractor.Body(paragraphs: Self.clean(renderer.blocks, title: title), containers: containers)
+        var blocks = renderer.blocks
+        if containers == [index.body] { blocks.removeAll { Self.isCounterLine($0.text) } }
+        return ContentExtractor.Body(paragraphs: Self.clean(blocks, title: title), containers: containers)
+    }
+
+    /// A clock, a date or a counter (`2024-12-04 星期三 09:41:07`, `访问量：102938`, `Views: 1,204`):
+    /// at most 40 characters, at least two digits and at most eight other letters. Left out
+    /// of a body that is the whole page (and of fallback text), where it would make every
+    /// fetch a revision; inside an article container such a line may be a table row.
+    static func isCounterLine(_ text: String) -> Bool {
+        var n = 0, digits = 0, letters = 0
+        for u in text.unicodeScalars {
+            n += 1
+            if n > 40 { return false }
+            if u.properties.numericType != nil { digits += 1 } else if u.properties.isAlphabetic { letters += 1 }
+        }
+        return digits >= 2 && letters <= 8
+    }
+
+    /// A copyright line (`© 2024 …`, `Copyright …`, `版权所有 …`, `All rights reserved`) of at
+    /// most 80 characters.
+    static func isCopyrightLine(_ text: String) -> Bool {
+        guard text.unicodeScalars.count <= 80 else { return false }
+        let lower = text.lowercased()
+        return lower.contains("©") || lower.hasPrefix("copyright") || lower.contains("all rights reserved")
+            || lower.contains("版权所有") || lower.contains("版權所有") || lower.contains("(c) 20")
     }
 
     /// Every paragraph, quote, list and table of the page outside chrome and boilerplate
@@ -400,6 +431,7 @@ struct Pruning {
                 if c == canonicalTitle || (b.isHeading && c.count * 3 >= canonicalTitle.count && canonicalTitle.contains(c)) { continue }
             }
             if chars < 60 && b.linkShare > 0.8 && !b.isPre { continue }
+            if isCopyrightLine(b.text) { continue }
             if let last = kept.last, last.text == b.text, chars > 50 { continue }
             kept.append(b)
         }
@@ -606,7 +638,9 @@ struct Scoring {
             for c in ranked.prefix(5) { ContentExtractor.trace("  candidate \(ContentExtractor.describe(index, c)) score=\(Int(score[c]))") }
         }
         var top = ranked[0]
-        guard score[top] > 0, index.tag[top] != .body else { return nil }
+        guard score[top] > 0 else { return nil }
+        // Readability.js: when the body itself scores best, the page is the article.
+        if index.tag[top] == .body { return [top] }
 
         // Several near-equal candidates under one ancestor: that ancestor is the article.
         let alternatives = ranked.dropFirst().prefix(4).filter { score[$0] / score[top] >= 0.75 }

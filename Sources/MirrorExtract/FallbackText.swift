@@ -3,7 +3,8 @@ import MirrorMarkup
 
 /// The visible main text of a page where no article body was found: everything a reader
 /// sees in `<body>` except scripts, styles, navigation, the page header and footer, asides
-/// and hidden elements; if even that is empty, all visible text. So a short notice, a page of
+/// and hidden elements; if even that is empty, all visible text. Clock, counter and
+/// copyright lines are left out while anything else remains (`Pruning.isCounterLine`). So a short notice, a page of
 /// counters around two paragraphs or a page of bare text still has a body whose edits make
 /// revisions (`Extraction.fallback`).
 enum FallbackText {
@@ -14,7 +15,9 @@ enum FallbackText {
             var renderer = BlockRenderer(index: index, skip: skip)
             renderer.render(root)
             let canonicalTitle = title.map(TextNormalizer.canonical)
-            return renderer.blocks.map(\.text).filter { !$0.isEmpty && TextNormalizer.canonical($0) != canonicalTitle }
+            return renderer.blocks.map(\.text).filter {
+                !$0.isEmpty && TextNormalizer.canonical($0) != canonicalTitle && !Pruning.isCounterLine($0) && !Pruning.isCopyrightLine($0)
+            }
         }
         let main = render { i in
             switch index.tag[i] {
@@ -23,6 +26,11 @@ enum FallbackText {
             }
         }
         if !main.isEmpty { return main }
-        return render { i in index.flags[i].contains(.hidden) }
+        let all = render { i in index.flags[i].contains(.hidden) }
+        if !all.isEmpty { return all }
+        // Nothing but clocks, counters and copyright: still the page's text (never empty).
+        var renderer = BlockRenderer(index: index) { i in index.flags[i].contains(.hidden) }
+        renderer.render(root)
+        return renderer.blocks.map(\.text).filter { !$0.isEmpty }
     }
 }

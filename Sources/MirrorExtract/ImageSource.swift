@@ -1,4 +1,5 @@
 import MirrorCore
+import MirrorMarkup
 
 /// Where an `<img>` really points: lazy-loading pages put the picture in `data-src` or
 /// `data-original` and a placeholder in `src`; responsive pages list candidates in `srcset`
@@ -47,3 +48,31 @@ import MirrorMarkup
 extension HTMLNode: HTMLNodeAttributes {}
 
 import Foundation
+
+/// The files a `<video>` plays: its `src`, else each `<source src>` (alternative encodings,
+/// each with its `type`), all with the video's `poster`. URLs resolve against `pageURL`;
+/// empty for a video without any file.
+public enum VideoSource {
+    public static func videos(of video: HTMLNode, pageURL: URI) -> [ArticleVideo] {
+        func resolve(_ s: String?) -> String? {
+            guard let s = s?.trimmingWhitespace(), !s.isEmpty, let u = pageURL.resolving(s) else { return nil }
+            return u.description
+        }
+        func mime(_ s: String?) -> String? {
+            guard let t = s?.trimmingWhitespace(), !t.isEmpty else { return nil }
+            return t
+        }
+        let poster = resolve(video.attribute("poster"))
+        if let src = resolve(video.attribute("src")) { return [ArticleVideo(src: src, type: mime(video.attribute("type")), poster: poster)] }
+        var out: [ArticleVideo] = []
+        // Descendants, not children: libxml2's HTML 4 parser does not know `<source>` is void
+        // and nests each following one inside the one before.
+        video.walk { c in
+            if c.isElement(named: "source"), let s = resolve(c.attribute("src")) {
+                out.append(ArticleVideo(src: s, type: mime(c.attribute("type")), poster: poster))
+            }
+            return true
+        }
+        return out
+    }
+}

@@ -86,7 +86,9 @@ struct PageMetadata {
         for s in index.ldJSON {
             var text = HTMLText.rawScript(HTMLNode(s)).trimmingWhitespace()
             // Pages wrap it in comment or CDATA markers.
-            for marker in ["<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"] where text.contains(marker) {
+            // (Every marker has a `<` or `]`: most scripts skip the search.)
+            let marked = text.utf8.contains { $0 == 0x3C || $0 == 0x5D }
+            for marker in ["<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"] where marked && text.contains(marker) {
                 text = text.replacingOccurrences(of: marker, with: "")
             }
             guard let data = text.data(using: .utf8),

@@ -43,6 +43,29 @@ public struct ArticleLink: Codable, Sendable, Equatable {
     }
 }
 
+/// A video an article shows (`<video src poster>`, or one `<source src type>` inside it).
+public struct ArticleVideo: Codable, Sendable, Equatable {
+    /// Absolute URL of the media file.
+    public var src: String
+    /// The MIME type the page declares (`video/mp4`), or nil.
+    public var type: String?
+    /// Absolute URL of the still shown before playing, or nil.
+    public var poster: String?
+
+    public init(src: String, type: String? = nil, poster: String? = nil) {
+        self.src = src
+        self.type = type
+        self.poster = poster
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(src, forKey: .src)
+        try c.encode(type, forKey: .type)
+        try c.encode(poster, forKey: .poster)
+    }
+}
+
 /// How an article's body was found.
 public enum Extraction: String, Codable, Sendable, Equatable {
     /// An article body: the seed format's structure, or the best-scoring content block of an
@@ -70,6 +93,8 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
     public var paragraphs: [String]
     public var images: [ArticleImage]
     public var links: [ArticleLink]
+    /// Videos in the body, in document order.
+    public var videos: [ArticleVideo] = []
     /// How `paragraphs` were found (`"article"` or `"fallback"` in the JSON).
     public var extraction: Extraction = .article
 
@@ -90,7 +115,7 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case title, published, source, reporter, editor
         case originalURL = "original_url"
-        case paragraphs, images, links, extraction
+        case paragraphs, images, links, videos, extraction
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -104,18 +129,23 @@ public struct ParsedArticle: Codable, Sendable, Equatable {
         try c.encode(paragraphs, forKey: .paragraphs)
         try c.encode(images, forKey: .images)
         try c.encode(links, forKey: .links)
+        try c.encode(videos, forKey: .videos)
         try c.encode(extraction, forKey: .extraction)
     }
 
     /// What a revision is: SHA-256 over the title, the dateline fields and the body text, each
-    /// already whitespace-normalized. Navigation, promotions, share blocks, images and links
-    /// are deliberately outside it, so boilerplate churn never makes a revision.
+    /// already whitespace-normalized, and the body's video files (for a video article the
+    /// video is the body: another file is an edit). Navigation, promotions, share blocks,
+    /// images and links are deliberately outside it, so boilerplate churn never makes a
+    /// revision. A fallback body (`extraction: "fallback"`) is covered like any other.
     public var contentSHA256: String {
         var canonical = "article\u{1E}"
         for field in [title, published, source, reporter] {
             canonical += TextNormalizer.canonical(field ?? "") + "\u{1F}"
         }
         canonical += "\u{1E}" + paragraphs.map(TextNormalizer.canonical).joined(separator: "\u{1F}")
+        // Only when there are videos, so the hashes of every other article stay as they were.
+        if !videos.isEmpty { canonical += "\u{1E}video\u{1F}" + videos.map(\.src).joined(separator: "\u{1F}") }
         return SHA256.hex(canonical)
     }
 }

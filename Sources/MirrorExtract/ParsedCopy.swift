@@ -52,7 +52,8 @@ public struct ParsedCopy: Sendable {
         return [UInt8](data) + [0x0A]
     }
 
-    /// The `.md` bytes: YAML front matter, then title, lead images with captions, and the body.
+    /// The `.md` bytes: YAML front matter, then title, lead images with captions, videos (a
+    /// link to the file, after its poster image), and the body.
     public func markdown() -> [UInt8] {
         let a = article
         var out = "---\n"
@@ -75,6 +76,11 @@ public struct ParsedCopy: Sendable {
             put("]("); bytes += Self.linkDestination(img.local ?? img.src, local: img.local != nil); put(")\n")
             if let c = img.caption { put("*"); escapeMarkdown(c.utf8, into: &bytes); put("*\n") }
             put("\n")
+        }
+        for video in a.videos {
+            if let poster = video.poster { put("![Video poster]("); bytes += Self.linkDestination(poster, local: false); put(")\n") }
+            put("[Video"); if let t = video.type { put(" ("); escapeMarkdown(t.utf8, atStart: false, into: &bytes); put(")") }
+            put("]("); bytes += Self.linkDestination(video.src, local: false); put(")\n\n")
         }
         var linked = [Bool](repeating: false, count: a.links.count)
         for p in a.paragraphs { paragraph(p, links: a.links, linked: &linked, into: &bytes); put("\n\n") }

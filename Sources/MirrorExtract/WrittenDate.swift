@@ -49,7 +49,25 @@ public enum WrittenDate {
         guard !t.isEmpty, t.unicodeScalars.count <= 400 else { return nil }
         if let iso = iso8601(t) { return iso }
         if let (_, d) = Dateline.findDate(in: t) { return d }
-        return written(t)
+        if let w = written(t) { return w }
+        return labelled(t)
+    }
+
+    /// A short line of a label and an ISO 8601 date (`发布时间：2024-11-28`, `Stand: 2024-03-05
+    /// 10:00`): the date after at most 20 characters of label. Longer text is prose, where a
+    /// date is a mention, not the publication.
+    static func labelled(_ t: String) -> String? {
+        guard t.unicodeScalars.count <= 60 else { return nil }
+        let b = Array(t.utf8)
+        var i = 0, before = 0
+        while i + 10 <= b.count, before <= 20 {
+            let digitRun = (0..<4).allSatisfy { b[i + $0] >= 0x30 && b[i + $0] <= 0x39 }
+            if digitRun, i == 0 || !(b[i - 1] >= 0x30 && b[i - 1] <= 0x39),
+               let d = iso8601(String(decoding: b[i...], as: UTF8.self)) { return d }
+            if b[i] & 0xC0 != 0x80 { before += 1 }
+            i += 1
+        }
+        return nil
     }
 
     /// `YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH:MM|±HHMM]` at the start of `s`.

@@ -4,8 +4,10 @@ import MirrorExtract
 import MirrorMarkup
 import XCTest
 
-/// Ordinary HTML news pages of different shapes (`HTMLFixtures/<shape>.html`), each with the
-/// exact title, date, author and body text expected (`<shape>.expected.json`).
+/// Ordinary HTML news pages of different shapes and quirks (`HTMLFixtures/<shape>.html`, the
+/// name says which), each with the exact title, date, author and body text expected
+/// (`<shape>.expected.json`), and where given the extraction kind, dateline source, image,
+/// link and video URLs.
 final class HTMLArticleTests: XCTestCase {
     /// Found by fuzz-article: a ten-digit number in a date element made date parsing recurse
     /// until the stack overflowed.
@@ -22,13 +24,20 @@ final class HTMLArticleTests: XCTestCase {
             .filter { $0.hasSuffix(".html") }.map { String($0.dropLast(5)) }.sorted()
         XCTAssertGreaterThanOrEqual(names.count, 10)
         for name in names {
-            let html = try String(contentsOf: dir.appendingPathComponent(name + ".html"), encoding: .utf8)
+            // Decoded as served without a charset header: the page's own <meta> decides (GBK fixture).
+            let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name + ".html")))
+            let html = Charset.decode(bytes, contentType: "text/html").text
             let want = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name + ".expected.json"))) as? [String: Any])
             let year = name.hasPrefix("chinese-news-page") ? "2025" : name.hasPrefix("body-in-divs") ? "2023" : "2024"
             let a = ArticleExtractor.extract(text: html, format: .html, pageURL: URI("https://news.example.com/\(year)/\(name).html")!)
             XCTAssertEqual(a.title, want["title"] as? String, "\(name): title")
             XCTAssertEqual(a.published, want["published"] as? String, "\(name): published")
             XCTAssertEqual(a.reporter, want["author"] as? String, "\(name): author")
+            XCTAssertEqual(a.extraction.rawValue, want["extraction"] as? String ?? "article", "\(name): extraction")
+            if let source = want["source"] as? String { XCTAssertEqual(a.source, source, "\(name): source") }
+            if let images = want["images"] as? [String] { XCTAssertEqual(a.images.map(\.src), images, "\(name): images") }
+            if let links = want["links"] as? [String] { XCTAssertEqual(a.links.map(\.url), links, "\(name): links") }
+            XCTAssertEqual(a.videos.map(\.src), want["videos"] as? [String] ?? [], "\(name): videos")
             let paragraphs = want["paragraphs"] as? [String] ?? []
             XCTAssertEqual(a.paragraphs.count, paragraphs.count, "\(name): paragraph count")
             for (i, (got, expected)) in zip(a.paragraphs, paragraphs).enumerated() where got != expected {

@@ -75,4 +75,41 @@ final class ParsedCopyTests: XCTestCase {
         XCTAssertEqual(links.map { $0["local"] as? String }, ["../1/7.md", nil, nil, "9.md", "../../q.php%3Fid=5#1.md"])
         XCTAssertEqual(links[1].keys.sorted(), ["text", "url"])
     }
+
+    /// A video article: each file after its poster in the `.md`, `videos` in the JSON, and
+    /// the file part of the content hash (another video is an edit; no video, no change).
+    func testVideosInTheCopyAndTheContentHash() throws {
+        var article = ParsedArticle(title: "夜市", paragraphs: ["视频下载：高清版"])
+        let textOnly = article.contentSHA256
+        article.videos = [ArticleVideo(src: "https://video.example.org/a b.mp4", type: "video/mp4", poster: "https://img.example.org/p.jpg"),
+                          ArticleVideo(src: "https://video.example.org/a.webm")]
+        let copy = ParsedCopy(article: article, url: "https://example.org/pages/1/2.md", revision: 1,
+                              contentSHA256: article.contentSHA256, fetchedAt: "2026-11-29T10:00:00Z", parserVersion: 3)
+        let md = String(decoding: copy.markdown(), as: UTF8.self)
+        XCTAssertTrue(md.hasSuffix("""
+            # 夜市
+
+            ![Video poster](https://img.example.org/p.jpg)
+            [Video (video/mp4)](https://video.example.org/a%20b.mp4)
+
+            [Video](https://video.example.org/a.webm)
+
+            视频下载：高清版
+
+
+            """), md)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(copy.json())) as? [String: Any])
+        let videos = try XCTUnwrap(json["videos"] as? [[String: Any]])
+        XCTAssertEqual(videos.count, 2)
+        XCTAssertEqual(videos[0]["type"] as? String, "video/mp4")
+        XCTAssertEqual(videos[0]["poster"] as? String, "https://img.example.org/p.jpg")
+        XCTAssertTrue(videos[1]["poster"] is NSNull)
+        XCTAssertNotEqual(article.contentSHA256, textOnly)
+        let withVideos = article.contentSHA256
+        article.videos[0].src = "https://video.example.org/other.mp4"
+        XCTAssertNotEqual(article.contentSHA256, withVideos, "another file is an edit")
+        article.videos[0].poster = nil
+        article.videos[0].src = "https://video.example.org/a b.mp4"
+        XCTAssertEqual(article.contentSHA256, withVideos, "the poster is not the content")
+    }
 }
