@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "MirrorFetchTests", dependencies: ["MirrorFetch", "TestSupport"]),
         .testTarget(name: "MirrorSyncTests", dependencies: [
             "MirrorSync", "MirrorStore", "MirrorControl", "MirrorFetch", "TestSupport",
-            .product(name: "NIOPosix", package: "swift-nio")]),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .target(name: "TestSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -450,6 +450,10 @@ public final class SyncEngine: Sendable {
             let title: String?
             if doc.kind == DocumentKind.article.rawValue {
                 let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction)
+                if parsed.extraction == .fallback {
+                    // Once per new body: an unchanged page returns before it is parsed again.
+                    logger.notice("\(doc.url): no article body found; the parsed copy holds the page's visible text (extraction: fallback)")
+                }
                 article = parsed
                 contentSHA = parsed.contentSHA256
                 title = parsed.title
