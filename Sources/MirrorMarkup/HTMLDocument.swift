@@ -54,7 +54,11 @@ public final class HTMLDocument: MarkupDocument {
             // already, and every walk here is iterative. (HTML has no entity declarations, so
             // this lifts no entity-expansion guard.)
             | XML_PARSE_HUGE.rawValue)
-        super.init(doc: Self.parse(html) { htmlReadMemory($0, $1, nil, "UTF-8", options) })
+        // libxml2 2.9 ends the document at a NUL byte (a page with ten NULs after a banner
+        // image lost its whole article); the HTML Standard's tree builder ignores U+0000 in
+        // text (§13.2.6.4.7, "in body"), so they are dropped, as a browser shows the page.
+        let text = html.utf8.contains(0) ? html.replacingOccurrences(of: "\u{0}", with: "") : html
+        super.init(doc: Self.parse(text) { htmlReadMemory($0, $1, nil, "UTF-8", options) })
     }
 }
 
