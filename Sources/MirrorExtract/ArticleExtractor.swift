@@ -44,6 +44,7 @@ public enum ArticleExtractor {
         var images: [(node: HTMLNode, position: Int)] = []
         var anchors: [HTMLNode] = []
         var markers: [HTMLNode] = []
+        var videos: [HTMLNode] = []
         var datelineBlock: HTMLNode?
         var count = 0
         root.walk { n in
@@ -53,6 +54,8 @@ public enum ArticleExtractor {
                     images.append((n, count))
                 } else if n.isElement(named: "a") {
                     anchors.append(n)
+                } else if n.isElement(named: "video") {
+                    videos.append(n)
                 } else if HTMLText.blockElements.contains(where: { n.isElement(named: $0) }) {
                     blocks.append((n, count))
                 }
@@ -88,10 +91,7 @@ public enum ArticleExtractor {
                 }
                 article.paragraphs.append(text)
             }
-            body.walk { n in
-                if n.isElement(named: "video") { article.videos += VideoSource.videos(of: n, pageURL: pageURL) }
-                return true
-            }
+            for v in videos where v.isInside(body) { article.videos += VideoSource.videos(of: v, pageURL: pageURL) }
             for a in anchors where a.isInside(body) {
                 guard let href = a.attribute("href"), let url = pageURL.resolving(href) else { continue }
                 let text = TextNormalizer.normalize(HTMLText.raw(a))

@@ -75,7 +75,7 @@ enum ContentExtractor {
             body = Body(paragraphs: ld, containers: body.containers)
         }
         if body.paragraphs.isEmpty {
-            let visible = FallbackText.paragraphs(index: index, pruning: pruning, title: metadata.title)
+            let visible = FallbackText.paragraphs(index: index, title: metadata.title)
             if !visible.isEmpty {
                 body = Body(paragraphs: visible, containers: [index.body])
                 article.extraction = .fallback
@@ -165,7 +165,6 @@ enum ContentExtractor {
             // A teaser (mostly its link) is not the article, however it is named.
             func prose(_ i: Int) -> Bool { index.chars[i] > 0 && index.linkDensity(i) < 0.5 }
             for i in 0..<index.count where matches(i) && !pruning.isHardChrome(i) && prose(i) {
-                // Siblings named the same way join it.
                 // Siblings named the same way join it, or sharing its class (`<div id="story"
                 // class="txt">` continued by `<div class="txt">` after an ad).
                 var group = [i]

@@ -4,19 +4,22 @@ import MirrorMarkup
 /// The visible main text of a page where no article body was found: everything a reader
 /// sees in `<body>` except scripts, styles, navigation, the page header and footer, asides
 /// and hidden elements; if even that is empty, all visible text. Clock, counter and
-/// copyright lines are left out while anything else remains (`Pruning.isCounterLine`). So a short notice, a page of
-/// counters around two paragraphs or a page of bare text still has a body whose edits make
-/// revisions (`Extraction.fallback`).
+/// copyright lines are left out while anything else remains (`Pruning.isCounterLine`). So a
+/// short notice, a page of counters around two paragraphs or a page of bare text still has a
+/// body whose edits make revisions (`Extraction.fallback`).
 enum FallbackText {
-    static func paragraphs(index: PageIndex, pruning: Pruning, title: String?) -> [String] {
+    static func paragraphs(index: PageIndex, title: String?) -> [String] {
         guard index.count > 0 else { return [] }
         let root = index.body
-        func render(_ skip: @escaping (Int) -> Bool) -> [String] {
+        let canonicalTitle = title.map(TextNormalizer.canonical)
+        /// The blocks of the body outside `skip`; with `dropVolatile`, no clock, counter or
+        /// copyright line and no repeat of the title.
+        func render(dropVolatile: Bool = true, _ skip: @escaping (Int) -> Bool) -> [String] {
             var renderer = BlockRenderer(index: index, skip: skip)
             renderer.render(root)
-            let canonicalTitle = title.map(TextNormalizer.canonical)
             return renderer.blocks.map(\.text).filter {
-                !$0.isEmpty && TextNormalizer.canonical($0) != canonicalTitle && !Pruning.isCounterLine($0) && !Pruning.isCopyrightLine($0)
+                !$0.isEmpty && (!dropVolatile || TextNormalizer.canonical($0) != canonicalTitle
+                    && !Pruning.isCounterLine($0) && !Pruning.isCopyrightLine($0))
             }
         }
         let main = render { i in
@@ -26,11 +29,10 @@ enum FallbackText {
             }
         }
         if !main.isEmpty { return main }
-        let all = render { i in index.flags[i].contains(.hidden) }
+        let hidden: (Int) -> Bool = { i in index.flags[i].contains(.hidden) }
+        let all = render(hidden)
         if !all.isEmpty { return all }
         // Nothing but clocks, counters and copyright: still the page's text (never empty).
-        var renderer = BlockRenderer(index: index) { i in index.flags[i].contains(.hidden) }
-        renderer.render(root)
-        return renderer.blocks.map(\.text).filter { !$0.isEmpty }
+        return render(dropVolatile: false, hidden)
     }
 }
