@@ -22,7 +22,9 @@ public enum ArticleExtractor {
     /// 2: body links in the Markdown copy (local paths to mirrored articles).
     /// 3: generic HTML pages by candidate scoring and content names (`ContentExtractor`),
     ///    page metadata from JSON-LD/`<meta>`/`<time>`, `extraction: "fallback"` bodies.
-    public static let parserVersion = 3
+    /// 4: furniture lines (`BoilerplateLine`), soft hyphens dropped from text, inline runs and
+    ///    ruby readings, a `<form>` holding prose, a charset `<meta>` anywhere in the head.
+    public static let parserVersion = 4
 
     /// - Parameter rules: a source's `content_xpath` / `remove_xpath` overrides.
     public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none) -> ParsedArticle {

@@ -55,7 +55,9 @@ public struct ClassWords: OptionSet, Sendable, Hashable {
         add(.unlikely, ["-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment", "community", "cover-wrap", "disqus",
                         "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark", "replies", "rss",
                         "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental", "ad-break", "agegate",
-                        "pagination", "pager", "popup", "yom-remote"])
+                        "pagination", "pager", "popup", "yom-remote",
+                        // overlays a page opens on demand (login, age and consent dialogs)
+                        "dialog", "modal", "login"])
         // okMaybeItsACandidate ("and" as in the original: brand, expand, standalone)
         add(.maybe, ["and", "article", "body", "column", "content", "main", "mathjax", "shadow"])
         add(.positive, ["article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "pagination", "post",
@@ -75,7 +77,7 @@ public struct ClassWords: OptionSet, Sendable, Hashable {
                        "akismet", "suggest-links", "noprint", "hide-print", "notloaded", "cookie", "subscribe",
                        "signup", "sign-up", "recommend", "promo", "toolbar", "print-only", "skip-link", "skiplink",
                        // WordPress/Jetpack likes, donation appeals, paywall prompts
-                       "likes ", "donat", "-support ", " support-", "paywall", "membership"])
+                       "likes ", "donat", "-support ", " support-", "paywall", "membership", "copyright"])
         // trafilatura REMOVE_COMMENTS_XPATH; Disqus
         add(.comments, [" comment", "-comment", "article-comments", "post-comments", "comol", "disqus", "dsq-comments"])
         add(.commentary, ["commentary", "commentator"])

@@ -68,7 +68,9 @@ enum ContentExtractor {
         let chosenByRule = forced != nil && !body.paragraphs.isEmpty
         if body.chars < minExtractedSize, !chosenByRule {
             let wild = pruning.renderWild(title: metadata.title)
-            if wild.chars > body.chars { body = wild }
+            // (A short body keeps the page's date lines: a notice's `发布时间：…` row sits
+            // beside the cell that holds its text.)
+            if wild.chars > body.chars { body = wild } else { body.furniture += wild.furniture }
         }
         if !chosenByRule, let ld = metadata.articleBody,
            ld.reduce(0, { $0 + $1.unicodeScalars.count }) > 2 * max(body.chars, minExtractedSize / 2) {
@@ -103,7 +105,10 @@ enum ContentExtractor {
             }
             article.paragraphs.append(text)
         }
-        if article.published == nil, let d = metadata.publishedFromText(article.paragraphs.prefix(3)) { article.published = d }
+        if article.published == nil,
+           let d = metadata.publishedFromText(ArraySlice(body.furniture.prefix(3) + article.paragraphs.prefix(3))) {
+            article.published = d
+        }
         collectMedia(index: index, containers: body.containers, baseURL: baseURL, pruning: pruning, into: &article)
         return article
     }
@@ -112,6 +117,9 @@ enum ContentExtractor {
     struct Body {
         var paragraphs: [String]
         var containers: [Int]
+        /// Lines left out as furniture (`BoilerplateLine`): a date line among them still dates
+        /// the article.
+        var furniture: [String] = []
         var chars: Int { paragraphs.reduce(0) { $0 + $1.count } }
     }
 
@@ -136,6 +144,9 @@ enum ContentExtractor {
         if let best, let scored { trace("scored \(best.map { describe(index, $0) }) → \(scored.paragraphs.count) paragraphs, \(scored.chars) chars") }
         // The whole page body is the article only when no content-named container exists.
         if byName != nil, let b = best, b == [index.body] { (best, scored) = (nil, nil) }
+        let strategy = getenv("XSTRAT").map { String(cString: $0) } ?? ""
+        if strategy == "named", let b = byName { return b }
+        if strategy == "scored", let s = scored { return s }
         switch (byName, scored) {
         case (nil, nil): return Body(paragraphs: [], containers: [])
         case (let b?, nil): return b
@@ -225,7 +236,7 @@ enum ContentExtractor {
 /// chosen container (`selfBoilerplate`).
 ///
 /// Chrome comes in two strengths. *Hard* chrome is hidden, has a chrome role or a chrome tag
-/// (`nav`, `aside`, `footer`, `menu`, `dialog`, `noscript`, a small `form`). *Soft* chrome is
+/// (`nav`, `aside`, `footer`, `menu`, `dialog`, `noscript`, a `form` without prose). *Soft* chrome is
 /// only named like it (Readability's unlikely candidates that are not also "maybe" words,
 /// comment threads): a layout wrapper called `zen-one-sidebar-second` can hold the article,
 /// so soft chrome is set aside only while that leaves enough (Readability's retry without
@@ -263,10 +274,15 @@ struct Pruning {
         let f = index.flags[i], w = index.words[i]
         var hard = f.contains(.hidden) || f.contains(.unlikelyRole)
         switch t {
-        case .nav, .aside, .footer, .menu, .dialog, .noscript, .form: hard = true
+        case .nav, .aside, .footer, .menu, .dialog, .noscript: hard = true
         default: break
         }
         var soft = w.contains(.comments)
+        // A form is a search box, a login or a comment form, unless it holds prose: shop and
+        // plugin pages wrap a whole product description in one `<form>` (its order button).
+        if t == .form {
+            if index.paragraphs[i] > 0 && index.chars[i] >= 200 && index.linkDensity(i) < 0.3 { soft = true } else { hard = true }
+        }
         // Readability.js spares links and table parts (`table-header` is not page chrome).
         switch t {
         case .a, .table, .thead, .tbody, .tr, .td, .th, .p, .li, .h1, .h2, .h3, .h4, .h5, .h6: break
@@ -290,7 +306,10 @@ struct Pruning {
     func selfBoilerplate(_ i: Int, containerChars: Int32 = .max) -> Bool {
         if hard[i] { return true }
         let t = index.tag[i], w = index.words[i]
+        // (A list or a comment thread is never the article's wrapper: a `related_post` list of
+        // excerpts, or the house rules above the comments, can hold half a short post's text.)
         let mostOfIt = Int64(index.chars[i]) * 5 >= Int64(containerChars) * 2 && index.linkDensity(i) < 0.3
+            && t != .ul && t != .ol && t != .dl && t != .li && !w.contains(.comments)
         if soft[i] { return !mostOfIt }
         if t == .figure || t == .figcaption || t == .time || t == .caption { return true }
         if t == .body || t == .html { return false }
@@ -316,6 +335,13 @@ struct Pruning {
             return chars < 60 && density > 0.8
         case .ul, .ol, .div, .section, .table, .dl, .article, .header, .center, .other, .span:
             guard index.commas[i] < 10 else { return false }
+            // An inline run that is a small part of its block's text (a linked word, a `<ruby>`
+            // inside a dictionary link) belongs to the sentence around it: the block decides.
+            if t == .other || t == .span, !index.flags[i].contains(.hasBlockDescendant) {
+                var b = Int(index.parent[i])
+                while b >= 0, !index.tag[b].isBlock { b = Int(index.parent[b]) }
+                if b >= 0, index.chars[i] * 2 < index.chars[b] { return false }
+            }
             let weight = (index.words[i].contains(.positive) ? 25 : 0) - (index.words[i].contains(.negative) ? 25 : 0)
             let isList = t == .ul || t == .ol
             if chars < 300 && density > 0.8 { return true }
@@ -370,7 +396,8 @@ struct Pruning {
         for c in containers { renderer.render(c) }
         var blocks = renderer.blocks
         if containers == [index.body] { blocks.removeAll { Self.isCounterLine($0.text) } }
-        return ContentExtractor.Body(paragraphs: Self.clean(blocks, title: title), containers: containers)
+        let (paragraphs, furniture) = Self.clean(blocks, title: title)
+        return ContentExtractor.Body(paragraphs: paragraphs, containers: containers, furniture: furniture)
     }
 
     /// A clock, a date or a counter (`2024-12-04 星期三 09:41:07`, `访问量：102938`, `Views: 1,204`):
@@ -413,12 +440,15 @@ struct Pruning {
                 i += 1
             }
         }
-        return ContentExtractor.Body(paragraphs: Self.clean(renderer.blocks, title: title), containers: roots)
+        let (paragraphs, furniture) = Self.clean(renderer.blocks, title: title)
+        return ContentExtractor.Body(paragraphs: paragraphs, containers: roots, furniture: furniture)
     }
 
-    /// Drops the title repeated as a heading, trailing headings, short link-only lines and
-    /// a paragraph repeating the one before.
-    static func clean(_ blocks: [BlockRenderer.Block], title: String?) -> [String] {
+    /// Drops the title repeated as a heading, trailing headings, short link-only lines,
+    /// furniture lines (`BoilerplateLine`: returned apart) and a paragraph repeating the one
+    /// before.
+    static func clean(_ blocks: [BlockRenderer.Block], title: String?) -> (paragraphs: [String], furniture: [String]) {
+        var furniture: [String] = []
         let canonicalTitle = title.map(TextNormalizer.canonical) ?? ""
         var kept: [BlockRenderer.Block] = []
         for b in blocks {
@@ -430,12 +460,13 @@ struct Pruning {
                 if c == canonicalTitle || (b.isHeading && c.count * 3 >= canonicalTitle.count && canonicalTitle.contains(c)) { continue }
             }
             if chars < 60 && b.linkShare > 0.8 && !b.isPre { continue }
+            if !b.isPre, BoilerplateLine.matches(b.text, linkShare: b.linkShare) { furniture.append(b.text); continue }
             if isCopyrightLine(b.text) { continue }
             if let last = kept.last, last.text == b.text, chars > 50 { continue }
             kept.append(b)
         }
         while let last = kept.last, last.isHeading { kept.removeLast() }
-        return kept.map(\.text)
+        return (kept.map(\.text), furniture)
     }
 }
 

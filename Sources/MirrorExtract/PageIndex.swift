@@ -8,7 +8,11 @@ enum Tag: UInt8 {
     case other
     // Never content: their subtrees are not indexed at all.
     case script, style, template, svg, math, iframe, object, embed, canvas, select, textarea, button
-    case input, option, datalist, map, audio, video, source, track, frameset, frame, applet, head
+    case input, option, datalist, map, audio, video, source, track, frameset, frame, applet
+    /// Ruby annotations (furigana readings above the base text, and their fallback parentheses):
+    /// the text is the base, as extractors and search engines read it.
+    case rt, rp
+    case head
     // Page structure and text.
     case html, body, title, meta, link, base
     /// Page chrome, not removed: an unclosed `<div>` inside it can swallow the rest of the page
@@ -26,7 +30,7 @@ enum Tag: UInt8 {
         var m: [String: Tag] = [:]
         let all: [Tag] = [.script, .style, .noscript, .template, .svg, .math, .iframe, .object, .embed, .canvas, .select,
                           .textarea, .button, .input, .option, .datalist, .map, .audio, .video, .source, .track, .frameset,
-                          .frame, .applet, .head, .html, .body, .title, .meta, .link, .base, .nav, .header, .footer, .aside,
+                          .frame, .applet, .rt, .rp, .head, .html, .body, .title, .meta, .link, .base, .nav, .header, .footer, .aside,
                           .menu, .form, .fieldset, .label, .dialog, .main, .article, .section, .div, .p, .span, .a, .img,
                           .picture, .figure, .figcaption, .h1, .h2, .h3, .h4, .h5, .h6, .ul, .ol, .li, .dl, .dt, .dd,
                           .blockquote, .pre, .code, .q, .table, .tr, .td, .th, .caption, .thead, .tbody, .tfoot, .br, .hr,

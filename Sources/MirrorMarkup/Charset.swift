@@ -7,8 +7,8 @@ import Foundation
 ///    WHATWG Encoding standard's "decode" algorithm;
 /// 2. `charset=` of the HTTP `Content-Type`;
 /// 3. `<meta charset>` or `<meta http-equiv="Content-Type" content="…charset=…">` in the
-///    first 1024 bytes (the WHATWG "prescan a byte stream" step, simplified), or an XML
-///    declaration's `encoding=`;
+///    head (the WHATWG "prescan a byte stream" step, simplified, read up to `<body` as a
+///    browser re-decodes on a later `<meta>`), or an XML declaration's `encoding=`;
 /// 4. UTF-8.
 ///
 /// Labels map as browsers map them: GBK and GB2312 decode as GB18030 (its superset), Big5 as
@@ -22,7 +22,7 @@ public enum Charset {
         }
         if bytes.starts(with: [0xFF, 0xFE]) { return (convert(bytes.dropFirst(2), from: "UTF-16LE"), "UTF-16LE") }
         if bytes.starts(with: [0xFE, 0xFF]) { return (convert(bytes.dropFirst(2), from: "UTF-16BE"), "UTF-16BE") }
-        let label = contentType.flatMap(charsetParameter) ?? sniff(bytes.prefix(1024))
+        let label = contentType.flatMap(charsetParameter) ?? sniff(bytes)
         let name = label.flatMap(canonical) ?? "UTF-8"
         if name == "UTF-8" { return (String(decoding: bytes, as: UTF8.self), name) }
         return (convert(bytes[...], from: name), name)
@@ -39,31 +39,66 @@ public enum Charset {
         return nil
     }
 
-    /// A charset declared in markup at the start of the body.
-    static func sniff(_ head: ArraySlice<UInt8>) -> String? {
-        // The head is ASCII-compatible in every encoding we sniff for; Latin-1 maps bytes 1:1.
-        let text = String(head.map { Character(Unicode.Scalar($0)) }).lowercased()
-        if text.hasPrefix("<?xml"), let end = text.firstRange(of: "?>") {
-            let decl = text[..<end.lowerBound]
-            if let r = decl.firstRange(of: "encoding=") { return quotedValue(decl[r.upperBound...]) }
-        }
-        var rest = Substring(text)
-        while let meta = rest.firstRange(of: "<meta") {
-            let tagEnd = rest[meta.upperBound...].firstIndex(of: ">") ?? rest.endIndex
-            let tag = rest[meta.upperBound..<tagEnd]
-            if let r = tag.firstRange(of: "charset=") {
-                // Both `<meta charset="gbk">` and `content="text/html; charset=gbk"`.
-                if let v = quotedValue(tag[r.upperBound...]) { return v }
+    /// A charset declared in markup: an XML declaration at the very start, or the first
+    /// `<meta charset>` / `<meta http-equiv="Content-Type" content="…charset=…">` of the head.
+    ///
+    /// The WHATWG prescan reads the first 1024 bytes; when a `<meta>` comes later in the head
+    /// (an archive's injected scripts push it out: a GB2312 page from a web archive had it at
+    /// byte 1,400), browsers re-decode the page once the tree builder meets it (HTML Standard
+    /// §13.2.3.4, "changing the encoding while parsing"). So the whole head is read, up to the
+    /// first `<body` and at most 64 KiB; a `<meta>` inside the body is not a declaration.
+    static func sniff(_ bytes: [UInt8]) -> String? {
+        let limit = min(bytes.count, 64 * 1024)
+        return bytes.withUnsafeBufferPointer { buf -> String? in
+            let b = UnsafeBufferPointer(rebasing: buf[0..<limit])
+            if let x = match(b, at: 0, "<?xml") {
+                var i = x
+                while i < b.count, b[i] != 0x3E {
+                    if let v = match(b, at: i, "encoding=") { return quotedValue(b, from: v) }
+                    i += 1
+                }
             }
-            rest = rest[tagEnd...]
+            var i = 0
+            while i < b.count {
+                if b[i] == 0x3C {
+                    if match(b, at: i, "<body") != nil { return nil }
+                    if let m = match(b, at: i, "<meta") {
+                        var j = m
+                        while j < b.count, b[j] != 0x3E {
+                            // Both `<meta charset="gbk">` and `content="text/html; charset=gbk"`.
+                            if let v = match(b, at: j, "charset="), let label = quotedValue(b, from: v) { return label }
+                            j += 1
+                        }
+                        i = j
+                        continue
+                    }
+                }
+                i += 1
+            }
+            return nil
         }
-        return nil
     }
 
-    private static func quotedValue(_ s: Substring) -> String? {
-        var v = s.drop { $0 == " " || $0 == "\"" || $0 == "'" }
-        v = v.prefix { !" \"';>/".contains($0) }
-        return v.isEmpty ? nil : String(v)
+    /// The index after `word` (lowercase ASCII) when the bytes at `i` spell it in any case.
+    private static func match(_ b: UnsafeBufferPointer<UInt8>, at i: Int, _ word: StaticString) -> Int? {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { return nil }
+        let w = word.utf8Start
+        for k in 0..<n {
+            var c = b[i + k]
+            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+            if c != w[k] { return nil }
+        }
+        return i + n
+    }
+
+    /// An attribute value at `i`: quotes and spaces skipped, up to a quote, space, `;`, `>` or `/`.
+    private static func quotedValue(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> String? {
+        var start = i
+        while start < b.count, b[start] == 0x20 || b[start] == 0x22 || b[start] == 0x27 { start += 1 }
+        var end = start
+        while end < b.count, ![0x20, 0x22, 0x27, 0x3B, 0x3E, 0x2F, 0x0A, 0x09, 0x0D].contains(b[end]) { end += 1 }
+        return end > start ? String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self) : nil
     }
 
     /// iconv's name for a WHATWG label; nil for labels we do not know (then UTF-8).

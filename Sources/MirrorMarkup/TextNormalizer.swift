@@ -5,6 +5,9 @@ public enum TextNormalizer {
     ///   parses to `&#039;`, which is meant as `'`).
     /// - Treats NBSP (U+00A0), full-width space (U+3000), tabs, CR and LF as spaces.
     /// - Collapses whitespace runs to one space and trims the ends.
+    /// - Drops soft hyphens (U+00AD) and word joiners (U+2060): invisible unless a line breaks
+    ///   there, they are a hyphenator's hints (a German wine magazine puts one in nearly every
+    ///   word), and re-hyphenating a page is not an edit.
     /// - Drops a whitespace run that holds a line break when it touches a CJK character:
     ///   Chinese and Japanese put no spaces between words, so the line break a prettifier put
     ///   between `美国` and `气候` is not content. A plain space stays (headlines use one as a
@@ -50,6 +53,7 @@ public enum TextNormalizer {
                 started = true
                 continue
             }
+            if v == 0xAD || v == 0x2060 { continue }
             if isSpace(s) {
                 pendingSpace = true
                 if v == 0x2028 || v == 0x2029 { pendingBreak = true }

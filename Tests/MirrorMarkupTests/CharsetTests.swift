@@ -32,9 +32,20 @@ final class CharsetTests: XCTestCase {
         }
     }
 
-    func testMetaAfterTheFirst1024BytesIsNotSeen() {
-        let padding = String(repeating: " ", count: 1100)
-        let bytes = encode("<html>\(padding)<meta charset=\"gbk\">中文", as: "GBK")
+    /// A web archive's injected scripts push the page's own `<meta>` past the first 1024
+    /// bytes; browsers still decode the page with it (they re-decode when the tree builder
+    /// meets it in the head).
+    func testGB2312MetaAfter1024BytesOfInjectedScriptsIsSeen() {
+        let scripts = "<script src=\"/_static/js/playback.js\" charset=\"utf-8\"></script>" + String(repeating: "<!-- wayback -->\n", count: 70)
+        let page = "<html><head>\(scripts)<META http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"/><title>中文</title></head><body>新闻</body></html>"
+        let (text, charset) = Charset.decode(encode(page, as: "GB2312"), contentType: "text/html")
+        XCTAssertEqual(charset, "GB18030")
+        XCTAssertEqual(text, page)
+    }
+
+    /// A `<meta>` inside the body declares nothing (an article quoting markup, a widget).
+    func testMetaInsideTheBodyIsNotADeclaration() {
+        let bytes = Array("<html><head><title>t</title></head><body><p>中文</p><meta charset=\"big5\"></body>".utf8)
         XCTAssertEqual(Charset.decode(bytes, contentType: nil).charset, "UTF-8")
     }
 

@@ -1,0 +1,125 @@
+/// Short lines that are page furniture even inside an article's container, recognised by their
+/// words rather than by markup: many templates write them as plain `<p>`s between the body's
+/// paragraphs, where no class name gives them away.
+///
+/// Four kinds, each only on a short line (a sentence that merely starts like one is prose):
+/// - **reading prompts**: `Read more: …`, `Lesen Sie auch`, `À lire aussi`, `Lea también: …`,
+///   `Czytaj więcej`, `相关阅读` (at most 60 characters, or up to 160 when most of the line is
+///   the link it announces);
+/// - **share, follow and subscribe calls**: `Share this article`, `Diesen Artikel teilen`,
+///   `Síguenos en Telegram`, `Kostenlos zum Newsletter anmelden`;
+/// - **labels of the page's metadata**: `Quelle: dpa`, `Credit:`, `Foto: …`, `Kategorie: News`,
+///   `Posted on`, `Last updated`, `opublikowano:` (at most 60 characters);
+/// - **a date, a time or a reading time alone**: `23.10.2018`, `3:59 PM`, `January 13`,
+///   `5 min read`, `Lesezeit: 3 Minuten`.
+///
+/// Leaving them out keeps revisions about the article: a "read also" line changes with every
+/// new story on the site, a date line with every update. The phrases are the ones seen on
+/// real news pages in English, German, French, Spanish, Italian, Portuguese, Polish and
+/// Chinese (trafilatura's evaluation set marks such lines as boilerplate).
+enum BoilerplateLine {
+    /// Whether a rendered block is furniture.
+    /// - Parameters:
+    ///   - text: the block's normalized text.
+    ///   - linkShare: the share of its non-space characters inside links (0...1).
+    static func matches(_ text: String, linkShare: Double) -> Bool {
+        var n = 0
+        for _ in text.unicodeScalars {
+            n += 1
+            if n > 160 { return false }
+        }
+        // Leading arrows, bullets and quotes (`» Lesen Sie auch`, `► Read more`, `*Anzeige`).
+        let lower = String(text.lowercased().unicodeScalars.drop { !$0.properties.isAlphabetic && $0.properties.numericType == nil })
+        guard !lower.isEmpty else { return false }
+        if n <= 60 || linkShare >= 0.5, startsWithAny(lower, prompts) { return true }
+        if n <= 100, startsWithAny(lower, calls) { return true }
+        if n <= 60, startsWithAny(lower, labels) { return true }
+        if n <= 40, readingTime(lower) { return true }
+        if n <= 32, dateOrTimeOnly(lower) { return true }
+        return false
+    }
+
+    /// Reading prompts that announce another article.
+    static let prompts: [String] = [
+        // English
+        "read more", "read also", "also read", "read next", "see also", "related:", "related articles", "related stories",
+        "related content", "related posts", "more on this", "more from", "you may also like", "you might also like",
+        "recommended for you", "don't miss", "more stories",
+        // German
+        "lesen sie auch", "lesen sie mehr", "lesen sie hier", "lesen sie weiter", "mehr zum thema", "mehr zu diesem thema",
+        "auch interessant", "ebenfalls interessant", "das könnte sie auch interessieren", "das könnte dich auch interessieren",
+        "das thema könnte", "schon gelesen", "zum weiterlesen", "weiterlesen", "weitere beiträge", "weitere artikel",
+        "ähnliche artikel", "ähnliche beiträge", "empfehlungen aus der redaktion", "auch lesen", "mehr themen", "lust auf mehr",
+        "passend zum thema", "verwandte artikel", "mehr dazu",
+        // French, Spanish, Italian, Portuguese
+        "à lire aussi", "a lire aussi", "lire aussi", "lire la suite", "voir aussi", "sur le même sujet",
+        "le puede interesar", "te puede interesar", "le podría interesar", "lee también", "lea también", "lea más", "lea:",
+        "puedes ver:", "mira:", "ver también", "notas relacionadas", "noticias relacionadas", "leer más", "también te puede",
+        "leggi anche", "leggi tutto", "potrebbe interessarti", "leia também", "leia mais", "veja também",
+        // Polish
+        "czytaj więcej", "czytaj też", "czytaj także", "zobacz też", "zobacz także", "przeczytaj też", "przeczytaj także",
+        "polecamy",
+        // Chinese
+        "相关阅读", "相关新闻", "相关文章", "延伸阅读", "推荐阅读", "热门推荐", "猜你喜欢", "相關閱讀", "延伸閱讀",
+    ]
+
+    /// Calls to share, follow, subscribe or comment.
+    static let calls: [String] = [
+        "share this", "share on", "share article", "follow us", "subscribe to", "sign up for", "view comments",
+        "leave a comment", "if you enjoyed", "never miss", "click here to",
+        "diesen artikel teilen", "artikel teilen", "beitrag teilen", "teilen sie", "teilen:", "folgen sie uns", "folge uns",
+        "kostenlos zum newsletter", "zum newsletter", "newsletter abonnieren", "jetzt abonnieren", "möchten sie den artikel",
+        "partager", "suivez-nous", "abonnez-vous", "síguenos", "siguenos", "suscríbete", "compartir", "comparte",
+        "seguici", "condividi", "siga-nos", "compartilhe", "udostępnij", "obserwuj nas", "zapraszamy też do subskrypcji",
+        "分享到", "关注我们",
+    ]
+
+    /// Labels of metadata: sources, credits, categories, publication and update times.
+    static let labels: [String] = [
+        "quelle:", "quellen:", "quellenangaben", "source:", "sources:", "credit:", "credits:", "photo:", "photos:",
+        "photo credit", "image:", "image credit", "foto:", "fotos:", "bild:", "bilder:", "titelbild", "beitragsbild",
+        "crédit", "crédits", "fuente:", "fonte:", "źródło:", "fot.", "kategorie:", "kategorien:", "category:",
+        "categories:", "catégorie", "categoría", "tags:", "schlagwörter", "schlagworte", "filed under", "posted in",
+        "posted on", "posted by", "published:", "published on", "release date", "last modified", "last updated", "updated:",
+        "updated on", "aktualisiert am", "aktualisiert:", "veröffentlicht am", "veröffentlicht:", "erstellt am",
+        "this entry was posted", "publié le", "mis à jour", "publicado el", "publicado:", "actualizado", "pubblicato il",
+        "opublikowano", "aktualizacja:", "来源：", "来源:", "责任编辑", "图片来源", "发布时间",
+    ]
+
+    static func startsWithAny(_ s: String, _ list: [String]) -> Bool {
+        list.contains { s.hasPrefix($0) }
+    }
+
+    static func readingTime(_ s: String) -> Bool {
+        ["min read", "minute read", "minutes read", "lesezeit", "min. lesen", "przeczytasz", "tiempo de lectura",
+         "temps de lecture", "lettura:", "阅读时间"].contains { s.contains($0) }
+    }
+
+    /// A date or a time and nothing else: numbers, times, month and weekday names, `am`/`pm`,
+    /// `Uhr`; at least one time or month (a line of bare numbers can be a table row).
+    static func dateOrTimeOnly(_ s: String) -> Bool {
+        let tokens = WrittenDate.tokens(s)
+        var timeOrMonth = false
+        for t in tokens {
+            switch t {
+            case .time: timeOrMonth = true
+            case .number, .offset: continue
+            case .word(let w):
+                if WrittenDate.month(t) != nil { timeOrMonth = true; continue }
+                if timeWords.contains(w) || WrittenDate.zones[w] != nil { continue }
+                return false
+            }
+        }
+        return timeOrMonth
+    }
+
+    static let timeWords: Set<String> = [
+        "am", "pm", "uhr", "h", "um", "at", "de", "del", "of", "the", "le", "el", "à",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+        "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
+        "mo", "di", "mi", "do", "fr", "sa", "so",
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+        "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
+    ]
+}
