@@ -2,14 +2,17 @@
 /// words rather than by markup: many templates write them as plain `<p>`s between the body's
 /// paragraphs, where no class name gives them away.
 ///
-/// Four kinds, each only on a short line (a sentence that merely starts like one is prose):
+/// Five kinds, each only on a short line (a sentence that merely starts like one is prose):
 /// - **reading prompts**: `Read more: …`, `Lesen Sie auch`, `À lire aussi`, `Lea también: …`,
 ///   `Czytaj więcej`, `相关阅读` (at most 60 characters, or up to 160 when most of the line is
 ///   the link it announces);
 /// - **share, follow and subscribe calls**: `Share this article`, `Diesen Artikel teilen`,
 ///   `Síguenos en Telegram`, `Kostenlos zum Newsletter anmelden`;
 /// - **labels of the page's metadata**: `Quelle: dpa`, `Credit:`, `Foto: …`, `Kategorie: News`,
-///   `Posted on`, `Last updated`, `opublikowano:` (at most 60 characters);
+///   `Posted on`, `Last updated`, `opublikowano:` (at most 60 characters), and a blog engine's
+///   line under the post (`This entry was posted on … and is filed under …`, up to 300);
+/// - **copyright and credit lines**: `© 2024 …`, `… | © Getty Images`, `All rights reserved`
+///   in its languages (up to 200 characters);
 /// - **a date, a time or a reading time alone**: `23.10.2018`, `3:59 PM`, `January 13`,
 ///   `5 min read`, `Lesezeit: 3 Minuten`.
 ///
@@ -26,14 +29,21 @@ enum BoilerplateLine {
         var n = 0
         for _ in text.unicodeScalars {
             n += 1
-            if n > 160 { return false }
+            if n > 300 { return false }
         }
         // Leading arrows, bullets and quotes (`» Lesen Sie auch`, `► Read more`, `*Anzeige`).
-        let lower = String(text.lowercased().unicodeScalars.drop { !$0.properties.isAlphabetic && $0.properties.numericType == nil })
+        let full = text.lowercased()
+        if n <= 200, isCopyright(full) { return true }
+        // French typography puts a space before a colon (`Crédits photos : …`), some templates too.
+        let lower = String(full.unicodeScalars.drop { !$0.properties.isAlphabetic && $0.properties.numericType == nil })
+            .replacingOccurrences(of: " :", with: ":")
         guard !lower.isEmpty else { return false }
+        if startsWithAny(lower, postMetadata) { return true }
+        guard n <= 160 else { return false }
         if n <= 60 || linkShare >= 0.5, startsWithAny(lower, prompts) { return true }
-        if n <= 100, startsWithAny(lower, calls) { return true }
-        if n <= 60, startsWithAny(lower, labels) { return true }
+        if n <= 120, startsWithAny(lower, calls) || calls.contains(where: { $0.hasPrefix(" ") && lower.contains($0) }) { return true }
+        if n <= 80, startsWithAny(lower, labels) { return true }
+        if n <= 120, metadataBar(lower) { return true }
         if n <= 40, readingTime(lower) { return true }
         if n <= 32, dateOrTimeOnly(lower) { return true }
         return false
@@ -59,6 +69,11 @@ enum BoilerplateLine {
         // Polish
         "czytaj więcej", "czytaj też", "czytaj także", "zobacz też", "zobacz także", "przeczytaj też", "przeczytaj także",
         "polecamy",
+        // tables of contents and neighbouring posts
+        "inhaltsverzeichnis", "table of contents", "sommaire", "vorschau auf den nächsten", "nächster artikel",
+        "vorheriger artikel", "next article", "previous article", "next post", "previous post", "weiter zu ",
+        "über den autor", "über die autorin", "zum autor", "zur autorin", "about the author", "sobre el autor",
+        "à propos de l'auteur",
         // Chinese
         "相关阅读", "相关新闻", "相关文章", "延伸阅读", "推荐阅读", "热门推荐", "猜你喜欢", "相關閱讀", "延伸閱讀",
     ]
@@ -71,8 +86,29 @@ enum BoilerplateLine {
         "kostenlos zum newsletter", "zum newsletter", "newsletter abonnieren", "jetzt abonnieren", "möchten sie den artikel",
         "partager", "suivez-nous", "abonnez-vous", "síguenos", "siguenos", "suscríbete", "compartir", "comparte",
         "seguici", "condividi", "siga-nos", "compartilhe", "udostępnij", "obserwuj nas", "zapraszamy też do subskrypcji",
-        "分享到", "关注我们",
+        "quellen ausblenden", "quellen anzeigen", "subscribe now", "subscribe today", "anzeige,", "anzeige:", "anzeige -",
+        "anzeige |", "werbung.", "werbung:", "werbung,", "advertisement", "sponsored", "publicidad", "reklama", "分享到", "关注我们",
+        // anywhere in the line (a leading space marks these)
+        " als pdf herunterladen", " download as pdf",
     ]
+
+    /// A blog engine's line under the post (WordPress's `postmetadata`: "This entry was posted
+    /// on … and is filed under …", in its translations), or a licence line: up to 300 characters.
+    static let postMetadata: [String] = [
+        "this entry was posted", "this article was posted", "der beitrag wurde am", "dieser beitrag wurde am",
+        "dieser eintrag wurde am", "dieser text wurde veröffentlicht", "erstellt am", "cet article a été publié",
+        "cette entrée a été publiée", "esta entrada fue publicada", "questo articolo è stato pubblicato",
+    ]
+
+    /// A copyright or credit line: `©` (an image credit after its caption, `… | © Getty Images`),
+    /// or "all rights reserved" in one of its languages.
+    static func isCopyright(_ s: String) -> Bool {
+        s.hasPrefix("copyright") || s.hasPrefix("(c) 20") || s.contains("©") || s.contains("all rights reserved")
+            || s.contains("copyrighted property")
+            || s.contains("alle rechte vorbehalten") || s.contains("tous droits réservés") || s.contains("todos los derechos reservados")
+            || s.contains("tutti i diritti riservati") || s.contains("chroniony prawem") || s.contains("vervielfältigung nur mit")
+            || s.contains("版权所有") || s.contains("版權所有")
+    }
 
     /// Labels of metadata: sources, credits, categories, publication and update times.
     static let labels: [String] = [
@@ -83,8 +119,21 @@ enum BoilerplateLine {
         "posted on", "posted by", "published:", "published on", "release date", "last modified", "last updated", "updated:",
         "updated on", "aktualisiert am", "aktualisiert:", "veröffentlicht am", "veröffentlicht:", "erstellt am",
         "this entry was posted", "publié le", "mis à jour", "publicado el", "publicado:", "actualizado", "pubblicato il",
-        "opublikowano", "aktualizacja:", "来源：", "来源:", "责任编辑", "图片来源", "发布时间",
+        "opublikowano", "aktualizacja:", "verfasst von", "geschrieben von", "written by", "permalink", "permalien",
+        "aufrufe:", "zugriffe:", "views:", "kontakt:", "contact:", "pressekontakt", "veröffentlichung:", "video verfügbar bis",
+        "kommentare insgesamt", "weitere informationen:", "zusatzinformationen:", "telefon:", "tel.:", "fax:", "e-mail:",
+        "来源：", "来源:", "责任编辑", "图片来源", "发布时间",
     ]
+
+    /// A line of the page's metadata fields: a category or tag label anywhere in it (`24.01.2022
+    /// 11:38 Kategorie: News`), or fields split by `|` with a date among them (`24. März 2004,
+    /// 19:49 | Genesis`, `January 13, 2020 at 08:45 AM | categories: Python | View Comments`).
+    static func metadataBar(_ s: String) -> Bool {
+        if ["kategorie:", "kategorien:", "category:", "categories:", "tags:", "schlagwörter:", "filed under", "posted in",
+            "catégorie:", "categoría:", "categoria:", "kategoria:"].contains(where: { s.contains($0) }) { return true }
+        guard s.contains("|") else { return false }
+        return s.split(separator: "|").contains { dateOrTimeOnly(String($0)) }
+    }
 
     static func startsWithAny(_ s: String, _ list: [String]) -> Bool {
         list.contains { s.hasPrefix($0) }

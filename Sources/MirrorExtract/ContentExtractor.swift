@@ -414,15 +414,6 @@ struct Pruning {
         return digits >= 2 && letters <= 8
     }
 
-    /// A copyright line (`© 2024 …`, `Copyright …`, `版权所有 …`, `All rights reserved`) of at
-    /// most 80 characters.
-    static func isCopyrightLine(_ text: String) -> Bool {
-        guard text.unicodeScalars.count <= 80 else { return false }
-        let lower = text.lowercased()
-        return lower.contains("©") || lower.hasPrefix("copyright") || lower.contains("all rights reserved")
-            || lower.contains("版权所有") || lower.contains("版權所有") || lower.contains("(c) 20")
-    }
-
     /// Every paragraph, quote, list and table of the page outside chrome and boilerplate
     /// (trafilatura's `recover_wild_text`), for pages whose article container says too little.
     func renderWild(title: String?) -> ContentExtractor.Body {
@@ -461,7 +452,6 @@ struct Pruning {
             }
             if chars < 60 && b.linkShare > 0.8 && !b.isPre { continue }
             if !b.isPre, BoilerplateLine.matches(b.text, linkShare: b.linkShare) { furniture.append(b.text); continue }
-            if isCopyrightLine(b.text) { continue }
             if let last = kept.last, last.text == b.text, chars > 50 { continue }
             kept.append(b)
         }

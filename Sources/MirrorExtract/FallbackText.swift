@@ -3,8 +3,9 @@ import MirrorMarkup
 
 /// The visible main text of a page where no article body was found: everything a reader
 /// sees in `<body>` except scripts, styles, navigation, the page header and footer, asides
-/// and hidden elements; if even that is empty, all visible text. Clock, counter and
-/// copyright lines are left out while anything else remains (`Pruning.isCounterLine`). So a
+/// and hidden elements; if even that is empty, all visible text. Clock, counter, copyright
+/// and other furniture lines are left out while anything else remains (`Pruning.isCounterLine`,
+/// `BoilerplateLine`). So a
 /// short notice, a page of counters around two paragraphs or a page of bare text still has a
 /// body whose edits make revisions (`Extraction.fallback`).
 enum FallbackText {
@@ -17,10 +18,10 @@ enum FallbackText {
         func render(dropVolatile: Bool = true, _ skip: @escaping (Int) -> Bool) -> [String] {
             var renderer = BlockRenderer(index: index, skip: skip)
             renderer.render(root)
-            return renderer.blocks.map(\.text).filter {
-                !$0.isEmpty && (!dropVolatile || TextNormalizer.canonical($0) != canonicalTitle
-                    && !Pruning.isCounterLine($0) && !Pruning.isCopyrightLine($0))
-            }
+            return renderer.blocks.filter {
+                !$0.text.isEmpty && (!dropVolatile || TextNormalizer.canonical($0.text) != canonicalTitle
+                    && !Pruning.isCounterLine($0.text) && !BoilerplateLine.matches($0.text, linkShare: $0.linkShare))
+            }.map(\.text)
         }
         let main = render { i in
             switch index.tag[i] {
