@@ -84,14 +84,24 @@ struct PageMetadata {
     static func jsonLD(_ index: PageIndex) -> [[String: Any]] {
         var out: [[String: Any]] = []
         for s in index.ldJSON {
-            var text = HTMLText.rawScript(HTMLNode(s)).trimmingWhitespace()
-            // Pages wrap it in comment or CDATA markers.
-            // (Every marker has a `<` or `]`: most scripts skip the search.)
-            let marked = text.utf8.contains { $0 == 0x3C || $0 == 0x5D }
-            for marker in ["<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"] where marked && text.contains(marker) {
-                text = text.replacingOccurrences(of: marker, with: "")
+            var text = Substring(HTMLText.rawScript(HTMLNode(s)).trimmingWhitespace())
+            // Pages wrap it in comment or CDATA markers, around the JSON (inside its strings,
+            // `-->` is text and stays). Stdlib prefix tests: Foundation's search was 1.5 % of
+            // extraction on long scripts.
+            var stripped = true
+            while stripped {
+                stripped = false
+                for marker in ["<!--", "//<![CDATA[", "<![CDATA["] where text.hasPrefix(marker) {
+                    text = text.dropFirst(marker.count).drop { $0.isWhitespace }
+                    stripped = true
+                }
+                for marker in ["-->", "//]]>", "]]>"] where text.hasSuffix(marker) {
+                    text = text.dropLast(marker.count)
+                    while text.last?.isWhitespace == true { text = text.dropLast() }
+                    stripped = true
+                }
             }
-            guard let data = text.data(using: .utf8),
+            guard let data = String(text).data(using: .utf8),
                   let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { continue }
             var queue: [Any] = [value]
             while let v = queue.popLast(), out.count < 64 {
