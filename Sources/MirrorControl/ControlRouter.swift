@@ -72,7 +72,7 @@ public struct ControlRouter: Sendable {
             switch (request.method, request.path) {
             case ("GET", "/v1/status"):
                 let state = DaemonState(uptime: coordinator.uptime, syncing: await coordinator.isSyncing,
-                                        currentRun: await coordinator.currentRun)
+                                        currentRun: await coordinator.currentRun, lastRun: await coordinator.lastRun)
                 return .json(200, try Reports.status(database: database, config: config, daemon: state))
             case ("POST", "/v1/sync"):
                 return await sync(request, config: config)
@@ -159,23 +159,19 @@ public struct ControlRouter: Sendable {
 
     /// `POST /v1/reparse {"source"?, "force"?}`: waits and returns the counts.
     func reparse(_ request: ControlRequest, config: MirrorConfig) async -> ControlResponse {
-        var source: String?
-        var force = false
-        if !request.body.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
-                return .error(400, "request body is not a JSON object")
-            }
-            for key in object.keys where !["source", "force"].contains(key) {
-                return .error(400, "unknown field '\(key)' (known: source, force)")
-            }
-            if let s = object["source"] {
-                guard let name = s as? String, config.source(named: name) != nil else {
-                    return .error(404, "no source named '\(object["source"]!)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
-                }
-                source = name
-            }
-            force = object["force"] as? Bool ?? false
+        let body: RequestBody
+        do {
+            body = try RequestBody(request.body, schema: ["source": .string, "force": .bool])
+        } catch let bad as BadRequest {
+            return .error(bad.status, bad.message)
+        } catch {
+            return .error(400, "\(error)")
         }
+        let source = body.string("source")
+        if let source, config.source(named: source) == nil {
+            return .error(404, "no source named '\(source)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
+        }
+        let force = body.bool("force") ?? false
         do {
             let r = try await coordinator.reparse(source: source, force: force).value
             return .json(200, ["documents": r.documents, "versions": r.versions, "revisions_before": r.revisionsBefore,
@@ -195,30 +191,22 @@ public struct ControlRouter: Sendable {
     /// - Parameter sources: the configured source names.
     public static func syncOptions(fromBody body: [UInt8], sources: [String]) -> Result<(options: RunOptions, wait: Bool), BadRequest> {
         var options = RunOptions(trigger: "manual")
-        var wait = false
-        guard !body.isEmpty else { return .success((options, wait)) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            return .failure(BadRequest(status: 400, message: "request body is not a JSON object"))
+        let fields: RequestBody
+        do {
+            fields = try RequestBody(body, schema: ["source": .string, "all": .bool, "wait": .bool])
+        } catch let bad as BadRequest {
+            return .failure(bad)
+        } catch {
+            return .failure(BadRequest(status: 400, message: "\(error)"))
         }
-        for key in object.keys.sorted() where !["source", "all", "wait"].contains(key) {
-            return .failure(BadRequest(status: 400, message: "unknown field '\(key)' (known: source, all, wait)"))
-        }
-        if let s = object["source"] {
-            guard let name = s as? String else { return .failure(BadRequest(status: 400, message: "'source' must be a string")) }
+        if let name = fields.string("source") {
             guard sources.contains(name) else {
                 return .failure(BadRequest(status: 404, message: "no source named '\(name)' (configured: \(sources.joined(separator: ", ")))"))
             }
             options.source = name
         }
-        if let a = object["all"] {
-            guard let b = a as? Bool else { return .failure(BadRequest(status: 400, message: "'all' must be true or false")) }
-            options.all = b
-        }
-        if let w = object["wait"] {
-            guard let b = w as? Bool else { return .failure(BadRequest(status: 400, message: "'wait' must be true or false")) }
-            wait = b
-        }
-        return .success((options, wait))
+        options.all = fields.bool("all") ?? false
+        return .success((options, fields.bool("wait") ?? false))
     }
 
     /// `POST /v1/sync {"source"?, "all"?, "wait"?}`.

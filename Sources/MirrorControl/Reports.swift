@@ -52,10 +52,18 @@ public enum Reports {
             "state": daemon?.syncing == true ? "syncing" : "idle",
             "uptime_s": json(daemon.map { Int($0.uptime) }),
             "current_run": json(daemon?.currentRun.map(run)),
-            "last_run": json(try database.lastFinishedRun().map(run)),
+            "last_run": json(latest(try database.lastFinishedRun(), daemon?.lastRun).map(run)),
             "totals": totals(try database.totals()),
             "sources": sources,
         ]
+    }
+
+    /// The later of the database's last finished run and the daemon's own (by id; the
+    /// daemon's wins a tie, as it is the one that ended).
+    static func latest(_ stored: RunRecord?, _ live: RunRecord?) -> RunRecord? {
+        guard let live, live.finished != nil else { return stored }
+        guard let stored else { return live }
+        return (live.id ?? 0) >= (stored.id ?? 0) ? live : stored
     }
 
     public static func document(_ d: DocumentRecord, size: Int? = nil, contentType: String? = nil) -> [String: Any] {
@@ -117,11 +125,15 @@ public struct DaemonState: Sendable {
     public var uptime: Double
     public var syncing: Bool
     public var currentRun: RunRecord?
+    /// The last run that ended in this daemon, as it ended (newer than the database's when a
+    /// full disk kept it from being recorded).
+    public var lastRun: RunRecord?
 
-    public init(uptime: Double, syncing: Bool, currentRun: RunRecord?) {
+    public init(uptime: Double, syncing: Bool, currentRun: RunRecord?, lastRun: RunRecord? = nil) {
         self.uptime = uptime
         self.syncing = syncing
         self.currentRun = currentRun
+        self.lastRun = lastRun
     }
 }
 

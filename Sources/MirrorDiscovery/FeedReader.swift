@@ -88,6 +88,24 @@ public enum FeedReader {
         return out
     }
 
+    /// RSS items whose `<guid>` repeats an earlier item's: a feed reader keyed on the guid
+    /// shows only one of them (mirrord keys on the link, so every item is kept).
+    /// - Returns: how many items repeat a guid, and the first repeated guid; nil when none does.
+    static func repeatedGUIDs(in doc: XMLDocument) -> (items: Int, guid: String)? {
+        var seen = Set<String>()
+        var items = 0
+        var first: String?
+        for item in doc.elements(named: "item") {
+            guard let node = item.children(named: "guid").first else { continue }
+            let guid = HTMLText.raw(node).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !guid.isEmpty, !seen.insert(guid).inserted {
+                items += 1
+                if first == nil { first = guid }
+            }
+        }
+        return first.map { (items, $0) }
+    }
+
     /// The base URI in effect at `node`: the document URL, then every `xml:base` from the root
     /// down, each resolved against the one before (XML Base, section 4.2).
     static func xmlBase(of node: HTMLNode, documentURL: URI) -> URI {

@@ -23,6 +23,9 @@ public struct IndexContent: Sendable {
     public var links: [DiscoveredLink]
     /// A feed or sitemap that libxml2 could not parse to the end (an entity bomb, broken XML).
     public var parseError: String?
+    /// An RSS feed whose items repeat `<guid>`s: how many items do, and the first such guid
+    /// (see `FeedReader.repeatedGUIDs`). Worth a warning: other readers of the feed lose items.
+    public var repeatedGUID: (items: Int, guid: String)?
 
     public init(title: String?, links: [DiscoveredLink]) {
         self.title = title
@@ -43,6 +46,7 @@ public struct IndexContent: Sendable {
         let title = doc.root.flatMap { $0.childText("title") ?? $0.children(named: "channel").first?.childText("title") }
         var index = IndexContent(title: title.map(TextNormalizer.normalize), links: content)
         index.parseError = doc.fatalError
+        if format == .rss { index.repeatedGUID = FeedReader.repeatedGUIDs(in: doc) }
         return index
     }
 

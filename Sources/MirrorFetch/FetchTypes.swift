@@ -99,6 +99,13 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A timeout (the whole transfer, the connect, or the low-speed limit): a server that
+    /// stalls once will likely stall again, so it is retried at most once per run.
+    public var isTimeout: Bool {
+        if case let .transfer(code, _) = self { return code == 28 }  // CURLE_OPERATION_TIMEDOUT
+        return false
+    }
+
     /// 404 and 410: the document is gone upstream (kept, listed, re-checked rarely).
     public var isGone: Bool {
         if case let .http(status) = self { return status == 404 || status == 410 }

@@ -157,10 +157,27 @@ public final class Fetcher: @unchecked Sendable {
         t.complete(.failure(.cancelled))
     }
 
+    /// The `[http]` setting a timeout hit, for its log line and error: libcurl's message says
+    /// how long it waited, not which of the three limits that was.
+    static func limitHit(_ curlMessage: String, _ settings: HTTPSettings) -> String {
+        func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : String(format: "%.1fs", s) }
+        let m = curlMessage.lowercased()
+        if m.contains("too slow") {
+            return "low_speed_limit = \(settings.lowSpeedLimit) bytes/s for low_speed_time = \(seconds(settings.lowSpeedTime))"
+        }
+        if m.contains("connection timed out") || m.contains("connection timeout") || m.contains("resolving timed out") {
+            return "connect_timeout = \(seconds(settings.connectTimeout))"
+        }
+        return "timeout = \(seconds(settings.timeout))"
+    }
+
     private func finish(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
         curl_multi_remove_handle(multi, easy)
         guard let t = active.removeValue(forKey: easy) else { return }
-        let result = t.result(easy, code: code)
+        var result = t.result(easy, code: code)
+        if case let .failure(.transfer(c, message)) = result, c == Int(CURLE_OPERATION_TIMEDOUT.rawValue) {
+            result = .failure(.transfer(code: c, message: message + " (" + Self.limitHit(message, settings) + ")"))
+        }
         t.cleanupRequestState()
         idleHandles.append(easy)
         t.complete(result)

@@ -5,9 +5,19 @@ import MirrorCore
 /// Whether an error means the disk (or quota) is full: a blob write's ENOSPC/EDQUOT, or
 /// SQLite's `SQLITE_FULL`. Such an error stops the run; it resumes by itself when space returns.
 public func isDiskFull(_ error: Error) -> Bool {
-    if let e = error as? StoreError { return e.isDiskFull }
-    if let e = error as? DatabaseError { return e.resultCode == .SQLITE_FULL || e.extendedResultCode == .SQLITE_IOERR_WRITE }
-    return false
+    diskFullCode(error) != nil
+}
+
+/// The name of the condition behind a disk-full error, for logs and `status`: `ENOSPC` or
+/// `EDQUOT` (a blob or mirror file), `SQLITE_FULL` or `SQLITE_IOERR_WRITE` (the database);
+/// nil for any other error.
+public func diskFullCode(_ error: Error) -> String? {
+    if let e = error as? StoreError, e.isDiskFull { return e.errno == EDQUOT ? "EDQUOT" : "ENOSPC" }
+    if let e = error as? DatabaseError {
+        if e.resultCode == .SQLITE_FULL { return "SQLITE_FULL" }
+        if e.extendedResultCode == .SQLITE_IOERR_WRITE { return "SQLITE_IOERR_WRITE" }
+    }
+    return nil
 }
 
 /// The SQLite store (WAL, through GRDB's `DatabasePool`): sources, documents, versions, runs.

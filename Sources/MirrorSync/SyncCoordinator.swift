@@ -14,6 +14,9 @@ public actor SyncCoordinator {
     private var reparsing: Task<ReparseSummary, Error>?
     private var progress: ProgressHolder?
     private let started = Date()
+    /// The last run that ended, as it ended: `status` shows it even when a full disk kept it
+    /// out of the database.
+    public private(set) var lastRun: RunRecord?
 
     public init(engine: SyncEngine, reparser: Reparser? = nil) {
         self.engine = engine
@@ -74,11 +77,11 @@ public actor SyncCoordinator {
             _ = try? await pendingReparse?.value
             do {
                 let r = try await engine.run(options) { holder.set($0) }
-                self.finished()
+                self.finished(r)
                 self.runObserver?(r)
                 return r
             } catch {
-                self.finished()
+                self.finished(holder.get()?.snapshot)
                 throw error
             }
         }
@@ -86,9 +89,10 @@ public actor SyncCoordinator {
         return task
     }
 
-    private func finished() {
+    private func finished(_ run: RunRecord?) {
         current = nil
         progress = nil
+        if let run { lastRun = run }
     }
 
     /// Cancels the run in progress (shutdown) and waits for it to record itself as interrupted.

@@ -21,6 +21,25 @@ public enum RunStopped: Error, CustomStringConvertible {
     }
 }
 
+/// A store write of the run loop that failed, naming what was being written (a discovered
+/// document's row, a batch of 304s), so a full disk's log line says where it struck.
+struct RunWriteFailed: Error, CustomStringConvertible {
+    let what: String
+    let underlying: Error
+    var description: String { "\(what): \(underlying)" }
+}
+
+/// Runs one store write of the run loop; a failure names `what` (see `RunWriteFailed`).
+func writing<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as CancellationError {
+        throw e
+    } catch {
+        throw RunWriteFailed(what: what(), underlying: error)
+    }
+}
+
 /// What a run covers.
 public struct RunOptions: Sendable, Equatable {
     /// `scheduled`, `manual`, `once`.
@@ -149,8 +168,9 @@ public final class SyncEngine: Sendable {
                     guard let uri = URI(start) else { continue }
                     let url = rules.normalize(uri).description
                     starts.insert(url)
-                    let (doc, isNew) = try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue,
-                                                                   depth: 0, now: started)
+                    let (doc, isNew) = try writing("recording start URL \(url)") {
+                        try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
+                    }
                     if isNew { live.update { $0.newDocuments += 1 } }
                     if queued.insert(url).inserted { queue.append(Job(document: doc, source: source, rules: rules, isNew: isNew)) }
                 }
@@ -202,7 +222,7 @@ public final class SyncEngine: Sendable {
                     if let u = outcome.unchanged {
                         unchanged.append(u)
                         if unchanged.count >= 512 {
-                            try database.recordUnchanged(unchanged)
+                            try writing("recording \(unchanged.count) unchanged checks") { try database.recordUnchanged(unchanged) }
                             unchanged.removeAll(keepingCapacity: true)
                         }
                     }
@@ -217,8 +237,9 @@ public final class SyncEngine: Sendable {
                         guard queued.insert(url).inserted, try database.document(url: url) == nil else { continue }
                         let depth = link.kind == .index ? job.document.depth + 1 : job.document.depth
                         if link.kind == .index && depth > job.source.maxDepth { continue }
-                        let (doc, isNew) = try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue,
-                                                                       depth: depth, now: now())
+                        let (doc, isNew) = try writing("recording \(link.kind.rawValue) \(url) found on \(job.document.url)") {
+                            try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue, depth: depth, now: now())
+                        }
                         if isNew { live.update { $0.newDocuments += 1 } }
                         queue.append(Job(document: doc, source: job.source, rules: job.rules, isNew: isNew))
                     }
@@ -230,16 +251,28 @@ public final class SyncEngine: Sendable {
                 }
             }
             // The last batch, with its errors reaching the run (a full disk stops it as such).
-            try database.recordUnchanged(unchanged)
+            try writing("recording \(unchanged.count) unchanged checks") { try database.recordUnchanged(unchanged) }
             unchanged.removeAll()
         } catch let caught {
-            // A full disk anywhere (blob, row, mirror file) stops the run the same way.
-            let error: Error = isDiskFull(caught) ? RunStopped.diskFull("\(caught)") : caught
-            var r = live.snapshot
-            r.finished = now()
-            r.status = error is CancellationError ? "interrupted" : "failed"
-            r.error = error is CancellationError ? "interrupted (shutdown or signal)" : "\(error)"
-            try? database.saveRun(r)
+            // A full disk anywhere (blob, row, mirror file) stops the run the same way, and the
+            // message names the condition (ENOSPC, SQLITE_FULL) and the write it struck.
+            let cause = (caught as? RunWriteFailed)?.underlying ?? caught
+            let error: Error = diskFullCode(cause).map { RunStopped.diskFull("\(caught) (\($0))") } ?? caught
+            let cancelled = error is CancellationError
+            live.update { r in
+                r.finished = now()
+                r.status = cancelled ? "interrupted" : "failed"
+                r.error = cancelled ? "interrupted (shutdown or signal)" : "\(error)"
+                // The write or step that stopped the run is an error of the run.
+                if !cancelled { r.errors += 1 }
+            }
+            let r = live.snapshot
+            do {
+                try database.saveRun(r)
+            } catch {
+                // The daemon still shows it (`SyncCoordinator.lastRun`) until it stops.
+                logger.error("run \(runId ?? 0) could not be recorded in the database: \(error)")
+            }
             metrics.run(r)
             if error is CancellationError {
                 logger.notice("run \(runId ?? 0) interrupted: \(r.fetched) fetched, \(r.newVersions) new versions recorded before the stop")
@@ -299,8 +332,11 @@ public final class SyncEngine: Sendable {
 
     /// Fetches with retries: a transient failure (see `FetchError.isTransient`) is retried up
     /// to `http.retries` times after a full-jitter backoff, or after `Retry-After` when the
-    /// server gave one within `http.max_retry_delay`; a body labelled `Content-Encoding` it
-    /// does not have is fetched once more without `Accept-Encoding`.
+    /// server gave one within `http.max_retry_delay`; a timeout at most once (each costs up to
+    /// `http.timeout`, and a stalled server rarely recovers within a run); a body labelled
+    /// `Content-Encoding` it does not have is fetched once more without `Accept-Encoding`.
+    /// Each failed attempt is logged once, with the URL and the reason (for a timeout, the
+    /// limit it hit).
     /// - Returns: the last result and the server's `Retry-After` in seconds, if any; nil when
     ///   the task was cancelled meanwhile.
     func fetchWithRetries(_ first: FetchRequest) async -> (Result<FetchResponse, FetchError>, retryAfter: Double?)? {
@@ -328,11 +364,12 @@ public final class SyncEngine: Sendable {
                 request.acceptEncoding = false
                 continue
             }
-            guard failure.isTransient, attempt < policy.retries, (retryAfter ?? 0) <= policy.cap else {
+            let retries = failure.isTimeout ? min(1, policy.retries) : policy.retries
+            guard failure.isTransient, attempt < retries, (retryAfter ?? 0) <= policy.cap else {
                 return (result, retryAfter)
             }
             let wait = max(policy.backoff(attempt: attempt), retryAfter ?? 0)
-            logger.info("\(request.url): \(failure); retry \(attempt + 1)/\(policy.retries) in \(String(format: "%.1f", wait))s")
+            logger.info("\(request.url): \(failure); retry \(attempt + 1)/\(retries) in \(String(format: "%.1f", wait))s")
             do {
                 try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
             } catch {
@@ -492,9 +529,9 @@ public final class SyncEngine: Sendable {
             return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
                            assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
         } catch {
-            if isDiskFull(error) {
-                logger.error("\(doc.url): \(error); stopping the run until space returns")
-                return Outcome(kind: .diskFull, error: "\(error)")
+            if let code = diskFullCode(error) {
+                logger.error("\(doc.url): \(error) (\(code)); stopping the run until space returns")
+                return Outcome(kind: .diskFull, error: "\(error) (\(code))")
             }
             return fail(doc, job, storeError: error, at: now)
         }
@@ -579,12 +616,18 @@ public final class SyncEngine: Sendable {
         return Outcome(kind: .failed, error: message)
     }
 
-    /// Links an index (or, with `follow_article_links`, an article) leads to.
+    /// Links an index (or, with `follow_article_links`, an article) leads to. A feed whose
+    /// items repeat `<guid>`s is warned about here: once per feed and run, as each document
+    /// is checked once per run (on a 304 too, through `storedLinks`).
     private func discover(_ doc: DocumentRecord, _ job: Job, text: String, contentType: String?, pageURL: URI) -> IndexContent {
         guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else {
             return IndexContent(title: nil, links: [])
         }
-        return IndexContent.read(text: text, contentType: contentType, pageURL: pageURL, rules: job.rules)
+        let index = IndexContent.read(text: text, contentType: contentType, pageURL: pageURL, rules: job.rules)
+        if let repeated = index.repeatedGUID {
+            logger.warning("\(doc.url): \(repeated.items) feed item\(repeated.items == 1 ? "" : "s") repeat an earlier item's <guid> (first: '\(repeated.guid)'); every item is kept, by its link")
+        }
+        return index
     }
 
     /// On a 304 the links come from the stored current version, so discovery still reaches
@@ -595,7 +638,7 @@ public final class SyncEngine: Sendable {
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
         let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
-        return IndexContent.read(text: text, contentType: contentType, pageURL: pageURL, rules: job.rules).links
+        return discover(doc, job, text: text, contentType: contentType, pageURL: pageURL).links
     }
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.

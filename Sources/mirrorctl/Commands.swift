@@ -501,6 +501,7 @@ enum Format {
         }
         if let last = o["last_run"] as? [String: Any] {
             lines.append("  last:    " + runLine(last))
+            if let error = last["error"] as? String, !error.isEmpty { lines.append("  reason:  " + error) }
         } else {
             lines.append("  last:    no run yet")
         }

@@ -38,6 +38,11 @@ final class FeedFormatTests: XCTestCase {
             "https://example.org/news/pages/1/5.md",   // relative, whitespace around it
         ])
         XCTAssertEqual(index.links.map(\.text), ["第一条", "第二条", "只有 guid", "第五条 & 更多"])
+        // One item repeats the first one's guid: reported, so the daemon can warn.
+        XCTAssertEqual(index.repeatedGUID?.items, 1)
+        XCTAssertEqual(index.repeatedGUID?.guid, "same-guid")
+        let atom = try read("atom-xml-base-nested.xml", contentType: "application/atom+xml")
+        XCTAssertNil(atom.repeatedGUID)
     }
 
     func testAtomXMLBaseAtFeedAndEntryLevel() throws {

@@ -22,6 +22,8 @@ final class FetcherFaultTests: XCTestCase {
         guard case let .transfer(code, message)? = r.failure else { return XCTFail("expected a transfer error, got \(r)") }
         XCTAssertEqual(code, 28)
         XCTAssertTrue(message.hasPrefix("Operation too slow"), message)
+        // The error names the setting that cut it.
+        XCTAssertTrue(message.hasSuffix("(low_speed_limit = 100 bytes/s for low_speed_time = 1s)"), message)
         XCTAssertTrue(r.failure!.isTransient)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import MirrorControl
 import MirrorCore
+import MirrorFetch
 import MirrorSync
 import NIOPosix
 import TestSupport
@@ -260,6 +261,40 @@ final class ControlAPITests: XCTestCase {
             await expect("POST", "/v1/sync", ["al": true], status: 400, message: "unknown field 'al' (known: source, all, wait)")
             await expect("GET", "/v1/revisions?url=http%3A%2F%2Fx%2Fy", nil, status: 404,
                          message: "http://x/y: not a mirrored document (see mirrorctl list)")
+        }
+    }
+
+    /// Every endpoint that takes a body reads it by the same rules: RFC 8259's grammar (no
+    /// trailing comma, nothing after the object), declared field types (no number for a
+    /// boolean), no unknown or repeated field; the 400 names the field or the byte.
+    func testRequestBodiesAreStrictJSONOnEveryEndpoint() async throws {
+        try await withControl { _, client in
+            func post(_ path: String, _ body: String, line: UInt = #line) async throws -> String {
+                let socket = client.socket
+                let r = try await Task.detached {
+                    try UnixSocketHTTP.request(socket: socket, method: "POST", path: path, body: Array(body.utf8), timeout: 30)
+                }.value
+                XCTAssertEqual(r.status, 400, "\(path) \(body)", line: line)
+                return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["error"] as? String ?? ""
+            }
+            for path in ["/v1/sync", "/v1/reparse"] {
+                var answer = try await post(path, #"{"source": "town",}"#)
+                XCTAssertEqual(answer, "request body is not valid JSON: trailing comma before '}' at byte 18", path)
+                answer = try await post(path, #"{"source": "town"} x"#)
+                XCTAssertEqual(answer, "request body is not valid JSON: unexpected bytes after the object at byte 19", path)
+                answer = try await post(path, "[true]")
+                XCTAssertEqual(answer, "request body is not valid JSON: expected a JSON object at byte 0", path)
+                answer = try await post(path, #"{"source": 7}"#)
+                XCTAssertEqual(answer, "'source' must be a string, not a number", path)
+                answer = try await post(path, #"{"source": "town", "source": "town"}"#)
+                XCTAssertEqual(answer, "field 'source' is given twice", path)
+            }
+            var answer = try await post("/v1/reparse", #"{"force": 1}"#)
+            XCTAssertEqual(answer, "'force' must be true or false, not a number")
+            answer = try await post("/v1/sync", #"{"wait": "yes"}"#)
+            XCTAssertEqual(answer, "'wait' must be true or false, not a string")
+            answer = try await post("/v1/reparse", #"{"forse": true}"#)
+            XCTAssertEqual(answer, "unknown field 'forse' (known: source, force)")
         }
     }
 

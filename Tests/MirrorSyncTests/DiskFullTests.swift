@@ -1,4 +1,5 @@
 import Foundation
+import MirrorControl
 import MirrorCore
 import MirrorFetch
 import MirrorStore
@@ -56,17 +57,37 @@ final class DiskFullTests: XCTestCase {
         let fetcher = Fetcher(settings: config.http)
         defer { fetcher.shutdown() }
         let engine = SyncEngine(config: config, database: database, blobs: blobs, fetcher: fetcher)
+        let coordinator = SyncCoordinator(engine: engine)
 
+        // Through the coordinator, as the daemon runs it.
         do {
-            _ = try await engine.run(RunOptions(trigger: "test"))
+            _ = try await coordinator.sync(RunOptions(trigger: "test")).value
             XCTFail("3 MiB fitted in 1 MiB")
         } catch let e as RunStopped {
+            // The message names the condition and the write it struck.
             XCTAssertTrue(e.description.hasPrefix("disk full, run stopped: "), e.description)
+            XCTAssertTrue(e.description.contains("(ENOSPC)") || e.description.contains("(SQLITE_FULL)"), e.description)
+            XCTAssertTrue(e.description.contains("\(server.baseURL)/"), "names the document being written: \(e.description)")
         }
-        // Still readable, nothing partial: every row names a blob that is there and intact.
+        // The failed run and its reason are what `status` shows, with the failed write counted,
+        // whether or not the full disk let the run's row be updated.
+        let lastRun = await coordinator.lastRun
+        let failed = try XCTUnwrap(lastRun)
+        XCTAssertEqual(failed.status, "failed")
+        XCTAssertEqual(failed.errors, 1)
+        let status = try Reports.status(database: database, config: config,
+                                        daemon: DaemonState(uptime: 1, syncing: false, currentRun: nil, lastRun: failed))
+        let last = try XCTUnwrap(status["last_run"] as? [String: Any])
+        XCTAssertEqual(last["status"] as? String, "failed")
+        XCTAssertEqual(last["errors"] as? Int, 1)
+        XCTAssertTrue((last["error"] as? String)?.hasPrefix("disk full, run stopped: ") == true, "\(last)")
+        // Still readable, nothing partial: every row names a blob that is there and intact, and
+        // the read-only reports answer (documents, an index's revisions).
         let partial = try database.totals()
         XCTAssertLessThan(partial.versions, 31)
         XCTAssertEqual(try Verifier.verify(database: database, blobs: blobs).problems, [])
+        XCTAssertEqual(try Reports.documents(database: database, kind: nil, source: nil).count, partial.documents)
+        XCTAssertEqual(try History(database: database, blobs: blobs, config: config).log(url: "\(server.baseURL)/README.md").count, 1)
 
         // Space returns: the next run picks up where it stopped.
         let grow = Process()

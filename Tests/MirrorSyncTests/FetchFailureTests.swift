@@ -33,7 +33,7 @@ final class FetchFailureTests: XCTestCase {
             listed.first { $0["url"] as? String == h.url(path) }?["error"] as? String
         }
         XCTAssertEqual(try error("/pages/1/slow.md")?.hasPrefix("Operation timed out after"), true)
-        XCTAssertEqual(try error("/pages/1/slow.md")?.hasSuffix("(curl error 28)"), true)
+        XCTAssertEqual(try error("/pages/1/slow.md")?.hasSuffix("(timeout = 1s) (curl error 28)"), true)
         XCTAssertEqual(try error("/pages/1/201.md"), "body too large (over max_body_bytes = 5000)")
         XCTAssertEqual(try error("/pages/1/202.md"), "redirect loop: \(h.url("/pages/1/202.md")) → \(h.url("/pages/1/202.md"))")
         XCTAssertEqual(try error("/pages/1/203.md"), "transfer closed with 2990 bytes remaining to read (curl error 18)")
@@ -46,6 +46,29 @@ final class FetchFailureTests: XCTestCase {
         let gone = try XCTUnwrap(h.document("/pages/1/404.md"))
         XCTAssertTrue(gone.gone)
         XCTAssertEqual(gone.nextCheck!.timeIntervalSince(gone.lastChecked!), SyncEngine.goneRecheckInterval, accuracy: 1)
+    }
+
+    /// A server that stalls costs two attempts per sync, however many `retries` the config
+    /// allows for other transient failures (each timeout takes the whole `timeout`).
+    func testATimeoutIsRetriedAtMostOncePerSync() async throws {
+        let h = try Harness(http: "retries = 3\ntimeout = \"1s\"")
+        final class Attempts: @unchecked Sendable {
+            let lock = NSLock()
+            var count = 0
+            func add() { lock.lock(); count += 1; lock.unlock() }
+        }
+        let attempts = Attempts()
+        h.server.handler = { req in
+            guard req.path == "/pages/1/201.md" else { return nil }  // the stored pages
+            attempts.add()
+            return .init(status: 200, body: [0x41], delay: 3)
+        }
+        let run = try await h.sync()
+        XCTAssertEqual(run.status, "completed")
+        XCTAssertEqual(attempts.count, 2)
+        let error = try XCTUnwrap(h.document("/pages/1/201.md")?.error)
+        XCTAssertTrue(error.hasPrefix("Operation timed out after"), error)
+        XCTAssertTrue(error.hasSuffix("(timeout = 1s) (curl error 28)"), error)
     }
 
     func testFailedRecheckKeepsThePreviousVersionAndRawCopy() async throws {
