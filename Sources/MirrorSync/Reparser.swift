@@ -54,6 +54,9 @@ public struct ReparseSummary: Sendable, Equatable {
     public var revisionsBefore = 0
     public var revisionsAfter = 0
     public var failures = 0
+    /// Stopped before the end (shutdown): the documents not reached are still outdated and
+    /// are regenerated next time.
+    public var stopped = false
 
     public init() {}
 }
@@ -94,7 +97,12 @@ public struct Reparser: Sendable {
     /// - Parameters:
     ///   - source: only this source; nil: all.
     ///   - force: regenerate every document, outdated or not.
-    public func run(source: String? = nil, force: Bool = false) throws -> ReparseSummary {
+    ///   - shouldStop: asked before each document; once it says yes (SIGTERM during the
+    ///     daemon's startup reparse), the documents in progress finish and the run returns
+    ///     with `stopped` set. Each document is regenerated in one transaction, so stopping
+    ///     between documents leaves every one either old or new, never half done.
+    public func run(source: String? = nil, force: Bool = false,
+                    shouldStop: @Sendable () -> Bool = { false }) throws -> ReparseSummary {
         let total = Mutex(ReparseSummary())
         let lastLog = Mutex(Date())
         for src in config.sources where source == nil || src.name == source {
@@ -106,6 +114,10 @@ public struct Reparser: Sendable {
                 while true {
                     let i = next.withLock { n in defer { n += 1 }; return n }
                     guard i < documents.count, failure.withLock({ $0 == nil }) else { return }
+                    if shouldStop() {
+                        total.withLock { $0.stopped = true }
+                        return
+                    }
                     let doc = documents[i]
                     let rulesHash = doc.kind == "article" ? rules.hash : "none"
                     var one = ReparseSummary()
@@ -143,9 +155,12 @@ public struct Reparser: Sendable {
                 }
             }
             if let error = failure.withLock({ $0 }) { throw error }
+            if total.withLock({ $0.stopped }) { break }
         }
         let summary = total.withLock { $0 }
-        if summary.documents > 0 || summary.failures > 0 {
+        if summary.stopped {
+            logger.notice("reparse stopped after \(summary.documents) documents; the rest is regenerated at the next start")
+        } else if summary.documents > 0 || summary.failures > 0 {
             logger.notice("reparse: \(summary.documents) documents (\(summary.versions) versions) regenerated to parser \(parserVersion); revisions \(summary.revisionsBefore) → \(summary.revisionsAfter); \(summary.failures) failures")
         }
         return summary

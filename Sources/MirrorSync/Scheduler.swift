@@ -23,8 +23,11 @@ public struct Scheduler: Sendable {
     public func run() async {
         // Parsed copies made by an older parser (or other extraction rules) are regenerated
         // from the stored raw versions first, so the startup run compares like with like.
+        // Shutdown (SIGTERM) during it stops it between two documents; the rest waits for
+        // the next start.
+        let reparse = await coordinator.reparse()
         do {
-            _ = try await coordinator.reparse().value
+            _ = try await withTaskCancellationHandler { try await reparse.value } onCancel: { reparse.cancel() }
         } catch {
             logger.error("startup reparse failed: \(error)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MirrorCore
 import MirrorStore
+import Synchronization
 
 /// Owns "the run": starts runs for the scheduler and for `sync now`, and coalesces a request
 /// that arrives while a run is in progress with that run (the caller gets its result).
@@ -12,6 +13,8 @@ public actor SyncCoordinator {
     private var runObserver: (@Sendable (RunRecord) -> Void)?
     private var current: Task<RunRecord, Error>?
     private var reparsing: Task<ReparseSummary, Error>?
+    /// Set to stop the reparse in progress between two documents (see `Reparser.run`).
+    private var reparseStop: StopFlag?
     private var progress: ProgressHolder?
     private let started = Date()
     /// The last run that ended, as it ended: `status` shows it even when a full disk kept it
@@ -39,22 +42,31 @@ public actor SyncCoordinator {
 
     /// Regenerates outdated parsed copies (see `Reparser`), after the run in progress, if any;
     /// runs requested meanwhile wait for it. Joins a reparse already in progress.
+    /// Cancelling the returned task (or `cancelAndWait`) stops it between two documents.
     public func reparse(source: String? = nil, force: Bool = false) -> Task<ReparseSummary, Error> {
         if let reparsing { return reparsing }
         let before = current
         let reparser = self.reparser
+        let stop = StopFlag()
         let task = Task<ReparseSummary, Error> {
             _ = try? await before?.value
             defer { self.reparseFinished() }
-            // Blocking work (SQLite, blobs, parsing) off the actor's executor.
-            return try await Task.detached { try reparser.run(source: source, force: force) }.value
+            // Blocking work (SQLite, blobs, parsing) off the actor's executor; the detached task
+            // does not inherit cancellation, so the flag carries it.
+            return try await withTaskCancellationHandler {
+                try await Task.detached { try reparser.run(source: source, force: force, shouldStop: stop.isSet) }.value
+            } onCancel: {
+                stop.set()
+            }
         }
         reparsing = task
+        reparseStop = stop
         return task
     }
 
     private func reparseFinished() {
         reparsing = nil
+        reparseStop = nil
     }
 
     public var isSyncing: Bool { current != nil }
@@ -95,12 +107,26 @@ public actor SyncCoordinator {
         if let run { lastRun = run }
     }
 
-    /// Cancels the run in progress (shutdown) and waits for it to record itself as interrupted.
+    /// Cancels the run in progress (shutdown) and waits for it to record itself as
+    /// interrupted; a reparse in progress stops after the documents it is on.
     public func cancelAndWait() async {
+        if let reparsing {
+            reparseStop?.set()
+            _ = try? await reparsing.value
+        }
         guard let current else { return }
         current.cancel()
         _ = try? await current.value
     }
+}
+
+/// A one-way stop signal readable from any thread.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+
+    func set() { value.withLock { $0 = true } }
+
+    @Sendable func isSet() -> Bool { value.withLock { $0 } }
 }
 
 /// Hands the live counters of a starting run to the coordinator.

@@ -52,6 +52,37 @@ final class ReparseTests: XCTestCase {
         XCTAssertEqual(h.treeSnapshot(), tree)
     }
 
+    /// Shutdown during a reparse (SIGTERM while the daemon regenerates at start-up): it stops
+    /// between two documents, each document is left wholly old or wholly new, and the next
+    /// reparse regenerates the rest.
+    func testAStoppedReparseLeavesEachDocumentWholeAndResumes() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let version = ArticleExtractor.parserVersion + 1
+        let newer = Reparser(config: h.config, database: h.database, blobs: h.blobs, parserVersion: version)
+        final class Asked: @unchecked Sendable {
+            let lock = NSLock()
+            var count = 0
+            func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
+        }
+        let asked = Asked()
+        let first = try newer.run(shouldStop: { asked.next() > 2 })
+        XCTAssertTrue(first.stopped)
+        XCTAssertEqual(first.documents, 2)
+        var regenerated = 0
+        for doc in try h.database.documents(source: h.config.sources[0].name) where doc.versionCount > 0 {
+            let parsers = Set(try h.database.versions(documentId: doc.id!).map(\.parserVersion))
+            XCTAssertEqual(parsers.count, 1, "\(doc.url): every version under one parser")
+            if parsers == [version] { regenerated += 1 }
+        }
+        XCTAssertEqual(regenerated, 2)
+
+        let rest = try newer.run()
+        XCTAssertFalse(rest.stopped)
+        XCTAssertEqual(rest.documents, 4)  // 6 documents in all: 3 articles, README, 2 indexes
+        XCTAssertEqual(try newer.run(), ReparseSummary())
+    }
+
     /// Extraction rules changed in the config: the documents they cover are regenerated.
     func testChangedExtractionRulesRegenerateAndRecomputeRevisions() async throws {
         let h = try Harness()
