@@ -55,6 +55,12 @@ public struct IndexContent: Sendable {
         let html = format == .markdown ? Markdown.html(text) : text
         let document = HTMLDocument(html: html)
         defer { withExtendedLifetime(document) {} }  // nodes point into it
+        return read(document: document, pageURL: pageURL, rules: rules)
+    }
+
+    /// Reads a page already parsed (an article whose links are followed: see
+    /// `ArticleExtractor.extract(…inspect:)`).
+    public static func read(document: HTMLDocument, pageURL: URI, rules: LinkRules) -> IndexContent {
         let out = classify(LinkExtractor.links(in: document, pageURL: pageURL), rules: rules, forcedKind: nil)
         var title: String?
         for name in ["h1", "h2", "h3", "title"] {

@@ -26,11 +26,16 @@ public enum ArticleExtractor {
     ///    ruby readings, a `<form>` holding prose, a charset `<meta>` anywhere in the head.
     public static let parserVersion = 4
 
-    /// - Parameter rules: a source's `content_xpath` / `remove_xpath` overrides.
-    public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none) -> ParsedArticle {
+    /// - Parameters:
+    ///   - rules: a source's `content_xpath` / `remove_xpath` overrides.
+    ///   - inspect: given the parsed page before the rules change it, for a caller that also
+    ///     needs its links (`follow_article_links`): the page is parsed once for both.
+    public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none,
+                               inspect: ((HTMLDocument) -> Void)? = nil) -> ParsedArticle {
         if format == .html {
             let document = HTMLDocument(html: text)
             defer { withExtendedLifetime(document) {} }  // nodes point into it
+            inspect?(document)
             let container = rules.apply(to: document)
             return ContentExtractor.extract(document, pageURL: pageURL, container: container)
         }
@@ -38,6 +43,7 @@ public enum ArticleExtractor {
         // `HTMLNode`s do not retain their document; without this the optimizer may free the
         // tree after its last direct use while nodes are still being read (found by fuzz-links).
         defer { withExtendedLifetime(document) {} }
+        inspect?(document)
         let forced = rules.apply(to: document)
         guard let root = document.root else { return ParsedArticle() }
         // One walk: every block (body candidates), every image and link, with its position in

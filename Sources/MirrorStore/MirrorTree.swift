@@ -110,6 +110,19 @@ public struct MirrorTree: Sendable {
         return true
     }
 
+    /// The bytes at `relative`, or nil when it is missing, not a regular file, or reached
+    /// through a symlink anywhere on the way (the same confinement as `write`).
+    public func read(_ relative: String) -> [UInt8]? {
+        var current = root
+        for part in relative.split(separator: "/") {
+            guard part != "..", part != "." else { return nil }
+            current += "/" + part
+            var st = stat()
+            guard lstat(current, &st) == 0, (st.st_mode & S_IFMT) != S_IFLNK else { return nil }
+        }
+        return FileManager.default.contents(atPath: current).map { [UInt8]($0) }
+    }
+
     /// Creates `dir` under `root`, refusing any existing component that is a symlink.
     func makeConfinedDirectories(_ dir: String) throws {
         guard dir.hasPrefix(root) else { throw StoreError(path: dir, reason: "outside mirror_dir") }

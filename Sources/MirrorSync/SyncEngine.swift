@@ -486,7 +486,12 @@ public final class SyncEngine: Sendable {
             let contentSHA: String
             let title: String?
             if doc.kind == DocumentKind.article.rawValue {
-                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction)
+                // One parse for the article and, with follow_article_links, its links.
+                var links: IndexContent?
+                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction,
+                                                      inspect: job.source.followArticleLinks ? { document in
+                    links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
+                } : nil)
                 if parsed.extraction == .fallback {
                     // Once per new body: an unchanged page returns before it is parsed again.
                     logger.notice("\(doc.url): no article body found; the parsed copy holds the page's visible text (extraction: fallback)")
@@ -494,9 +499,7 @@ public final class SyncEngine: Sendable {
                 article = parsed
                 contentSHA = parsed.contentSHA256
                 title = parsed.title
-                if job.source.followArticleLinks {
-                    discovered = IndexContent.read(text: text, format: format, pageURL: pageURL, rules: job.rules).links
-                }
+                discovered = links?.links ?? []
                 discovered += assetLinks(parsed, article: pageURL, source: job.source)
             } else {
                 let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
@@ -574,12 +577,17 @@ public final class SyncEngine: Sendable {
     }
 
     /// Rewrites the parsed copy of an article from its current version (local image paths
-    /// filled in for the assets stored since).
+    /// filled in for the assets stored since). The article comes from the `.json` written
+    /// earlier in the run when it is still that version's (its content hash matches), so the
+    /// body is not parsed a second time; otherwise it is extracted from the stored raw body.
     func rewriteParsedCopy(_ doc: DocumentRecord) throws {
         let source = config.source(named: doc.source)
-        guard let vid = doc.currentVersionId, let v = try database.version(id: vid), let url = URI(doc.url),
-              let article = try StoredContent.load(v, of: doc, blobs: blobs, source: source,
-                                                   limit: config.http.maxBodyBytes).article else { return }
+        guard let vid = doc.currentVersionId, let v = try database.version(id: vid), let url = URI(doc.url) else { return }
+        let written = tree.read(MirrorTree.parsedStem(url) + ".json")
+            .flatMap { try? JSONDecoder().decode(ParsedArticle.self, from: Data($0)) }
+            .flatMap { $0.contentSHA256 == v.contentSha256 ? $0 : nil }
+        guard let article = try written ?? StoredContent.load(v, of: doc, blobs: blobs, source: source,
+                                                               limit: config.http.maxBodyBytes).article else { return }
         try ParsedWriter(tree: tree, database: database).write(
             ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
                        fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion, rulesHash: v.rulesHash),

@@ -28,6 +28,23 @@ final class ArticleLinkTests: XCTestCase {
         """
     }
 
+    /// `follow_article_links = true`: an article linked only from another article joins the
+    /// mirror (its links come from the same parse as its body); without it, it does not.
+    func testFollowArticleLinksMirrorsAnArticleOnlyAnotherArticleLinks() async throws {
+        for follow in [true, false] {
+            let h = try Harness(site: nil, extraSource: follow ? "follow_article_links = true" : "")
+            h.server.put("/README.md", "# 站\n\n#### [目录](indexes/a.md)\n")
+            h.server.put("/indexes/a.md", "### 目录\n\n#### [一](../pages/1/1.md)\n")
+            h.server.put("/pages/1/1.md", Self.page(1, body: "续篇见<a href=\"../3/3.md\">第三篇报道</a>。"))
+            h.server.put("/pages/3/3.md", Self.page(3, body: "第三篇的正文，只有第一篇链接到这里。"))
+            let run = try await h.sync()
+            XCTAssertEqual(run.errors, 0)
+            let third = try h.document("/pages/3/3.md")
+            XCTAssertEqual(third?.versionCount, follow ? 1 : nil, "follow_article_links = \(follow)")
+            XCTAssertEqual(h.server.requests.filter { $0.path == "/pages/3/3.md" }.count, follow ? 1 : 0)
+        }
+    }
+
     func testALinkToATrackedArticleBecomesItsRelativeParsedPath() async throws {
         let h = try Harness(site: nil)
         h.server.put("/README.md", "# 站\n\n#### [目录](indexes/a.md?t=1)\n")

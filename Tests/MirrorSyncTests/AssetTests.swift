@@ -90,6 +90,24 @@ final class AssetTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: resolved.standardizedFileURL), Data(Self.png1))
     }
 
+    /// The image paths are filled in from the parsed copy the run wrote, not by parsing the
+    /// article's body again: with its raw blob gone, the rewrite still works.
+    func testImagePathsAreFilledInFromTheWrittenCopyWithoutParsingAgain() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "../../img/a.png", inline: "/img/b.png")])
+        _ = try await h.sync()
+        let doc = try XCTUnwrap(h.document("/pages/1/1.md"))
+        h.blobs.remove(try XCTUnwrap(doc.rawSha256))
+        let json = h.mirrorFile("parsed/\(h.hostDir)/pages/1/1.json")
+        // Back to the copy as first written, before its images were stored.
+        let before = try String(contentsOfFile: json, encoding: .utf8)
+        let stale = before.replacingOccurrences(of: "\"local\" : \"../../../../raw/\(h.hostDir)/img/", with: "\"local\" : \"x/")
+        XCTAssertNotEqual(stale, before)
+        try stale.write(toFile: json, atomically: true, encoding: .utf8)
+        try h.engine.rewriteParsedCopy(doc)
+        XCTAssertEqual(try String(contentsOfFile: json, encoding: .utf8), before)
+    }
+
     func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
         let h = try Harness(site: nil)
         site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"),
