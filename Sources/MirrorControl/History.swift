@@ -77,11 +77,19 @@ public struct History: Sendable {
     /// `show URL[@REV]`: the parsed copy of a revision as Markdown and JSON, and its raw bytes.
     public func show(url: String, revision rev: Int?) throws -> (markdown: [UInt8], json: [UInt8], raw: [UInt8]) {
         let doc = try document(url)
-        let v = try revision(doc, rev)
+        // Without @REV: the current version (the one the parsed copy on disk was made from; a
+        // later body with the same content belongs to the latest revision too).
+        let current = try rev == nil ? doc.currentVersionId.flatMap { try database.version(id: $0) } : nil
+        let v = try current ?? revision(doc, rev)
         let c = try content(v, doc)
-        if let a = c.article {
-            let copy = ParsedCopy(article: a, url: doc.url, revision: v.revision ?? 0, contentSHA256: v.contentSha256,
-                                  fetchedAt: RFC3339.string(v.fetchedAt))
+        if let a = c.article, let url = URI(doc.url) {
+            // Made and pointed home as the parsed copy on disk is: for the latest revision,
+            // `show --json` is the parsed `.json`, byte for byte.
+            var copy = ParsedWriter.copy(of: a, url: doc.url, version: v, revision: v.revision ?? doc.revisionCount)
+            if let config {
+                let writer = ParsedWriter(tree: MirrorTree(root: config.mirrorDir), database: database)
+                copy = try writer.localized(copy, for: url, ignoringQuery: Set(config.source(named: doc.source)?.ignoreQuery ?? []))
+            }
             return (copy.markdown(), copy.json(), c.raw)
         }
         let d = Self.diffable(c)

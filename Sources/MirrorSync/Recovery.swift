@@ -58,9 +58,9 @@ public struct Recovery: Sendable {
             guard access(jsonPath, F_OK) != 0 || access(mdPath, F_OK) != 0 else { continue }
             let content = try StoredContent.load(v, of: doc, blobs: blobs, source: source, limit: config.http.maxBodyBytes)
             if let article = content.article {
-                try ParsedWriter(tree: tree, database: database).write(ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
-                                          fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion,
-                                          rulesHash: v.rulesHash), for: url, ignoringQuery: Set(source.ignoreQuery))
+                try ParsedWriter(tree: tree, database: database).write(
+                    ParsedWriter.copy(of: article, url: doc.url, version: v, revision: doc.revisionCount),
+                    for: url, ignoringQuery: Set(source.ignoreQuery))
                 s.parsedRewritten += 1
             }
         }

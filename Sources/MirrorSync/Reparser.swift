@@ -5,17 +5,41 @@ import MirrorCore
 import MirrorExtract
 import MirrorStore
 
-/// Writes an article's parsed copy (`parsed/<host>/<stem>.json` and `.md`, each only if its
-/// bytes changed), pointing it home first: images the mirror stores get their `raw/…` path
-/// and links to articles the mirror tracks the path of their parsed `.md` (`local`, relative
-/// to this copy; `src`/`url` keep the original), so the tree reads offline.
-struct ParsedWriter {
+/// The one way a parsed copy is made and written, for sync, reparse, recovery and
+/// `mirrorctl show`: an article's parsed copy (`parsed/<host>/<stem>.json` and `.md`, each
+/// written only if its bytes changed), pointed home first: images the mirror stores get
+/// their `raw/…` path and links to articles the mirror tracks the path of their parsed `.md`
+/// (`local`, relative to this copy; `src`/`url` keep the original), so the tree reads offline.
+public struct ParsedWriter: Sendable {
     let tree: MirrorTree
     let database: MirrorDatabase
 
+    public init(tree: MirrorTree, database: MirrorDatabase) {
+        self.tree = tree
+        self.database = database
+    }
+
+    /// The parsed copy of a stored version: its content hash, fetch time, and the parser
+    /// version and rules that made it.
+    /// - Parameter revision: the revision the copy shows (for the latest version, the
+    ///   document's revision count).
+    public static func copy(of article: ParsedArticle, url: String, version: VersionRecord, revision: Int) -> ParsedCopy {
+        ParsedCopy(article: article, url: url, revision: revision, contentSHA256: version.contentSha256,
+                   fetchedAt: RFC3339.string(version.fetchedAt), parserVersion: version.parserVersion, rulesHash: version.rulesHash)
+    }
+
+    /// Writes the copy, pointed home (see `localized`).
+    func write(_ copy: ParsedCopy, for url: URI, ignoringQuery: Set<String>) throws {
+        let copy = try localized(copy, for: url, ignoringQuery: ignoringQuery)
+        let stem = MirrorTree.parsedStem(url)
+        try tree.write(copy.json(), at: stem + ".json")
+        try tree.write(copy.markdown(), at: stem + ".md")
+    }
+
+    /// The copy with its `local` paths filled in as the mirror stands now.
     /// - Parameter ignoringQuery: the source's `ignore_query` (cache-busters): a link to
     ///   `b.md?t=0519` is the tracked article `b.md`.
-    func write(_ copy: ParsedCopy, for url: URI, ignoringQuery: Set<String>) throws {
+    public func localized(_ copy: ParsedCopy, for url: URI, ignoringQuery: Set<String>) throws -> ParsedCopy {
         var copy = copy
         let stem = MirrorTree.parsedStem(url)
         for i in copy.article.links.indices {
@@ -34,8 +58,7 @@ struct ParsedWriter {
             }
             copy.article.images[i].local = Self.relative(from: stem, to: MirrorTree.rawPath(image))
         }
-        try tree.write(copy.json(), at: stem + ".json")
-        try tree.write(copy.markdown(), at: stem + ".md")
+        return copy
     }
 
     /// The path of `target` relative to the folder of `from` (both mirror-relative).
@@ -195,9 +218,8 @@ public struct Reparser: Sendable {
         }
         try database.replaceDerived(documentId: doc.id!, versions: updated)
         if let article = latest?.article, let last = updated.last, let url = URI(doc.url) {
-            try writer.write(ParsedCopy(article: article, url: doc.url, revision: revision, contentSHA256: last.contentSha256,
-                                      fetchedAt: RFC3339.string(last.fetchedAt), parserVersion: parserVersion,
-                                      rulesHash: rulesHash), for: url, ignoringQuery: Set(source.ignoreQuery))
+            try writer.write(ParsedWriter.copy(of: article, url: doc.url, version: last, revision: revision),
+                             for: url, ignoringQuery: Set(source.ignoreQuery))
         }
         summary.documents += 1
         summary.versions += updated.count

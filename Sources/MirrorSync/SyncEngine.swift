@@ -589,8 +589,7 @@ public final class SyncEngine: Sendable {
         guard let article = try written ?? StoredContent.load(v, of: doc, blobs: blobs, source: source,
                                                                limit: config.http.maxBodyBytes).article else { return }
         try ParsedWriter(tree: tree, database: database).write(
-            ParsedCopy(article: article, url: doc.url, revision: doc.revisionCount, contentSHA256: v.contentSha256,
-                       fetchedAt: RFC3339.string(v.fetchedAt), parserVersion: v.parserVersion, rulesHash: v.rulesHash),
+            ParsedWriter.copy(of: article, url: doc.url, version: v, revision: doc.revisionCount),
             for: url, ignoringQuery: Set(source?.ignoreQuery ?? []))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MirrorControl
 import MirrorCore
 import MirrorExtract
 import MirrorStore
@@ -106,6 +107,20 @@ final class AssetTests: XCTestCase {
         try stale.write(toFile: json, atomically: true, encoding: .utf8)
         try h.engine.rewriteParsedCopy(doc)
         XCTAssertEqual(try String(contentsOfFile: json, encoding: .utf8), before)
+    }
+
+    /// `mirrorctl show --json` is the parsed `.json` on disk, byte for byte: one way of making
+    /// a parsed copy (the source's content_xpath, its parser and rules hash, local image paths).
+    func testShowJSONIsTheParsedCopyOnDisk() async throws {
+        let h = try Harness(site: nil, extraSource: "content_xpath = \"//div[@class='Content__Wrapper']\"")
+        site(h, pages: [1: Self.page(1, lead: "../../img/a.png", inline: "/img/b.png")])
+        _ = try await h.sync()
+        let shown = try History(database: h.database, blobs: h.blobs, config: h.config).show(url: h.url("/pages/1/1.md"), revision: nil)
+        let onDisk = try [UInt8](Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("parsed/\(h.hostDir)/pages/1/1.json"))))
+        XCTAssertEqual(String(decoding: shown.json, as: UTF8.self), String(decoding: onDisk, as: UTF8.self))
+        let md = try [UInt8](Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("parsed/\(h.hostDir)/pages/1/1.md"))))
+        XCTAssertEqual(String(decoding: shown.markdown, as: UTF8.self), String(decoding: md, as: UTF8.self))
+        XCTAssertTrue(String(decoding: onDisk, as: UTF8.self).contains("\"rules_sha256\" : \"" + ExtractionRules(source: h.config.sources[0]).hash))
     }
 
     func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
