@@ -28,7 +28,7 @@ final class CommandLineTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("Config/demo-upstream")
         try FileManager.default.copyItem(atPath: upstream.path, toPath: dir.file("upstream"))
         let demo = try String(contentsOf: upstream.deletingLastPathComponent().appendingPathComponent("demo.toml"), encoding: .utf8)
-        try dir.write("demo.toml", demo.replacingOccurrences(of: "file:demo-upstream/README.md", with: "file:upstream/README.md"))
+        try dir.write("demo.toml", demo.replacingOccurrences(of: "file:demo-state/upstream/README.md", with: "file:upstream/README.md"))
         let r = try run("mirrord", ["--config", dir.file("demo.toml"), "--once"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let mirror = dir.file("demo-state/mirror")
@@ -40,6 +40,39 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(URL(fileURLWithPath: json).deletingLastPathComponent().appendingPathComponent(local).standardizedFileURL.path, image)
         let list = try run("mirrorctl", ["--config", dir.file("demo.toml"), "list", "--kind", "asset", "--json"])
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.count, 2)
+    }
+
+    /// The demo's second state (`Config/demo-edit`, applied by `scripts/demo`): new tokens on
+    /// every index and one article edited make exactly two revisions, the article's and the
+    /// index whose headline for it changed; `log` and `diff` show the edit.
+    func testTheDemoEditMakesExactlyTheRevisionsItShows() throws {
+        let dir = TemporaryDirectory()
+        let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config")
+        try FileManager.default.copyItem(atPath: config.appendingPathComponent("demo-upstream").path, toPath: dir.file("upstream"))
+        let demo = try String(contentsOf: config.appendingPathComponent("demo.toml"), encoding: .utf8)
+        try dir.write("demo.toml", demo.replacingOccurrences(of: "file:demo-state/upstream/README.md", with: "file:upstream/README.md"))
+        XCTAssertEqual(try run("mirrord", ["--config", dir.file("demo.toml"), "--once"]).status, 0)
+
+        let edits = config.appendingPathComponent("demo-edit").path
+        for case let rel as String in FileManager.default.enumerator(atPath: edits)! where rel.hasSuffix(".md") {
+            try? FileManager.default.removeItem(atPath: dir.file("upstream/" + rel))
+            try FileManager.default.copyItem(atPath: edits + "/" + rel, toPath: dir.file("upstream/" + rel))
+        }
+        let second = try run("mirrord", ["--config", dir.file("demo.toml"), "--once", "--all"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stderr.contains("new versions 5, new revisions 2, errors 0"), second.stderr)
+
+        let article = "file://" + dir.file("upstream/pages/1/1003.md")
+        let log = try run("mirrorctl", ["--config", dir.file("demo.toml"), "log", article])
+        let lines = log.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, log.stdout)
+        XCTAssertTrue(lines.last?.hasSuffix("石榴湾公交线路延长至南苑住宅区") == true, log.stdout)
+        let diff = try run("mirrorctl", ["--config", dir.file("demo.toml"), "diff", article, "--color", "never"])
+        XCTAssertEqual(diff.status, 0, diff.stderr)
+        for change in ["title: 石榴湾公交线路延长至[-新建-]{+南苑+}住宅区", "延长[-四-]{+三+}站", "+ 湾口广场站因周边道路施工，将在下月中旬前暂停使用。"] {
+            XCTAssertTrue(diff.stdout.contains(change), "\(change)\n\(diff.stdout)")
+        }
     }
 
     func testBadUsageExits2WithTheReason() throws {
