@@ -63,6 +63,9 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `Content-Encoding` promised a compression the body does not have, also on the retry
     /// without `Accept-Encoding`.
     case badContentEncoding(message: String)
+    /// The body arrived but cannot be read: a gzip file (a sitemap `.xml.gz`) that is corrupt
+    /// or expands past `max_body_bytes`. Not transient: the document backs off like any failure.
+    case undecodableBody(message: String)
     /// The caller's task was cancelled (shutdown) or the fetcher stopped: not the upstream's fault.
     case cancelled
 
@@ -73,6 +76,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .http(status): return "HTTP \(status)" + (HTTPStatus.reason(status).map { " " + $0 } ?? "")
         case let .redirectLoop(chain): return "redirect loop: " + chain.joined(separator: " → ")
         case let .badContentEncoding(message): return "bad Content-Encoding: \(message)"
+        case let .undecodableBody(message): return message
         case .cancelled: return "cancelled"
         }
     }

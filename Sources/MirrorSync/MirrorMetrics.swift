@@ -62,7 +62,7 @@ public final class MirrorMetrics: Sendable {
         case .tooLarge: return "too_large"
         case let .http(status): return status == 404 || status == 410 ? "gone" : "http_\(status / 100)xx"
         case .redirectLoop: return "redirect_loop"
-        case .badContentEncoding: return "encoding"
+        case .badContentEncoding, .undecodableBody: return "encoding"
         case .cancelled: return "cancelled"
         }
     }

@@ -466,7 +466,16 @@ public final class SyncEngine: Sendable {
             }
             // Links and images resolve against where the content really is (after redirects).
             let pageURL = URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
-            let text = try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
+            let text: String
+            do {
+                text = try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
+            } catch let e as Gzip.TooLarge {
+                // A gzip file past the limit, or a corrupt one, is the upstream's failure: recorded
+                // with the same backoff as any other, not refetched every run.
+                return try fail(doc, job, status: response.status, .undecodableBody(message: "\(e) (max_body_bytes)"), retryAfter: nil, at: now)
+            } catch let e as Gzip.Corrupt {
+                return try fail(doc, job, status: response.status, .undecodableBody(message: "\(e)"), retryAfter: nil, at: now)
+            }
             let format = MarkupFormat.detect(contentType: response.contentType, text: text)
 
             if sha == doc.rawSha256 {

@@ -71,6 +71,43 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertTrue(error.hasSuffix("(timeout = 1s) (curl error 28)"), error)
     }
 
+    /// A body with gzip's magic bytes that does not inflate (or inflates past max_body_bytes)
+    /// is the upstream's failure: recorded with its reason and backed off like any other, not
+    /// fetched again at every run.
+    func testCorruptOrOversizedGzipBodiesBackOff() async throws {
+        let h = try Harness(http: "max_body_bytes = 100000")
+        // A real gzip stream of 1 MB of zeros: far past max_body_bytes once inflated.
+        let gz = Process()
+        gz.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gz.arguments = ["-c", "head -c 1000000 /dev/zero | gzip -c"]
+        let out = Pipe()
+        gz.standardOutput = out
+        try gz.run()
+        let bomb = [UInt8](out.fileHandleForReading.readDataToEndOfFile())
+        gz.waitUntilExit()
+        h.server.handler = { req in
+            switch req.path {
+            case "/pages/1/201.md": return .init(status: 200, body: [0x1F, 0x8B, 0x08, 0x00, 0x42, 0x42, 0x42])
+            case "/pages/1/202.md": return .init(status: 200, body: bomb)
+            default: return nil
+            }
+        }
+        let run = try await h.sync()
+        XCTAssertEqual(run.errors, 2)
+        let corrupt = try XCTUnwrap(h.document("/pages/1/201.md"))
+        XCTAssertTrue(corrupt.error?.hasPrefix("corrupt gzip body: ") == true, corrupt.error ?? "no error")
+        XCTAssertEqual(try h.document("/pages/1/202.md")?.error, "gzip body expands past 100000 bytes (max_body_bytes)")
+        for doc in [corrupt, try XCTUnwrap(h.document("/pages/1/202.md"))] {
+            XCTAssertEqual(doc.versionCount, 0)
+            let next = try XCTUnwrap(doc.nextCheck, "\(doc.url) has a next check")
+            XCTAssertGreaterThanOrEqual(next.timeIntervalSince(try XCTUnwrap(doc.lastChecked)), h.config.sources[0].pollInterval - 1)
+        }
+        // The next run leaves them alone until then.
+        let before = h.server.requests.count
+        _ = try await h.sync()
+        XCTAssertFalse(h.server.requests.dropFirst(before).contains { $0.path == "/pages/1/201.md" || $0.path == "/pages/1/202.md" })
+    }
+
     func testFailedRecheckKeepsThePreviousVersionAndRawCopy() async throws {
         let h = try Harness(http: "max_body_bytes = 5000\nretries = 0")
         _ = try await h.sync()
