@@ -46,6 +46,18 @@ public struct FetchResponse: Sendable {
     /// directly next time (RFC 9110 section 15.4.2 / 15.4.9); nil for temporary redirects.
     public var permanentRedirect: String?
 
+    public init(status: Int, body: [UInt8], etag: String? = nil, lastModified: String? = nil, contentType: String? = nil,
+                retryAfter: String? = nil, effectiveURL: String, permanentRedirect: String? = nil) {
+        self.status = status
+        self.body = body
+        self.etag = etag
+        self.lastModified = lastModified
+        self.contentType = contentType
+        self.retryAfter = retryAfter
+        self.effectiveURL = effectiveURL
+        self.permanentRedirect = permanentRedirect
+    }
+
     public var isNotModified: Bool { status == 304 }
 }
 

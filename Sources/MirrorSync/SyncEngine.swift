@@ -326,9 +326,9 @@ public final class SyncEngine: Sendable {
     // MARK: one document
 
     /// A document that answered 404/410 is re-checked this rarely (seconds).
-    public static let goneRecheckInterval: Double = 7 * 86400
+    public static let goneRecheckInterval = CheckPolicy.goneRecheckInterval
     /// The push-back after repeated failures never exceeds this (seconds).
-    public static let maxFailureBackoff: Double = 86400
+    public static let maxFailureBackoff = CheckPolicy.maxFailureBackoff
 
     /// Fetches with retries: a transient failure (see `FetchError.isTransient`) is retried up
     /// to `http.retries` times after a full-jitter backoff, or after `Retry-After` when the
@@ -418,135 +418,165 @@ public final class SyncEngine: Sendable {
         return LargeBody.oneAtATime(size: size) { recordBody(job, result, retryAfter: retryAfter, runId: runId) }
     }
 
+    /// Carries out a check: `CheckPolicy.decide` says what the fetch means (no I/O), then
+    /// the rows, blob, mirror files, metrics and log follow from the decision; a new body is
+    /// parsed once, for its content hash, parsed copy and links together.
     private func recordBody(_ job: Job, _ result: Result<FetchResponse, FetchError>, retryAfter: Double?, runId: Int64?) -> Outcome {
         let doc = job.document
         guard let docId = doc.id else { return Outcome(kind: .failed, error: "document has no id") }
-        let isAsset = doc.kind == DocumentKind.asset.rawValue
         switch result {
         case .success(let r): metrics.fetch(status: r.status, bytes: r.body.count)
         case .failure: metrics.fetch(status: nil, bytes: 0)
         }
         let now = self.now()
-        let isIndex = doc.kind == DocumentKind.index.rawValue
-        let policy = RevisitPolicy(source: job.source)
-        /// When to look again after a successful check (indexes are polled every run anyway).
-        func nextCheck(changed: Bool) -> Date {
-            if isIndex { return now.addingTimeInterval(job.source.pollInterval) }
-            // Images rarely change: the longest tier (a new article showing one never waits for it).
-            if isAsset { return now.addingTimeInterval(job.source.revisitTiers.last ?? 30 * 86400) }
-            return policy.nextCheck(now: now, changed: changed ? now : (doc.changedAt ?? doc.firstSeen))
-        }
+        let policy = CheckPolicy(source: job.source, maxRetryDelay: config.http.maxRetryDelay, now: now)
+        let decision = policy.decide(doc, result, retryAfter: retryAfter)
         do {
-            let response: FetchResponse
-            switch result {
-            case .failure(let error):
-                return try fail(doc, job, status: 0, error, retryAfter: nil, at: now)
-            case .success(let r):
-                response = r
-            }
-            if let target = response.permanentRedirect, target != doc.fetchUrl {
+            if case let .success(response) = result, let target = response.permanentRedirect, target != doc.fetchUrl {
                 // 301/308 are remembered: the next check goes straight to the new address. The
                 // document keeps its identity (its URL), so its history stays one history.
                 try database.recordFetchURL(documentId: docId, target == doc.url ? nil : target)
                 logger.info("\(doc.url): permanently moved to \(target)")
             }
-            if response.isNotModified {
+            switch (decision, result) {
+            case let (.failed(status, error, next, gone), _):
+                return try fail(doc, status: status, error, nextCheck: next, gone: gone, at: now)
+            case let (.notModified(next), _):
                 logger.debug("\(doc.url): 304 not modified")
                 // Written by the run loop in batches (see `MirrorDatabase.recordUnchanged(_:)`).
                 return Outcome(kind: .notModified, discovered: try storedLinks(doc, job),
                                unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
-                                                         lastModified: nil, nextCheck: nextCheck(changed: false)))
+                                                         lastModified: nil, nextCheck: next))
+            case let (.sameBody(_, next), .success(response)):
+                return try recordSameBody(job, response, nextCheck: next, policy: policy)
+            case let (.newBody(sha), .success(response)):
+                return try recordNewBody(job, response, sha: sha, policy: policy, runId: runId)
+            default:
+                return Outcome(kind: .failed, error: "no response")  // a body decision always comes with one
             }
-            guard (200..<300).contains(response.status) else {
-                return try fail(doc, job, status: response.status, .http(status: response.status), retryAfter: retryAfter, at: now)
-            }
-            let sha = SHA256.hex(response.body)
-            if isAsset {
-                return try storeAsset(doc, response: response, sha: sha, at: now, runId: runId, nextCheck: nextCheck(changed: false))
-            }
-            // Links and images resolve against where the content really is (after redirects).
-            let pageURL = URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
-            let text: String
-            do {
-                text = try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes)
-            } catch let e as Gzip.TooLarge {
-                // A gzip file past the limit, or a corrupt one, is the upstream's failure: recorded
-                // with the same backoff as any other, not refetched every run.
-                return try fail(doc, job, status: response.status, .undecodableBody(message: "\(e) (max_body_bytes)"), retryAfter: nil, at: now)
-            } catch let e as Gzip.Corrupt {
-                return try fail(doc, job, status: response.status, .undecodableBody(message: "\(e)"), retryAfter: nil, at: now)
-            }
-            let format = MarkupFormat.detect(contentType: response.contentType, text: text)
-
-            if sha == doc.rawSha256 {
-                // A server that ignores validators: the hash decides, nothing is written.
-                logger.debug("\(doc.url): \(response.status), same body as the current version")
-                try database.recordUnchanged(documentId: docId, status: response.status, checkedAt: now,
-                                             etag: response.etag, lastModified: response.lastModified,
-                                             nextCheck: nextCheck(changed: false))
-                return Outcome(kind: .fetched, discovered: discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL).links)
-            }
-
-            let extraction = ExtractionRules(source: job.source)
-            let rulesHash = extraction.hash  // recorded on the version and in the parsed copy
-            var discovered: [DiscoveredLink] = []
-            var indexParseError: String?
-            var article: ParsedArticle?
-            let contentSHA: String
-            let title: String?
-            if doc.kind == DocumentKind.article.rawValue {
-                // One parse for the article and, with follow_article_links, its links.
-                var links: IndexContent?
-                let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction,
-                                                      inspect: job.source.followArticleLinks ? { document in
-                    links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
-                } : nil)
-                if parsed.extraction == .fallback {
-                    // Once per new body: an unchanged page returns before it is parsed again.
-                    logger.notice("\(doc.url): no article body found; the parsed copy holds the page's visible text (extraction: fallback)")
-                }
-                article = parsed
-                contentSHA = parsed.contentSHA256
-                title = parsed.title
-                discovered = links?.links ?? []
-                discovered += assetLinks(parsed, article: pageURL, source: job.source)
-            } else {
-                let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
-                discovered = index.links
-                indexParseError = index.parseError
-                contentSHA = index.contentSHA256
-                title = index.title
-            }
-            // Raw before parsed: the blob is durable before the row that names it commits.
-            let stored = try blobs.put(response.body, sha256: sha)
-            let outcome = try database.recordBody(documentId: docId, FetchedBody(
-                rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
-                httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
-                contentType: response.contentType, fetchedAt: now, runId: runId,
-                parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : rulesHash),
-                nextCheck: nextCheck(changed: contentSHA != doc.contentSha256))
-            try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
-                          rulesHash: rulesHash, source: job.source)
-            if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
-            if let problem = indexParseError {
-                // Stored as served (the raw bytes are evidence), but the index is flagged.
-                metrics.error("xml")
-                try database.recordFailure(documentId: docId, status: response.status, error: "XML error: \(problem)",
-                                           checkedAt: now, nextCheck: nextCheck(changed: false))
-                logger.warning("\(doc.url): XML error: \(problem)")
-            }
-            if outcome.newRevision {
-                logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
-            }
-            return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
-                           assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
         } catch {
             if let code = diskFullCode(error) {
                 logger.error("\(doc.url): \(error) (\(code)); stopping the run until space returns")
                 return Outcome(kind: .diskFull, error: "\(error) (\(code))")
             }
-            return fail(doc, job, storeError: error, at: now)
+            return fail(doc, storeError: error, at: now)
         }
+    }
+
+    private enum BodyText {
+        case text(String)
+        case failed(Outcome)
+    }
+
+    /// The text of a body for parsing, or the failure it is: a gzip file that is corrupt or
+    /// inflates past `max_body_bytes` is the upstream's failure, backed off like any other
+    /// (not refetched every run).
+    private func decodedText(_ job: Job, _ response: FetchResponse, policy: CheckPolicy) throws -> BodyText {
+        let failure: FetchError
+        do {
+            return .text(try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes))
+        } catch let e as Gzip.TooLarge {
+            failure = .undecodableBody(message: "\(e) (max_body_bytes)")
+        } catch let e as Gzip.Corrupt {
+            failure = .undecodableBody(message: "\(e)")
+        }
+        guard case let .failed(status, error, next, gone) = policy.failure(job.document, status: response.status, failure, retryAfter: nil) else {
+            return .failed(Outcome(kind: .failed, error: failure.description))
+        }
+        return .failed(try fail(job.document, status: status, error, nextCheck: next, gone: gone, at: policy.now))
+    }
+
+    /// Where a page's links and images resolve: where its content really is (after redirects).
+    private func pageURL(_ doc: DocumentRecord, _ response: FetchResponse) -> URI {
+        URI(response.effectiveURL).map { $0.scheme == nil ? URI(doc.url)! : $0 } ?? URI(doc.url)!
+    }
+
+    /// A 2xx with the current version's body (a server that ignores validators): the hash
+    /// decides, nothing is written but the check; an index's links are still followed.
+    private func recordSameBody(_ job: Job, _ response: FetchResponse, nextCheck: Date, policy: CheckPolicy) throws -> Outcome {
+        let doc = job.document
+        logger.debug("\(doc.url): \(response.status), same body as the current version")
+        var discovered: [DiscoveredLink] = []
+        if doc.kind != DocumentKind.asset.rawValue {
+            switch try decodedText(job, response, policy: policy) {
+            case .failed(let outcome): return outcome
+            case .text(let text):
+                discovered = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response)).links
+            }
+        }
+        try database.recordUnchanged(documentId: doc.id!, status: response.status, checkedAt: policy.now,
+                                     etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
+        return Outcome(kind: .fetched, discovered: discovered)
+    }
+
+    /// A new body: parsed once (content hash, parsed copy, links), stored raw first (the blob
+    /// is durable before the row that names it commits), then the mirror files.
+    private func recordNewBody(_ job: Job, _ response: FetchResponse, sha: String, policy: CheckPolicy, runId: Int64?) throws -> Outcome {
+        let doc = job.document
+        let now = policy.now
+        if doc.kind == DocumentKind.asset.rawValue {
+            return try storeAsset(doc, response: response, sha: sha, at: now, runId: runId, nextCheck: policy.nextCheck(doc, changed: false))
+        }
+        let pageURL = pageURL(doc, response)
+        let text: String
+        switch try decodedText(job, response, policy: policy) {
+        case .failed(let outcome): return outcome
+        case .text(let t): text = t
+        }
+        let format = MarkupFormat.detect(contentType: response.contentType, text: text)
+        let isIndex = doc.kind == DocumentKind.index.rawValue
+        let extraction = ExtractionRules(source: job.source)
+        let rulesHash = extraction.hash  // recorded on the version and in the parsed copy
+        var discovered: [DiscoveredLink] = []
+        var indexParseError: String?
+        var article: ParsedArticle?
+        let contentSHA: String
+        let title: String?
+        if doc.kind == DocumentKind.article.rawValue {
+            // One parse for the article and, with follow_article_links, its links.
+            var links: IndexContent?
+            let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction,
+                                                  inspect: job.source.followArticleLinks ? { document in
+                links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
+            } : nil)
+            if parsed.extraction == .fallback {
+                // Once per new body: an unchanged page returns before it is parsed again.
+                logger.notice("\(doc.url): no article body found; the parsed copy holds the page's visible text (extraction: fallback)")
+            }
+            article = parsed
+            contentSHA = parsed.contentSHA256
+            title = parsed.title
+            discovered = (links?.links ?? []) + assetLinks(parsed, article: pageURL, source: job.source)
+        } else {
+            let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
+            discovered = index.links
+            indexParseError = index.parseError
+            contentSHA = index.contentSHA256
+            title = index.title
+        }
+        // Raw before parsed: the blob is durable before the row that names it commits.
+        let stored = try blobs.put(response.body, sha256: sha)
+        let outcome = try database.recordBody(documentId: doc.id!, FetchedBody(
+            rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
+            httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
+            contentType: response.contentType, fetchedAt: now, runId: runId,
+            parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : rulesHash),
+            nextCheck: policy.nextCheck(doc, changed: contentSHA != doc.contentSha256))
+        try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
+                      rulesHash: rulesHash, source: job.source)
+        if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
+        if let problem = indexParseError {
+            // Stored as served (the raw bytes are evidence), but the index is flagged.
+            metrics.error("xml")
+            try database.recordFailure(documentId: doc.id!, status: response.status, error: "XML error: \(problem)",
+                                       checkedAt: now, nextCheck: policy.nextCheck(doc, changed: false))
+            logger.warning("\(doc.url): XML error: \(problem)")
+        }
+        if outcome.newRevision {
+            logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
+        }
+        return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
+                       assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
     }
 
     /// The images of a parsed article that the source's `assets` policy mirrors: `http(s)` or
@@ -566,14 +596,9 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    /// An image: stored as served (blob, version without revisions, raw copy), never parsed.
+    /// A new image body: stored as served (blob, version without revisions, raw copy), never parsed.
     private func storeAsset(_ doc: DocumentRecord, response: FetchResponse, sha: String, at now: Date, runId: Int64?,
                             nextCheck: Date) throws -> Outcome {
-        guard sha != doc.rawSha256 else {
-            try database.recordUnchanged(documentId: doc.id!, status: response.status, checkedAt: now,
-                                         etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
-            return Outcome(kind: .fetched)
-        }
         let stored = try blobs.put(response.body, sha256: sha)
         let outcome = try database.recordBody(documentId: doc.id!, FetchedBody(
             rawSha256: sha, contentSha256: sha, title: nil, size: response.body.count, storedSize: stored,
@@ -602,29 +627,16 @@ public final class SyncEngine: Sendable {
             for: url, ignoringQuery: Set(source?.ignoreQuery ?? []))
     }
 
-    /// Records a failure and when to look again: a gone document (404/410) after
-    /// `goneRecheckInterval`; after a `Retry-After` too long to wait within the run, then;
-    /// otherwise after `poll_interval` doubled per consecutive failure, at most
-    /// `maxFailureBackoff` (and never sooner than `poll_interval`).
-    private func fail(_ doc: DocumentRecord, _ job: Job, status: Int, _ error: FetchError, retryAfter: Double?, at: Date) throws -> Outcome {
+    /// Records a failure decided by `CheckPolicy` (its error and next check).
+    private func fail(_ doc: DocumentRecord, status: Int, _ error: FetchError, nextCheck: Date, gone: Bool, at: Date) throws -> Outcome {
         let message = error.description
         metrics.error(MirrorMetrics.kind(error))
-        let delay: Double
-        if error.isGone {
-            delay = Self.goneRecheckInterval
-        } else if let retryAfter, retryAfter > config.http.maxRetryDelay {
-            delay = retryAfter
-        } else {
-            let doubled = job.source.pollInterval * pow(2, Double(min(doc.failures, 20)))
-            delay = max(job.source.pollInterval, min(Self.maxFailureBackoff, doubled))
-        }
         logger.warning("\(doc.url): \(message)")
-        try database.recordFailure(documentId: doc.id!, status: status, error: message, checkedAt: at,
-                                   nextCheck: at.addingTimeInterval(delay), gone: error.isGone)
+        try database.recordFailure(documentId: doc.id!, status: status, error: message, checkedAt: at, nextCheck: nextCheck, gone: gone)
         return Outcome(kind: .failed, error: message)
     }
 
-    private func fail(_ doc: DocumentRecord, _ job: Job, storeError: Error, at: Date) -> Outcome {
+    private func fail(_ doc: DocumentRecord, storeError: Error, at: Date) -> Outcome {
         let message = "\(storeError)"
         metrics.error("store")
         logger.error("\(doc.url): \(message)")
