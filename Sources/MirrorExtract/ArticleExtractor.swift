@@ -22,8 +22,9 @@ public enum ArticleExtractor {
     /// 2: body links in the Markdown copy (local paths to mirrored articles).
     /// 3: generic HTML pages by candidate scoring and content names (`ContentExtractor`),
     ///    page metadata from JSON-LD/`<meta>`/`<time>`, `extraction: "fallback"` bodies.
-    /// 4: furniture lines (`BoilerplateLine`), soft hyphens dropped from text, inline runs and
-    ///    ruby readings, a `<form>` holding prose, a charset `<meta>` anywhere in the head.
+    /// 4: furniture lines (`BoilerplateLine`), soft hyphens dropped from text, text in Unicode
+    ///    NFC, inline runs and ruby readings, a `<form>` holding prose, a charset `<meta>`
+    ///    anywhere in the head.
     public static let parserVersion = 4
 
     /// - Parameters:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Canonical text of extracted content, so that re-wrapping and re-escaping by an upstream's
 /// prettifier never count as an edit.
 public enum TextNormalizer {
@@ -5,6 +7,7 @@ public enum TextNormalizer {
     ///   parses to `&#039;`, which is meant as `'`).
     /// - Treats NBSP (U+00A0), full-width space (U+3000), tabs, CR and LF as spaces.
     /// - Collapses whitespace runs to one space and trims the ends.
+    /// - Composes to Unicode NFC (UAX #15), so canonically equivalent spellings are one text.
     /// - Drops soft hyphens (U+00AD) and word joiners (U+2060): invisible unless a line breaks
     ///   there, they are a hyphenator's hints (a German wine magazine puts one in nearly every
     ///   word), and re-hyphenating a page is not an edit.
@@ -36,6 +39,7 @@ public enum TextNormalizer {
         var pendingBreak = false
         var lastIsCJK = false
         var started = false
+        var nonASCII = false
         for s in decoded.unicodeScalars {
             let v = s.value
             if v < 0x80 {
@@ -53,6 +57,7 @@ public enum TextNormalizer {
                 started = true
                 continue
             }
+            nonASCII = true
             if v == 0xAD || v == 0x2060 { continue }
             if isSpace(s) {
                 pendingSpace = true
@@ -70,7 +75,11 @@ public enum TextNormalizer {
             lastIsCJK = cjk
             started = true
         }
-        return String(decoding: out, as: UTF8.self)
+        let text = String(decoding: out, as: UTF8.self)
+        // Unicode NFC: canonically equivalent spellings (a precomposed Bengali য় or its two
+        // scalars, an é typed as e + U+0301) are one text, so an upstream that re-encodes them
+        // makes no revision. ASCII is NFC already.
+        return nonASCII ? text.precomposedStringWithCanonicalMapping : text
     }
 
     static func isSpace(_ s: Unicode.Scalar) -> Bool {

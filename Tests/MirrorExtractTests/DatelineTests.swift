@@ -44,6 +44,13 @@ final class DatelineTests: XCTestCase {
         XCTAssertEqual(TextNormalizer.normalize("John\n   Kerry\u{00A0}said"), "John Kerry said")
         XCTAssertEqual(TextNormalizer.normalize("标题 副标题"), "标题 副标题")
         XCTAssertEqual(TextNormalizer.normalize("O&#039;Hare &amp;amp; co &#x4E2D;"), "O'Hare &amp; co 中")
+        // NFC: a decomposed é and a precomposed Bengali YYA (a composition exclusion, which NFC
+        // decomposes) come out in one spelling, so the two spellings hash alike.
+        XCTAssertEqual(TextNormalizer.normalize("Caf\u{65}\u{301}"), "Caf\u{E9}")
+        XCTAssertEqual(Array(TextNormalizer.normalize("কুষ্টি\u{9DF}া").unicodeScalars).map(\.value).suffix(3), [0x9AF, 0x9BC, 0x9BE])
+        XCTAssertEqual(TextNormalizer.canonical("\u{9DF}"), TextNormalizer.canonical("\u{9AF}\u{9BC}"))
+        // Soft hyphens are a hyphenator's hints, not text.
+        XCTAssertEqual(TextNormalizer.normalize("Wein\u{AD}berg"), "Weinberg")
         XCTAssertEqual(TextNormalizer.normalize("a\u{3000}\u{3000}b"), "a b")
         XCTAssertEqual(TextNormalizer.canonical("标题 副标题"), "标题副标题")
         XCTAssertEqual(TextNormalizer.canonical("Hello  world"), "Hello world")
