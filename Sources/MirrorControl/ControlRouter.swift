@@ -33,6 +33,15 @@ public struct ControlResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
     public var contentType = "application/json"
+    /// Further response headers (the web view's Content-Security-Policy and friends).
+    public var headers: [(name: String, value: String)] = []
+
+    public init(status: Int, body: [UInt8], contentType: String = "application/json", headers: [(name: String, value: String)] = []) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.headers = headers
+    }
 
     static func json(_ status: Int, _ value: Any) -> ControlResponse {
         ControlResponse(status: status, body: Reports.encode(value))

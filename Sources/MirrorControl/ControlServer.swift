@@ -65,7 +65,7 @@ public final class ControlServer: Service, @unchecked Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler(router: router))
+                        try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler { await router.handle($0) })
                     }
                 }
                 .bind(unixDomainSocketPath: socketPath).get()
@@ -123,14 +123,15 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let router: ControlRouter
+    let handle: @Sendable (ControlRequest) async -> ControlResponse
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var rejected = false
     private var deadline: Scheduled<Void>?
 
-    init(router: ControlRouter) {
-        self.router = router
+    /// - Parameter handle: answers one whole request (the control API's router, or the web view's).
+    init(handle: @escaping @Sendable (ControlRequest) async -> ControlResponse) {
+        self.handle = handle
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -178,9 +179,9 @@ final class ControlHTTPHandler: ChannelInboundHandler {
             deadline?.cancel()  // a whole request: however long the answer takes (sync --wait), no deadline
             let request = ControlRequest(method: head.method.rawValue, uri: head.uri, body: body)
             let keepAlive = head.isKeepAlive
-            let router = self.router
+            let handle = self.handle
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.makeFutureWithTask { await router.handle(request) }.whenSuccess { response in
+            context.eventLoop.makeFutureWithTask { await handle(request) }.whenSuccess { response in
                 let (handler, ctx) = bound.value
                 handler.respond(ctx, response, keepAlive: keepAlive)
             }
@@ -192,6 +193,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: "\(response.body.count)")
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        for h in response.headers { headers.add(name: h.name, value: h.value) }
         let status = HTTPResponseStatus(statusCode: response.status)
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)

@@ -65,6 +65,39 @@ public struct HTTPSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// `[web] listen = "HOST:PORT"`: the address of the read-only web view. Nothing is served
+/// unless it is set; the host is whatever the user names (`127.0.0.1` keeps it on this
+/// machine, which is what the examples use).
+public struct WebListen: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `127.0.0.1:8080`, `localhost:8080`, `[::1]:8080`; nil for anything else.
+    public init?(_ text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let hostPart: Substring, portPart: Substring
+        if t.hasPrefix("[") {
+            guard let close = t.firstIndex(of: "]"), t[t.index(after: close)...].hasPrefix(":") else { return nil }
+            hostPart = t[t.index(after: t.startIndex)..<close]
+            portPart = t[t.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = t.lastIndex(of: ":"), !t[..<colon].contains(":") else { return nil }
+            hostPart = t[..<colon]
+            portPart = t[t.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty, let port = Int(portPart), (1...65535).contains(port) else { return nil }
+        host = String(hostPart)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 /// One `[[source]]`: an upstream with its start URLs and link rules.
 public struct SourceConfig: Sendable, Equatable {
     public var name: String
@@ -135,6 +168,8 @@ public struct MirrorConfig: Sendable, Equatable {
     /// Seconds between polls of a source that sets no `poll_interval` of its own.
     public var pollInterval: Double = 900
     public var http = HTTPSettings()
+    /// `[web] listen`: where the read-only web view is served; nil (the default): not served.
+    public var web: WebListen?
     public var sources: [SourceConfig] = []
 
     public init(file: String, stateDir: String, mirrorDir: String, controlSocket: String) {
@@ -342,7 +377,7 @@ private struct ConfigReader {
     }
 
     func read(_ root: TOMLTable) throws -> MirrorConfig {
-        let known: Set = ["state_dir", "mirror_dir", "control_socket", "control_socket_group", "poll_interval", "http", "source"]
+        let known: Set = ["state_dir", "mirror_dir", "control_socket", "control_socket_group", "poll_interval", "http", "web", "source"]
         for key in root.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -365,6 +400,18 @@ private struct ConfigReader {
         if let value = root["http"] {
             guard let http = value.table else { throw error("http", "must be a table ([http])") }
             config.http = try readHTTP(http)
+        }
+        if let value = root["web"] {
+            guard let web = value.table else { throw error("web", "must be a table ([web])") }
+            for key in web.keys where key != "listen" {
+                throw error(key, "unknown key (known: listen)", section: "web")
+            }
+            if let listen = try string(web, "listen", section: "web") {
+                guard let parsed = WebListen(listen) else {
+                    throw error("listen", "'\(listen)' is not HOST:PORT (e.g. \"127.0.0.1:8080\", \"[::1]:8080\")", section: "web")
+                }
+                config.web = parsed
+            }
         }
         if let value = root["source"] {
             guard let array = value.array else { throw error("source", "must be an array of tables ([[source]])") }

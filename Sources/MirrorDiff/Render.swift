@@ -127,13 +127,15 @@ public struct DiffRenderer {
 
     // MARK: HTML
 
-    static func escape(_ s: String) -> String {
+    /// Text for HTML element content and double- or single-quoted attributes.
+    public static func escape(_ s: String) -> String {
         var out = ""
         for ch in s {
             switch ch {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
+            case "'": out += "&#39;"
             case "\"": out += "&quot;"
             default: out.append(ch)
             }

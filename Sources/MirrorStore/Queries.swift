@@ -306,6 +306,21 @@ extension MirrorDatabase {
         }
     }
 
+    /// The latest revisions of articles across the mirror, newest first, each with its
+    /// document (the web view's Atom feed).
+    public func recentRevisions(limit: Int) throws -> [(document: DocumentRecord, version: VersionRecord)] {
+        try pool.read { db in
+            let versions = try VersionRecord.fetchAll(db, sql: """
+                SELECT versions.* FROM versions JOIN documents ON documents.id = versions.document_id
+                WHERE versions.revision IS NOT NULL AND documents.kind = 'article'
+                ORDER BY versions.fetched_at DESC, versions.id DESC LIMIT ?
+                """, arguments: [limit])
+            let documents = try DocumentRecord.fetchAll(db, keys: Set(versions.map(\.documentId)))
+            let byId = Dictionary(uniqueKeysWithValues: documents.compactMap { d in d.id.map { ($0, d) } })
+            return versions.compactMap { v in byId[v.documentId].map { ($0, v) } }
+        }
+    }
+
     public func sources() throws -> [SourceRecord] {
         try pool.read { db in try SourceRecord.order(Column("name")).fetchAll(db) }
     }

@@ -148,6 +148,18 @@ struct Mirrord: AsyncParsableCommand {
         } catch {
             fail("\(error)", code: 3)
         }
+        // The read-only web view, when `[web] listen` asks for it (read at start; a reload
+        // does not move it).
+        var webServer: WebServer?
+        if let listen = cfg.web {
+            let web = WebServer(listen: listen, router: WebRouter(database: database, blobs: blobs, config: cfg))
+            do {
+                try await web.bind(group: eventLoops)
+            } catch {
+                fail("[web] listen = \"\(listen)\": cannot listen (\(error))", code: 3)
+            }
+            webServer = web
+        }
         await coordinator.observeRuns { run in
             notifier.notify("STATUS=" + Self.statusLine(run))
         }
@@ -162,6 +174,7 @@ struct Mirrord: AsyncParsableCommand {
 
         let scheduler = SchedulerService(scheduler: Scheduler(coordinator: coordinator), coordinator: coordinator)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server), .init(service: scheduler)]
+        if let webServer { services.append(.init(service: webServer)) }
         if let interval = SystemdNotifier.watchdogInterval() {
             services.append(.init(service: WatchdogService(interval: interval, fetchers: reloader, notifier: notifier)))
         }

@@ -58,7 +58,22 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownTopLevelKeyNamesFileLineAndKey() {
         expectError("state_dir = \"s\"\npoll_intervall = \"1h\"\n" + minimal,
-                    "/etc/mirrord/test.toml:2: key 'poll_intervall': unknown key (known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir)")
+                    "/etc/mirrord/test.toml:2: key 'poll_intervall': unknown key (known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir, web)")
+    }
+
+    /// The web view is off unless `[web] listen` names an address; a bad one is rejected with
+    /// the file, line, key and reason.
+    func testWebListen() throws {
+        let base = "[[source]]\nname = \"a\"\nstart = [\"https://example.org/\"]\n"
+        XCTAssertNil(try parse(base).web)
+        XCTAssertEqual(try parse("[web]\nlisten = \"127.0.0.1:8080\"\n" + base).web, WebListen("127.0.0.1:8080"))
+        XCTAssertEqual(try parse("[web]\nlisten = \"[::1]:9000\"\n" + base).web?.description, "[::1]:9000")
+        XCTAssertThrowsError(try parse("[web]\nlisten = \"8080\"\n" + base)) { e in
+            XCTAssertEqual("\(e)", "\(file):2: key 'web.listen': '8080' is not HOST:PORT (e.g. \"127.0.0.1:8080\", \"[::1]:8080\")")
+        }
+        XCTAssertThrowsError(try parse("[web]\nport = 1\n" + base)) { e in
+            XCTAssertEqual("\(e)", "\(file):2: key 'web.port': unknown key (known: listen)")
+        }
     }
 
     func testUnknownSourceKey() {

@@ -18,7 +18,7 @@ final class CommandLineTests: XCTestCase {
         let config = try writeConfig(dir, server: server, extra: "pol_interval = \"1h\"")
         let r = try run("mirrord", ["--config", config, "--once"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "mirrord: \(config):5: key 'pol_interval': unknown key (known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir)\n")
+        XCTAssertEqual(r.stderr, "mirrord: \(config):5: key 'pol_interval': unknown key (known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir, web)\n")
     }
 
     /// The README's demo, on a copy of the bundled upstream: its local photos are mirrored too.

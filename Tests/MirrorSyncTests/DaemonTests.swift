@@ -135,7 +135,7 @@ final class DaemonTests: XCTestCase {
         (code, out, err) = try run("mirrorctl", ["--socket", socket, "reload"])
         XCTAssertEqual(code, 1)
         XCTAssertEqual(err, "mirrorctl: reload failed, running configuration kept: \(config):1: key 'bogus_key': unknown key "
-            + "(known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir)\n")
+            + "(known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir, web)\n")
         (code, out, _) = try run("mirrorctl", ["--socket", socket, "sync", "now", "--wait", "--source", "school", "--json"])
         XCTAssertEqual(code, 0, "the daemon still runs with the good configuration: \(out)")
 
