@@ -148,7 +148,10 @@ public struct WebRouter: Sendable {
             + (copy.originalURL.map { " · original: " + Self.outLink($0) } ?? "") + "</p>"
         for image in copy.images {
             // Only the mirrored copy is shown: the view never asks a third party for anything.
-            let mirrored = URI(image.src).flatMap { u in image.local != nil ? "/mirror/" + MirrorTree.rawPath(u.normalized()) : nil }
+            // Each segment percent-encoded: mirror file names keep a literal `%XX`, `#` or `?`.
+            let mirrored = URI(image.src).flatMap { u in
+                image.local != nil ? "/mirror/" + MirrorTree.rawPath(u.normalized()).split(separator: "/").map { Self.query(String($0)) }.joined(separator: "/") : nil
+            }
             body += "<figure>" + (mirrored.map { "<img src=\"\(Self.escape($0))\" alt=\"\(Self.escape(image.alt ?? ""))\">" } ?? "")
                 + "<figcaption>\(Self.escape(image.caption ?? image.alt ?? ""))\(mirrored == nil ? " (not mirrored)" : "")</figcaption></figure>"
         }
@@ -161,15 +164,15 @@ public struct WebRouter: Sendable {
     func feed() throws -> ControlResponse {
         let entries = try database.recentRevisions(limit: 50)
         var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
-            + "<title>mirrord: new revisions</title><id>urn:mirrord:\(Self.escape(config.stateDir))</id>"
+            + "<title>mirrord: new revisions</title><id>urn:mirrord:\(SHA256.hex(config.stateDir))</id>"
             + "<updated>\(RFC3339.string(entries.first?.version.fetchedAt ?? Date(timeIntervalSince1970: 0)))</updated>"
         for (doc, v) in entries {
             let n = v.revision ?? 0
             let title = (v.title ?? doc.url) + (n > 1 ? " (r\(n))" : "")
             let link = n > 1 ? "/diff?url=\(Self.query(doc.url))&from=\(n - 1)&to=\(n)" : "/show?url=\(Self.query(doc.url))&rev=\(n)"
-            xml += "<entry><title>\(Self.escape(title))</title><id>\(Self.escape(doc.url))#r\(n)</id>"
+            xml += "<entry><title>\(Self.xmlText(title))</title><id>\(Self.xmlText(doc.url))#r\(n)</id>"
                 + "<updated>\(RFC3339.string(v.fetchedAt))</updated><link href=\"\(Self.escape(link))\"/>"
-                + "<summary>\(Self.escape(n > 1 ? "revision \(n) of \(doc.url)" : "new article \(doc.url)"))</summary></entry>"
+                + "<summary>\(Self.xmlText(n > 1 ? "revision \(n) of \(doc.url)" : "new article \(doc.url)"))</summary></entry>"
         }
         xml += "</feed>\n"
         return ControlResponse(status: 200, body: Array(xml.utf8), contentType: "application/atom+xml; charset=utf-8", headers: Self.securityHeaders)
@@ -179,19 +182,29 @@ public struct WebRouter: Sendable {
     /// no dot segments, no symlinks on the way (`MirrorTree.read`).
     func mirrored(_ relative: String) -> ControlResponse {
         let path = relative.removingPercentEncoding ?? relative
-        guard !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
+        guard !path.contains("\u{0}"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
               let bytes = MirrorTree(root: config.mirrorDir).read(path) else {
             return Self.page(404, "Not found", "<p>Not in the mirror.</p>")
         }
         let types = ["png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
                      "avif": "image/avif", "svg": "image/svg+xml"]
         let ext = (path as NSString).pathExtension.lowercased()
-        return ControlResponse(status: 200, body: bytes, contentType: types[ext] ?? "application/octet-stream", headers: Self.securityHeaders)
+        // `sandbox` too: an upstream SVG opened on its own is a document, and runs nothing.
+        let headers = Self.securityHeaders.map { $0.name == "Content-Security-Policy" ? ($0.name, $0.value + "; sandbox") : $0 }
+        return ControlResponse(status: 200, body: bytes, contentType: types[ext] ?? "application/octet-stream", headers: headers)
     }
 
     // MARK: building blocks
 
     static func escape(_ s: String) -> String { DiffRenderer.escape(s) }
+
+    /// Text for XML (the Atom feed): escaped, and without the control characters XML 1.0
+    /// forbids (one in an upstream title would make the whole feed unreadable).
+    static func xmlText(_ s: String) -> String {
+        escape(String(String.UnicodeScalarView(s.unicodeScalars.filter { u in
+            u.value == 0x9 || u.value == 0xA || u.value == 0xD || (u.value >= 0x20 && u.value != 0xFFFE && u.value != 0xFFFF)
+        })))
+    }
 
     /// A query parameter value, percent-encoded: every byte but RFC 3986's unreserved ASCII.
     public static func query(_ s: String) -> String {

@@ -111,16 +111,31 @@ public struct MirrorTree: Sendable {
     }
 
     /// The bytes at `relative`, or nil when it is missing, not a regular file, or reached
-    /// through a symlink anywhere on the way (the same confinement as `write`).
+    /// through a symlink anywhere on the way (the same confinement as `write`; the file
+    /// itself is opened with `O_NOFOLLOW` and checked again once open).
     public func read(_ relative: String) -> [UInt8]? {
         var current = root
         for part in relative.split(separator: "/") {
-            guard part != "..", part != "." else { return nil }
+            guard part != "..", part != ".", !part.contains("\u{0}") else { return nil }
             current += "/" + part
             var st = stat()
             guard lstat(current, &st) == 0, (st.st_mode & S_IFMT) != S_IFLNK else { return nil }
         }
-        return FileManager.default.contents(atPath: current).map { [UInt8]($0) }
+        let fd = open(current, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(st.st_size)
+        var out = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, size - done) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
+        return Array(out.prefix(done))
     }
 
     /// Creates `dir` under `root`, refusing any existing component that is a symlink.

@@ -101,6 +101,11 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(dotted, 404)
         let encoded = await status("/mirror/raw/%2e%2e/%2e%2e/etc/passwd")
         XCTAssertEqual(encoded, 404)
+        // A NUL would cut the path short while the type came from the whole name.
+        let nul = await status("/mirror/raw/\(h.hostDir)/pages/1/1.md%00.svg")
+        XCTAssertEqual(nul, 404)
+        let file = await get(router, "/mirror/raw/\(h.hostDir)/pages/1/1.md")
+        XCTAssertEqual(file.headers["Content-Security-Policy"]?.hasSuffix("; sandbox"), true)
         // A symlink planted in the tree is never followed.
         try FileManager.default.createSymbolicLink(atPath: h.mirrorFile("raw/\(h.hostDir)/planted"), withDestinationPath: "/etc")
         let planted = await status("/mirror/raw/\(h.hostDir)/planted/passwd")
