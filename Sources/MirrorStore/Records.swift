@@ -65,6 +65,33 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
+
+    /// Read column by column: GRDB's `Decodable` path cost 18 % of a resync that lists every
+    /// document (3,000 rows), for the same values.
+    public init(row: Row) throws {
+        id = row["id"]
+        url = row["url"]
+        source = row["source"]
+        kind = row["kind"]
+        depth = row["depth"]
+        title = row["title"]
+        firstSeen = row["first_seen"]
+        lastChecked = row["last_checked"]
+        nextCheck = row["next_check"]
+        lastStatus = row["last_status"]
+        etag = row["etag"]
+        lastModified = row["last_modified"]
+        error = row["error"]
+        currentVersionId = row["current_version_id"]
+        rawSha256 = row["raw_sha256"]
+        contentSha256 = row["content_sha256"]
+        versionCount = row["version_count"]
+        revisionCount = row["revision_count"]
+        failures = row["failures"]
+        gone = row["gone"]
+        fetchUrl = row["fetch_url"]
+        changedAt = row["changed_at"]
+    }
 }
 
 /// One distinct raw body fetched for a document.
