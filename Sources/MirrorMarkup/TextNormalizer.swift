@@ -39,7 +39,7 @@ public enum TextNormalizer {
         var pendingBreak = false
         var lastIsCJK = false
         var started = false
-        var nonASCII = false
+        var mayChangeUnderNFC = false
         for s in decoded.unicodeScalars {
             let v = s.value
             if v < 0x80 {
@@ -57,7 +57,7 @@ public enum TextNormalizer {
                 started = true
                 continue
             }
-            nonASCII = true
+            if !mayChangeUnderNFC && !Self.isNFCStable(v) { mayChangeUnderNFC = true }
             if v == 0xAD || v == 0x2060 { continue }
             if isSpace(s) {
                 pendingSpace = true
@@ -78,8 +78,24 @@ public enum TextNormalizer {
         let text = String(decoding: out, as: UTF8.self)
         // Unicode NFC: canonically equivalent spellings (a precomposed Bengali য় or its two
         // scalars, an é typed as e + U+0301) are one text, so an upstream that re-encodes them
-        // makes no revision. ASCII is NFC already.
-        return nonASCII ? text.precomposedStringWithCanonicalMapping : text
+        // makes no revision. Only text with a scalar outside the ranges NFC never changes goes
+        // through Foundation's normalizer (it cost a fifth of CJK page extraction).
+        return mayChangeUnderNFC ? text.precomposedStringWithCanonicalMapping : text
+    }
+
+    /// Scalars that NFC leaves alone wherever they stand (NFC_Quick_Check = Yes and canonical
+    /// combining class 0, UAX #15), by ranges: Latin below the combining diacritics (U+0300),
+    /// general punctuation and currency, CJK symbols and kana (without the ideographic tone
+    /// marks U+302A-302F and the combining sound marks U+3099/U+309A), CJK unified
+    /// ideographs, Hangul syllables, and full-width forms. Conservative: text with any other
+    /// scalar is normalized.
+    static func isNFCStable(_ v: UInt32) -> Bool {
+        switch v {
+        case 0..<0x300, 0x2010...0x20CF, 0x3000...0x3029, 0x3030...0x3098, 0x309B...0x9FFF, 0xAC00...0xD7A3, 0xFF00...0xFFEF:
+            return true
+        default:
+            return false
+        }
     }
 
     static func isSpace(_ s: Unicode.Scalar) -> Bool {

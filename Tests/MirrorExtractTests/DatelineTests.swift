@@ -49,6 +49,10 @@ final class DatelineTests: XCTestCase {
         XCTAssertEqual(TextNormalizer.normalize("Caf\u{65}\u{301}"), "Caf\u{E9}")
         XCTAssertEqual(Array(TextNormalizer.normalize("কুষ্টি\u{9DF}া").unicodeScalars).map(\.value).suffix(3), [0x9AF, 0x9BC, 0x9BE])
         XCTAssertEqual(TextNormalizer.canonical("\u{9DF}"), TextNormalizer.canonical("\u{9AF}\u{9BC}"))
+        // Kana with a combining voiced mark: inside the CJK ranges the fast path skips, but
+        // the mark itself sends the text through NFC.
+        XCTAssertEqual(TextNormalizer.normalize("ひらか\u{3099}な"), "ひらがな")
+        XCTAssertEqual(TextNormalizer.normalize("中文新闻"), "中文新闻")
         // Soft hyphens are a hyphenator's hints, not text.
         XCTAssertEqual(TextNormalizer.normalize("Wein\u{AD}berg"), "Weinberg")
         XCTAssertEqual(TextNormalizer.normalize("a\u{3000}\u{3000}b"), "a b")
