@@ -51,21 +51,36 @@ public struct WebRouter: Sendable {
             return r
         }
         let history = History(database: database, blobs: blobs, config: config)
+        /// `?key=N` (or `rN`); nil when absent; a page saying why when it is not a number.
+        func revision(_ key: String) throws -> Int? {
+            guard let v = request.query[key], !v.isEmpty else { return nil }
+            guard let n = Int(v.hasPrefix("r") ? String(v.dropFirst()) : v) else { throw WebParameterError(key: key, value: v) }
+            return n
+        }
+        func url() throws -> String {
+            guard let u = request.query["url"], !u.isEmpty else { throw WebParameterError(key: "url", value: "") }
+            return u
+        }
         do {
             switch request.path {
             case "/": return try home()
             case "/articles": return try articles(source: request.query["source"], search: request.query["q"])
-            case "/article": return try article(request.query["url"] ?? "", history: history)
+            case "/article": return try article(try url(), history: history)
             case "/diff":
-                let url = request.query["url"] ?? ""
-                let (renderer, title) = try history.diff(url: url, from: Int(request.query["from"] ?? ""), to: Int(request.query["to"] ?? ""))
-                return Self.html(200, renderer.html(title: title))
-            case "/show": return try show(request.query["url"] ?? "", revision: Int(request.query["rev"] ?? ""), history: history)
+                let u = try url()
+                let (renderer, title) = try history.diff(url: u, from: try revision("from"), to: try revision("to"))
+                // The renderer's standalone page, with the view's way back.
+                let nav = "<body><nav style=\"margin-bottom:1em\"><a href=\"/\">mirrord</a> · <a href=\"/articles\">articles</a> · "
+                    + "<a href=\"/article?url=\(Self.query(u))\">all revisions of this article</a></nav>"
+                return Self.html(200, renderer.html(title: title).replacingOccurrences(of: "<body>", with: nav))
+            case "/show": return try show(try url(), revision: try revision("rev"), history: history)
             case "/feed.atom": return try feed()
             default:
                 if request.path.hasPrefix("/mirror/raw/") { return mirrored(String(request.path.dropFirst("/mirror/".count))) }
                 return Self.page(404, "Not found", "<p>No page here. <a href=\"/\">Start</a></p>")
             }
+        } catch let e as WebParameterError {
+            return Self.page(400, "Bad request", "<p>\(Self.escape(e.description))</p>")
         } catch let e as ReportError {
             return Self.page(404, "Not found", "<p>\(Self.escape(e.description))</p><p><a href=\"/articles\">Articles</a></p>")
         } catch {
@@ -243,6 +258,13 @@ public struct WebRouter: Sendable {
     }
 }
 
+/// A query parameter the web view cannot use.
+struct WebParameterError: Error, CustomStringConvertible {
+    let key: String
+    let value: String
+    var description: String { value.isEmpty ? "missing ?\(key)=" : "\(key)=\(value) is not a revision number" }
+}
+
 /// Serves the web view on `[web] listen` (TCP), with the control API's HTTP/1.1 handling
 /// (bounded requests, a deadline for slow clients).
 public final class WebServer: Service, @unchecked Sendable {
@@ -260,10 +282,22 @@ public final class WebServer: Service, @unchecked Sendable {
     /// The port actually bound (`listen.port`, or the one the system chose for port 0 in tests).
     public var boundPort: Int? { channel?.localAddress?.port }
 
-    /// - Throws: when the address cannot be bound (in use, not local, bad host).
+    /// - Throws: `ControlSocketError` naming the address and the reason (in use, not an
+    ///   address of this machine, an unknown host name).
     public func bind(group: EventLoopGroup) async throws {
         let router = self.router
-        channel = try await ServerBootstrap(group: group)
+        do {
+            channel = try await bootstrap(group: group, router: router).bind(host: listen.host, port: listen.port).get()
+        } catch let e as IOError {
+            throw ControlSocketError(path: listen.description, reason: "cannot listen (\(String(cString: strerror(e.errnoCode))))")
+        } catch {
+            throw ControlSocketError(path: listen.description, reason: "cannot listen (\(error))")
+        }
+        logger.notice("web view on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(boundPort ?? listen.port)/")
+    }
+
+    private func bootstrap(group: EventLoopGroup, router: WebRouter) -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -272,8 +306,6 @@ public final class WebServer: Service, @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler { await router.handle($0) })
                 }
             }
-            .bind(host: listen.host, port: listen.port).get()
-        logger.notice("web view on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(boundPort ?? listen.port)/")
     }
 
     public func close() async {

@@ -169,9 +169,59 @@ struct Mirrorctl: ParsableCommand {
         return path + leading + Array(rest)
     }
 
+    /// The global options and their values taken out of `args`, and what is left.
+    static func splitGlobals(_ args: [String]) -> (globals: [String], rest: [String]) {
+        let names: Set = ["--config", "--socket", "--db"]
+        var globals: [String] = [], rest: [String] = []
+        var i = 0
+        while i < args.count {
+            let name = args[i].split(separator: "=", maxSplits: 1).first.map(String.init) ?? args[i]
+            if names.contains(name) {
+                globals.append(args[i])
+                if !args[i].contains("="), i + 1 < args.count { globals.append(args[i + 1]); i += 1 }
+            } else {
+                rest.append(args[i])
+            }
+            i += 1
+        }
+        return (globals, rest)
+    }
+
+    /// A first word that is no command, with the nearest command when one is close
+    /// (`stauts` → `status`); nil when the command line names a command (or `help`).
+    static func unknownCommand(_ args: [String]) -> String? {
+        let names = configuration.subcommands.map { $0._commandName }
+        guard let word = splitGlobals(args).rest.first(where: { !$0.hasPrefix("-") }), word != "help",
+              !names.contains(word) else { return nil }
+        func distance(_ a: String, _ b: String) -> Int {
+            let a = Array(a), b = Array(b)
+            var row = Array(0...b.count)
+            for i in 1...max(1, a.count) where !a.isEmpty {
+                var previous = row[0]
+                row[0] = i
+                for j in 1...max(1, b.count) where !b.isEmpty {
+                    let current = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = current
+                }
+            }
+            return row[b.count]
+        }
+        let near = names.min { distance(word, $0) < distance(word, $1) }.flatMap { distance(word, $0) <= 2 ? $0 : nil }
+        return "unknown command '\(word)'" + (near.map { "; did you mean '\($0)'?" } ?? "")
+            + " (commands: \(names.joined(separator: ", ")); mirrorctl help COMMAND is its manual)"
+    }
+
     static func main() {
+        var args = Array(CommandLine.arguments.dropFirst())
+        if let unknown = unknownCommand(args) {
+            FileHandle.standardError.write(Data("mirrorctl: \(unknown)\n".utf8))
+            Foundation.exit(2)
+        }
+        // `help` needs no configuration: `mirrorctl --config F help diff` is the diff manual.
+        if splitGlobals(args).rest.first == "help" { args = splitGlobals(args).rest }
         do {
-            var command = try parseAsRoot(reorder(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(reorder(args))
             try command.run()
         } catch let abort as Abort {
             FileHandle.standardError.write(Data("mirrorctl: \(abort.message)\n".utf8))

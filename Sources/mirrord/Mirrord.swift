@@ -143,22 +143,22 @@ struct Mirrord: AsyncParsableCommand {
                                    reload: { await reloader.reload() })
         let server = ControlServer(socketPath: cfg.controlSocket, router: router, group: cfg.controlSocketGroup)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            try await server.bind(group: eventLoops)
-        } catch {
-            fail("\(error)", code: 3)
-        }
         // The read-only web view, when `[web] listen` asks for it (read at start; a reload
-        // does not move it).
+        // does not move it). Bound first: a port in use leaves no control socket behind.
         var webServer: WebServer?
         if let listen = cfg.web {
             let web = WebServer(listen: listen, router: WebRouter(database: database, blobs: blobs, config: cfg))
             do {
                 try await web.bind(group: eventLoops)
             } catch {
-                fail("[web] listen = \"\(listen)\": cannot listen (\(error))", code: 3)
+                fail("[web] \(error)", code: 3)
             }
             webServer = web
+        }
+        do {
+            try await server.bind(group: eventLoops)
+        } catch {
+            fail("\(error)", code: 3)
         }
         await coordinator.observeRuns { run in
             notifier.notify("STATUS=" + Self.statusLine(run))

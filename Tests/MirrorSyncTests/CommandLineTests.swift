@@ -82,12 +82,19 @@ final class CommandLineTests: XCTestCase {
             ("mirrorctl", ["log"], "Error: Missing expected argument '<url>'"),
             ("mirrord", ["--config", "x.toml", "--all"], "Error: --all and --source go with --once"),
             ("mirrord", ["--bogus"], "Error: Unknown option '--bogus'"),
+            // A mistyped command is named, with the nearest one, wherever --config stands.
+            ("mirrorctl", ["--config", "x.toml", "stauts"], "mirrorctl: unknown command 'stauts'; did you mean 'status'?"),
+            ("mirrorctl", ["lst", "--kind", "article"], "mirrorctl: unknown command 'lst'; did you mean 'list'?"),
         ]
         for (tool, args, message) in cases {
             let r = try run(tool, args)
             XCTAssertEqual(r.status, 2, "\(tool) \(args)")
             XCTAssertTrue(r.stderr.hasPrefix(message), "\(tool) \(args): \(r.stderr)")
         }
+        // `help` needs no configuration, even when one is named.
+        let help = try run("mirrorctl", ["--config", "x.toml", "help", "diff"])
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertTrue(help.stdout.hasPrefix("OVERVIEW: Show what changed between two revisions"), help.stdout)
     }
 
     func testLogFindsAnArticleByTheLinkAsCopiedFromAnIndex() throws {
