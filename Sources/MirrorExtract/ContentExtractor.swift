@@ -144,9 +144,6 @@ enum ContentExtractor {
         if let best, let scored { trace("scored \(best.map { describe(index, $0) }) → \(scored.paragraphs.count) paragraphs, \(scored.chars) chars") }
         // The whole page body is the article only when no content-named container exists.
         if byName != nil, let b = best, b == [index.body] { (best, scored) = (nil, nil) }
-        let strategy = getenv("XSTRAT").map { String(cString: $0) } ?? ""
-        if strategy == "named", let b = byName { return b }
-        if strategy == "scored", let s = scored { return s }
         switch (byName, scored) {
         case (nil, nil): return Body(paragraphs: [], containers: [])
         case (let b?, nil): return b
