@@ -115,15 +115,15 @@ enum BoilerplateLine {
         "版权所有", "版權所有",
     ])
 
-    /// Labels of metadata: sources, credits, categories, publication and update times.
+    /// Labels of metadata: sources, credits, categories, publication and update times (the
+    /// category and tag labels `fieldLabels` finds anywhere in a line, and the post-metadata
+    /// openings, are not repeated here).
     static let labels: [[UInt8]] = bytes([
         "quelle:", "quellen:", "quellenangaben", "source:", "sources:", "credit:", "credits:", "photo:", "photos:",
         "photo credit", "image:", "image credit", "foto:", "fotos:", "bild:", "bilder:", "titelbild", "beitragsbild",
-        "crédit", "crédits", "fuente:", "fonte:", "źródło:", "fot.", "kategorie:", "kategorien:", "category:",
-        "categories:", "catégorie", "categoría", "tags:", "schlagwörter", "schlagworte", "filed under", "posted in",
+        "crédit", "fuente:", "fonte:", "źródło:", "fot.", "catégorie", "categoría", "schlagwörter", "schlagworte",
         "posted on", "posted by", "published:", "published on", "release date", "last modified", "last updated", "updated:",
-        "updated on", "aktualisiert am", "aktualisiert:", "veröffentlicht am", "veröffentlicht:", "erstellt am",
-        "this entry was posted", "publié le", "mis à jour", "publicado el", "publicado:", "actualizado", "pubblicato il",
+        "updated on", "aktualisiert am", "aktualisiert:", "veröffentlicht am", "veröffentlicht:", "publié le", "mis à jour", "publicado el", "publicado:", "actualizado", "pubblicato il",
         "opublikowano", "aktualizacja:", "verfasst von", "geschrieben von", "written by", "permalink", "permalien",
         "aufrufe:", "zugriffe:", "views:", "kontakt:", "contact:", "pressekontakt", "veröffentlichung:", "video verfügbar bis",
         "kommentare insgesamt", "weitere informationen:", "zusatzinformationen:", "telefon:", "tel.:", "fax:", "e-mail:",
