@@ -10,15 +10,30 @@ import MirrorStore
 public enum CheckDecision: Equatable, Sendable {
     /// `304 Not Modified`: nothing to store; when to look again.
     case notModified(nextCheck: Date)
-    /// No usable body: the HTTP status (0 for a transport failure), the error recorded on the
-    /// document, when to look again, and whether the document is gone (404 or 410).
-    case failed(status: Int, error: FetchError, nextCheck: Date, gone: Bool)
+    /// No usable body (see `Failure`).
+    case failed(Failure)
     /// A 2xx whose body is the current version's (a server that ignores validators): only the
     /// validators and the next check change.
     case sameBody(sha256: String, nextCheck: Date)
     /// A 2xx with a new body (`sha256` of its bytes): to parse and store. Its next check depends
     /// on whether its content changed, which only parsing tells (`CheckPolicy.nextCheck`).
     case newBody(sha256: String)
+
+    /// A failed check: the HTTP status (0 for a transport failure), the error recorded on the
+    /// document, when to look again, and whether the document is gone (404 or 410).
+    public struct Failure: Equatable, Sendable {
+        public var status: Int
+        public var error: FetchError
+        public var nextCheck: Date
+        public var gone: Bool
+
+        public init(status: Int, error: FetchError, nextCheck: Date, gone: Bool) {
+            self.status = status
+            self.error = error
+            self.nextCheck = nextCheck
+            self.gone = gone
+        }
+    }
 }
 
 /// The rules checks are decided by: a source's revisit schedule (`RevisitPolicy`) and the
@@ -44,11 +59,11 @@ public struct CheckPolicy: Sendable {
     public func decide(_ doc: DocumentRecord, _ result: Result<FetchResponse, FetchError>, retryAfter: Double?) -> CheckDecision {
         switch result {
         case .failure(let error):
-            return failure(doc, status: 0, error, retryAfter: nil)
+            return .failed(failure(doc, status: 0, error, retryAfter: nil))
         case .success(let r):
             if r.isNotModified { return .notModified(nextCheck: nextCheck(doc, changed: false)) }
             guard (200..<300).contains(r.status) else {
-                return failure(doc, status: r.status, .http(status: r.status), retryAfter: retryAfter)
+                return .failed(failure(doc, status: r.status, .http(status: r.status), retryAfter: retryAfter))
             }
             let sha = SHA256.hex(r.body)
             return sha == doc.rawSha256 ? .sameBody(sha256: sha, nextCheck: nextCheck(doc, changed: false)) : .newBody(sha256: sha)
@@ -59,7 +74,7 @@ public struct CheckPolicy: Sendable {
     /// `goneRecheckInterval`; after a `Retry-After` too long to wait within the run, then;
     /// otherwise after the source's `poll_interval` doubled per consecutive failure before this
     /// one, at most `maxFailureBackoff` (and never sooner than `poll_interval`).
-    public func failure(_ doc: DocumentRecord, status: Int, _ error: FetchError, retryAfter: Double?) -> CheckDecision {
+    public func failure(_ doc: DocumentRecord, status: Int, _ error: FetchError, retryAfter: Double?) -> CheckDecision.Failure {
         let delay: Double
         if error.isGone {
             delay = Self.goneRecheckInterval
@@ -69,7 +84,7 @@ public struct CheckPolicy: Sendable {
             let doubled = source.pollInterval * pow(2, Double(min(doc.failures, 20)))
             delay = max(source.pollInterval, min(Self.maxFailureBackoff, doubled))
         }
-        return .failed(status: status, error: error, nextCheck: now.addingTimeInterval(delay), gone: error.isGone)
+        return CheckDecision.Failure(status: status, error: error, nextCheck: now.addingTimeInterval(delay), gone: error.isGone)
     }
 
     /// When to look again after a successful check: an index after `poll_interval` (indexes

@@ -439,8 +439,8 @@ public final class SyncEngine: Sendable {
                 logger.info("\(doc.url): permanently moved to \(target)")
             }
             switch (decision, result) {
-            case let (.failed(status, error, next, gone), _):
-                return try fail(doc, status: status, error, nextCheck: next, gone: gone, at: now)
+            case let (.failed(failure), _):
+                return try fail(doc, failure, at: now)
             case let (.notModified(next), _):
                 logger.debug("\(doc.url): 304 not modified")
                 // Written by the run loop in batches (see `MirrorDatabase.recordUnchanged(_:)`).
@@ -480,10 +480,7 @@ public final class SyncEngine: Sendable {
         } catch let e as Gzip.Corrupt {
             failure = .undecodableBody(message: "\(e)")
         }
-        guard case let .failed(status, error, next, gone) = policy.failure(job.document, status: response.status, failure, retryAfter: nil) else {
-            return .failed(Outcome(kind: .failed, error: failure.description))
-        }
-        return .failed(try fail(job.document, status: status, error, nextCheck: next, gone: gone, at: policy.now))
+        return .failed(try fail(job.document, policy.failure(job.document, status: response.status, failure, retryAfter: nil), at: policy.now))
     }
 
     /// Where a page's links and images resolve: where its content really is (after redirects).
@@ -628,11 +625,12 @@ public final class SyncEngine: Sendable {
     }
 
     /// Records a failure decided by `CheckPolicy` (its error and next check).
-    private func fail(_ doc: DocumentRecord, status: Int, _ error: FetchError, nextCheck: Date, gone: Bool, at: Date) throws -> Outcome {
-        let message = error.description
-        metrics.error(MirrorMetrics.kind(error))
+    private func fail(_ doc: DocumentRecord, _ failure: CheckDecision.Failure, at: Date) throws -> Outcome {
+        let message = failure.error.description
+        metrics.error(MirrorMetrics.kind(failure.error))
         logger.warning("\(doc.url): \(message)")
-        try database.recordFailure(documentId: doc.id!, status: status, error: message, checkedAt: at, nextCheck: nextCheck, gone: gone)
+        try database.recordFailure(documentId: doc.id!, status: failure.status, error: message, checkedAt: at,
+                                   nextCheck: failure.nextCheck, gone: failure.gone)
         return Outcome(kind: .failed, error: message)
     }
 

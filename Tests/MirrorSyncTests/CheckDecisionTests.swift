@@ -50,20 +50,20 @@ final class CheckDecisionTests: XCTestCase {
         let timeout = FetchError.transfer(code: 28, message: "Operation timed out after 30001 milliseconds with 0 bytes received")
         for (failures, hours) in [(0, 1.0), (1, 2.0), (3, 8.0), (5, 24.0), (30, 24.0)] {
             XCTAssertEqual(policy.decide(article(changedDaysAgo: 1, failures: failures), .failure(timeout), retryAfter: nil),
-                           .failed(status: 0, error: timeout, nextCheck: now.addingTimeInterval(hours * 3600), gone: false),
+                           .failed(.init(status: 0, error: timeout, nextCheck: now.addingTimeInterval(hours * 3600), gone: false)),
                            "after \(failures) failures")
         }
     }
 
     func testGoneAndRetryAfter() {
         XCTAssertEqual(policy.decide(article(changedDaysAgo: 1), response(410), retryAfter: nil),
-                       .failed(status: 410, error: .http(status: 410), nextCheck: now.addingTimeInterval(7 * 86400), gone: true))
+                       .failed(.init(status: 410, error: .http(status: 410), nextCheck: now.addingTimeInterval(7 * 86400), gone: true)))
         // A Retry-After longer than max_retry_delay moves the next check to it...
         XCTAssertEqual(policy.decide(article(changedDaysAgo: 1), response(503, retryAfter: "7200"), retryAfter: 7200),
-                       .failed(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(7200), gone: false))
+                       .failed(.init(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(7200), gone: false)))
         // ...a short one was waited for within the run already: the usual backoff.
         XCTAssertEqual(policy.decide(article(changedDaysAgo: 1), response(503, retryAfter: "5"), retryAfter: 5),
-                       .failed(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(3600), gone: false))
+                       .failed(.init(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(3600), gone: false)))
     }
 
     func testIndexesAndImagesHaveTheirOwnSchedules() {
