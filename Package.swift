@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCmark", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc", providers: [.apt(["libc6-dev"])]),
+        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc", providers: [.apt(["libc6-dev"])]),
 
         .target(name: "MirrorCore", dependencies: [
             "CCrypto",
@@ -41,11 +41,11 @@ let package = Package(
         .target(name: "MirrorExtract", dependencies: ["CLibXML2", "MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorDiff", dependencies: ["MirrorMarkup"]),
         .target(name: "MirrorStore", dependencies: [
-            "CZstd", "MirrorCore",
+            "CGlibc", "CZstd", "MirrorCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "MirrorSync", dependencies: [
-            "CMalloc", "MirrorCore", "MirrorFetch", "MirrorDiscovery", "MirrorExtract", "MirrorStore",
+            "CGlibc", "MirrorCore", "MirrorFetch", "MirrorDiscovery", "MirrorExtract", "MirrorStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "MirrorFetchTests", dependencies: ["MirrorFetch", "TestSupport"]),
         .testTarget(name: "MirrorSyncTests", dependencies: [
             "MirrorSync", "MirrorStore", "MirrorControl", "MirrorFetch", "TestSupport",
-            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "TestSupport", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

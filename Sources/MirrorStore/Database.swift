@@ -164,6 +164,30 @@ public final class MirrorDatabase: Sendable {
             try db.create(index: "documents_totals", on: "documents",
                           columns: ["kind", "version_count", "revision_count", "error"])
         }
+        m.registerMigration("v6-blob-deltas-dictionaries-leaner-indexes") { db in
+            // Blobs are looked up by hash only: keyed by it (WITHOUT ROWID) instead of a rowid
+            // table plus an index holding every hash a second time. New columns: the blob a
+            // delta is compressed against (kept while the delta is), and the zstd dictionary a
+            // whole blob is compressed with.
+            try db.execute(sql: """
+                CREATE TABLE blobs_v6 (sha256 TEXT NOT NULL PRIMARY KEY, size INTEGER NOT NULL,
+                  stored_size INTEGER NOT NULL, base_sha256 TEXT, dictionary_id INTEGER) WITHOUT ROWID;
+                INSERT INTO blobs_v6 (sha256, size, stored_size) SELECT sha256, size, stored_size FROM blobs;
+                DROP TABLE blobs;
+                ALTER TABLE blobs_v6 RENAME TO blobs;
+                """)
+            // Nothing looks versions up by raw hash (garbage collection scans them once), and
+            // `documents_due` and `documents_kind` both lead with `source`.
+            try db.execute(sql: "DROP INDEX IF EXISTS versions_on_raw_sha256")
+            try db.execute(sql: "DROP INDEX IF EXISTS documents_on_source")
+            try db.create(table: "dictionaries") { t in
+                t.column("id", .integer).primaryKey()  // zstd dictionary ID, the file's name
+                t.column("source", .text).notNull()
+                t.column("created", .datetime).notNull()
+                t.column("size", .integer).notNull()
+                t.column("samples", .integer).notNull()
+            }
+        }
         return m
     }
 }

@@ -11,6 +11,22 @@ public struct RecordOutcome: Sendable {
     public var document: DocumentRecord
 }
 
+/// One body for `recordBodies`: what `recordBody(documentId:_:nextCheck:tracksRevisions:)` takes.
+public struct BodyToRecord: Sendable {
+    public var documentId: Int64
+    public var body: FetchedBody
+    public var nextCheck: Date?
+    /// False for assets, which have versions but no revisions.
+    public var tracksRevisions: Bool
+
+    public init(documentId: Int64, body: FetchedBody, nextCheck: Date?, tracksRevisions: Bool) {
+        self.documentId = documentId
+        self.body = body
+        self.nextCheck = nextCheck
+        self.tracksRevisions = tracksRevisions
+    }
+}
+
 /// A fetched body ready to record.
 public struct FetchedBody: Sendable {
     public var rawSha256: String
@@ -26,11 +42,17 @@ public struct FetchedBody: Sendable {
     public var runId: Int64?
     public var parserVersion: Int
     public var rulesHash: String
+    /// How the blob is stored: the blob it is a delta against, the dictionary it was
+    /// compressed with (see `BlobStore`).
+    public var blobBase: String?
+    public var blobDictionary: UInt32?
 
     public init(rawSha256: String, contentSha256: String, title: String?, size: Int, storedSize: Int, httpStatus: Int,
                 etag: String?, lastModified: String?, contentType: String?, fetchedAt: Date, runId: Int64?,
-                parserVersion: Int, rulesHash: String = "none") {
+                parserVersion: Int, rulesHash: String = "none", blobBase: String? = nil, blobDictionary: UInt32? = nil) {
         self.rulesHash = rulesHash
+        self.blobBase = blobBase
+        self.blobDictionary = blobDictionary
         self.rawSha256 = rawSha256
         self.contentSha256 = contentSha256
         self.title = title
@@ -63,7 +85,7 @@ extension MirrorDatabase {
     // MARK: documents
 
     public func document(url: String) throws -> DocumentRecord? {
-        try pool.read { db in try DocumentRecord.filter(Column("url") == url).fetchOne(db) }
+        try pool.read { db in try DocumentRecord.fetch(db, url: url) }
     }
 
     /// The documents a run must check: every index of the source, and the other documents
@@ -117,11 +139,15 @@ extension MirrorDatabase {
     public func ensureDocument(url: String, source: String, kind: String, depth: Int, now: Date) throws -> (DocumentRecord, Bool) {
         if let existing = try document(url: url) { return (existing, false) }  // no write lock for known URLs
         return try pool.write { db in
-            if let existing = try DocumentRecord.filter(Column("url") == url).fetchOne(db) {
+            if let existing = try DocumentRecord.fetch(db, url: url) {
                 return (existing, false)
             }
             var d = DocumentRecord(url: url, source: source, kind: kind, depth: depth, firstSeen: now)
-            try d.insert(db)
+            try db.cachedStatement(sql: """
+                INSERT INTO documents (url, source, kind, depth, first_seen, version_count, revision_count, failures, gone)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0)
+                """).execute(arguments: [url, source, kind, depth, now])
+            d.id = db.lastInsertedRowID
             return (d, true)
         }
     }
@@ -178,65 +204,98 @@ extension MirrorDatabase {
     /// - Parameter tracksRevisions: false for assets, which have versions but no revisions.
     public func recordBody(documentId: Int64, _ body: FetchedBody, nextCheck: Date?, tracksRevisions: Bool = true) throws -> RecordOutcome {
         try pool.write { db in
-            guard var doc = try DocumentRecord.fetchOne(db, key: documentId) else {
-                throw StoreError(path: path, reason: "document \(documentId) vanished")
-            }
-            doc.lastChecked = body.fetchedAt
-            doc.lastStatus = body.httpStatus
-            doc.error = nil
-            doc.failures = 0
-            doc.gone = false
-            doc.etag = body.etag
-            doc.lastModified = body.lastModified
-            doc.nextCheck = nextCheck
-            if doc.rawSha256 == body.rawSha256 {
-                try doc.update(db)
-                return RecordOutcome(newVersion: false, newRevision: false, revision: doc.revisionCount, document: doc)
-            }
-            try db.execute(sql: "INSERT OR IGNORE INTO blobs (sha256, size, stored_size) VALUES (?, ?, ?)",
-                           arguments: [body.rawSha256, body.size, body.storedSize])
-            let isRevision = tracksRevisions && doc.contentSha256 != body.contentSha256
-            var revertsTo: Int?
-            if isRevision {
-                revertsTo = try Int.fetchOne(db, sql: """
-                    SELECT revision FROM versions
-                    WHERE document_id = ? AND revision IS NOT NULL AND content_sha256 = ?
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: [documentId, body.contentSha256])
-            }
-            var v = VersionRecord(documentId: documentId, rawSha256: body.rawSha256, contentSha256: body.contentSha256,
-                                  revision: isRevision ? doc.revisionCount + 1 : nil, title: body.title,
-                                  httpStatus: body.httpStatus, etag: body.etag, lastModified: body.lastModified,
-                                  contentType: body.contentType, size: body.size, fetchedAt: body.fetchedAt,
-                                  runId: body.runId, parserVersion: body.parserVersion, revertsTo: revertsTo,
-                                  rulesHash: body.rulesHash)
-            try v.insert(db)
-            doc.currentVersionId = v.id
-            doc.rawSha256 = body.rawSha256
-            doc.versionCount += 1
-            if isRevision {
-                doc.revisionCount += 1
-                doc.contentSha256 = body.contentSha256
-                doc.changedAt = body.fetchedAt
-            }
-            if let t = body.title { doc.title = t }
-            try doc.update(db)
-            return RecordOutcome(newVersion: true, newRevision: isRevision, revision: doc.revisionCount, document: doc)
+            try self.recordBody(db, BodyToRecord(documentId: documentId, body: body, nextCheck: nextCheck, tracksRevisions: tracksRevisions))
         }
+    }
+
+    /// Group commit: many bodies (their blobs durable already) in one transaction. Each is
+    /// recorded inside its own savepoint, so one that fails (its document vanished) is rolled
+    /// back alone and reported in its slot; an error of the transaction itself (`SQLITE_FULL`)
+    /// throws for all of them, and none is recorded.
+    /// - Returns: one result per body, in order.
+    public func recordBodies(_ bodies: [BodyToRecord]) throws -> [Result<RecordOutcome, Error>] {
+        try pool.write { db in
+            var results: [Result<RecordOutcome, Error>] = []
+            results.reserveCapacity(bodies.count)
+            for item in bodies {
+                var outcome: RecordOutcome?
+                do {
+                    try db.inSavepoint {
+                        outcome = try self.recordBody(db, item)
+                        return .commit
+                    }
+                    results.append(.success(outcome!))
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR {
+                    throw error
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+
+    func recordBody(_ db: Database, _ item: BodyToRecord) throws -> RecordOutcome {
+        let body = item.body, documentId = item.documentId
+        guard var doc = try DocumentRecord.fetch(db, id: documentId) else {
+            throw StoreError(path: path, reason: "document \(documentId) vanished")
+        }
+        doc.lastChecked = body.fetchedAt
+        doc.lastStatus = body.httpStatus
+        doc.error = nil
+        doc.failures = 0
+        doc.gone = false
+        doc.etag = body.etag
+        doc.lastModified = body.lastModified
+        doc.nextCheck = item.nextCheck
+        if doc.rawSha256 == body.rawSha256 {
+            try doc.save(db)
+            return RecordOutcome(newVersion: false, newRevision: false, revision: doc.revisionCount, document: doc)
+        }
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO blobs (sha256, size, stored_size, base_sha256, dictionary_id) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [body.rawSha256, body.size, body.storedSize, body.blobBase, body.blobDictionary.map { Int64($0) }])
+        let isRevision = item.tracksRevisions && doc.contentSha256 != body.contentSha256
+        var revertsTo: Int?
+        if isRevision {
+            revertsTo = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT revision FROM versions
+                WHERE document_id = ? AND revision IS NOT NULL AND content_sha256 = ?
+                ORDER BY id DESC LIMIT 1
+                """), arguments: [documentId, body.contentSha256])
+        }
+        var v = VersionRecord(documentId: documentId, rawSha256: body.rawSha256, contentSha256: body.contentSha256,
+                              revision: isRevision ? doc.revisionCount + 1 : nil, title: body.title,
+                              httpStatus: body.httpStatus, etag: body.etag, lastModified: body.lastModified,
+                              contentType: body.contentType, size: body.size, fetchedAt: body.fetchedAt,
+                              runId: body.runId, parserVersion: body.parserVersion, revertsTo: revertsTo,
+                              rulesHash: body.rulesHash)
+        try v.insertRow(db)
+        doc.currentVersionId = v.id
+        doc.rawSha256 = body.rawSha256
+        doc.versionCount += 1
+        if isRevision {
+            doc.revisionCount += 1
+            doc.contentSha256 = body.contentSha256
+            doc.changedAt = body.fetchedAt
+        }
+        if let t = body.title { doc.title = t }
+        try doc.save(db)
+        return RecordOutcome(newVersion: true, newRevision: isRevision, revision: doc.revisionCount, document: doc)
     }
 
     /// Replaces what the parser derived for a document's versions (content hashes, revision
     /// numbers, reverts, titles, parser identity) in one transaction, after a reparse.
     public func replaceDerived(documentId: Int64, versions: [VersionRecord]) throws {
         try pool.write { db in
-            guard var doc = try DocumentRecord.fetchOne(db, key: documentId) else { return }
+            guard var doc = try DocumentRecord.fetch(db, id: documentId) else { return }
             for v in versions { try v.update(db) }
             let revisions = versions.filter { $0.revision != nil }
             doc.revisionCount = revisions.count
             doc.contentSha256 = versions.last?.contentSha256
             doc.changedAt = revisions.last?.fetchedAt
             if let t = versions.last?.title { doc.title = t }
-            try doc.update(db)
+            try doc.save(db)
         }
     }
 
@@ -270,13 +329,22 @@ extension MirrorDatabase {
 
     /// Blobs no version names any more; their rows are removed here, their files by the caller
     /// after this commits (a crash in between leaves a file that the next collection removes).
+    /// A blob that a kept delta is compressed against is kept too, however far down its chain.
     public func collectUnreferencedBlobs() throws -> [String] {
         try pool.write { db in
-            let gone = try String.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE sha256 NOT IN (SELECT raw_sha256 FROM versions)")
-            try db.execute(sql: "DELETE FROM blobs WHERE sha256 NOT IN (SELECT raw_sha256 FROM versions)")
+            let gone = try String.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE sha256 NOT IN (\(Self.keptBlobsSQL))")
+            try db.execute(sql: "DELETE FROM blobs WHERE sha256 NOT IN (\(Self.keptBlobsSQL))")
             return gone
         }
     }
+
+    /// Every blob a version names, and the bases of their deltas, recursively.
+    static let keptBlobsSQL = """
+        WITH RECURSIVE kept(sha) AS (
+          SELECT raw_sha256 FROM versions
+          UNION SELECT b.base_sha256 FROM blobs b JOIN kept ON b.sha256 = kept.sha WHERE b.base_sha256 IS NOT NULL)
+        SELECT sha FROM kept
+        """
 
     // MARK: versions
 

@@ -42,7 +42,8 @@ public enum Verifier {
                 report.problems.append("\(error) (a version of \(row["url"] as String))")
             }
         }
-        let known = Set(referenced.map { $0["sha"] as String })
+        // Bases of deltas are in use too (`BlobStore.get` of a delta reads them).
+        let known = Set(try database.pool.read { db in try String.fetchAll(db, sql: MirrorDatabase.keptBlobsSQL) })
         if let files = FileManager.default.enumerator(atPath: blobs.root) {
             for case let rel as String in files where rel.hasSuffix(".zst") {
                 let name = String((rel as NSString).lastPathComponent.dropLast(4))

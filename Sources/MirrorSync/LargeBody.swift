@@ -1,4 +1,4 @@
-import CMalloc
+import CGlibc
 import Foundation
 
 /// Peak memory of large pages. A page costs about ten times its size while it is parsed

@@ -1,3 +1,4 @@
+import CGlibc
 import Foundation
 import Logging
 import MirrorCore
@@ -93,11 +94,18 @@ public final class SyncEngine: Sendable {
     /// The time source; tests inject a simulated one.
     let now: @Sendable () -> Date
     public let metrics: MirrorMetrics
+    /// New bodies are recorded through it, in batches (see `GroupCommit`).
+    let commits: GroupCommit
+    public let dictionaries: SourceDictionaries
 
+    /// - Parameter dictionaries: the sources' zstd dictionaries; an engine that replaces
+    ///   another (a config reload) takes over its predecessor's.
     public init(config: MirrorConfig, database: MirrorDatabase, blobs: BlobStore, fetcher: Fetcher,
                 logger: Logger = Logger(label: "mirrord.sync"), metrics: MirrorMetrics = MirrorMetrics(),
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                dictionaries: SourceDictionaries? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.metrics = metrics
+        self.commits = GroupCommit(database: database, blobs: blobs)
+        self.dictionaries = dictionaries ?? SourceDictionaries(blobs: blobs, database: database)
         self.config = config
         self.database = database
         self.blobs = blobs
@@ -552,13 +560,14 @@ public final class SyncEngine: Sendable {
             title = index.title
         }
         // Raw before parsed: the blob is durable before the row that names it commits.
-        let stored = try blobs.put(response.body, sha256: sha)
-        let outcome = try database.recordBody(documentId: doc.id!, FetchedBody(
-            rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: stored,
+        let blob = try stageText(response.body, sha: sha, of: doc, source: job.source)
+        let outcome = try commits.record(blob, BodyToRecord(documentId: doc.id!, body: FetchedBody(
+            rawSha256: sha, contentSha256: contentSHA, title: title, size: response.body.count, storedSize: blob.storedSize,
             httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
             contentType: response.contentType, fetchedAt: now, runId: runId,
-            parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : rulesHash),
-            nextCheck: policy.nextCheck(doc, changed: contentSHA != doc.contentSha256))
+            parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : rulesHash,
+            blobBase: blob.base, blobDictionary: blob.dictionaryID),
+            nextCheck: policy.nextCheck(doc, changed: contentSHA != doc.contentSha256), tracksRevisions: true))
         try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
                       rulesHash: rulesHash, source: job.source)
         if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
@@ -574,6 +583,32 @@ public final class SyncEngine: Sendable {
         }
         return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
                        assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
+    }
+
+    /// Compresses a page's new body into a staged blob: against the document's previous body
+    /// when that is smaller (an edit, an index's new cache-busters: a few hundred bytes instead
+    /// of the page), otherwise with the source's dictionary, which the first bodies of a source
+    /// train (see `SourceDictionaries`). A previous body that cannot be read only costs the delta.
+    private func stageText(_ body: [UInt8], sha: String, of doc: DocumentRecord, source: SourceConfig) throws -> StagedBlob {
+        var dictionary = dictionaries.dictionary(for: source.name)
+        if dictionary == nil, let trained = try dictionaries.offer(body, sha256: sha, source: source.name) {
+            dictionary = trained.dictionary
+            // The bodies it learnt from were stored before it existed: compressed again with it.
+            var again: [StagedBlob] = []
+            for sample in trained.samples where sample != sha {
+                if let staged = try blobs.recompress(sample, with: trained.dictionary) { again.append(staged) }
+            }
+            try blobs.makeDurable(again)
+            try database.recordRecompressed(again)
+            malloc_trim(0)  // the trainer's working memory (several MB) goes back to the system
+            logger.notice("source \(source.name): zstd dictionary \(trained.dictionary.id) trained (\(trained.dictionary.size) bytes) from its first \(trained.samples.count) bodies, \(again.count) of them compressed again with it; later bodies are compressed with it")
+        }
+        var base: DeltaBase?
+        if let previous = doc.rawSha256, previous != sha, body.count <= BlobStore.maxDeltaBytes,
+           let (bytes, depth) = try? blobs.read(previous) {
+            base = DeltaBase(sha256: previous, bytes: bytes, depth: depth)
+        }
+        return try blobs.stage(body, sha256: sha, base: base, dictionary: dictionary)
     }
 
     /// The images of a parsed article that the source's `assets` policy mirrors: `http(s)` or
@@ -596,12 +631,12 @@ public final class SyncEngine: Sendable {
     /// A new image body: stored as served (blob, version without revisions, raw copy), never parsed.
     private func storeAsset(_ doc: DocumentRecord, response: FetchResponse, sha: String, at now: Date, runId: Int64?,
                             nextCheck: Date) throws -> Outcome {
-        let stored = try blobs.put(response.body, sha256: sha)
-        let outcome = try database.recordBody(documentId: doc.id!, FetchedBody(
-            rawSha256: sha, contentSha256: sha, title: nil, size: response.body.count, storedSize: stored,
+        let blob = try blobs.stage(response.body, sha256: sha)
+        let outcome = try commits.record(blob, BodyToRecord(documentId: doc.id!, body: FetchedBody(
+            rawSha256: sha, contentSha256: sha, title: nil, size: response.body.count, storedSize: blob.storedSize,
             httpStatus: response.status, etag: response.etag, lastModified: response.lastModified,
             contentType: response.contentType, fetchedAt: now, runId: runId, parserVersion: ArticleExtractor.parserVersion),
-            nextCheck: nextCheck, tracksRevisions: false)
+            nextCheck: nextCheck, tracksRevisions: false))
         try tree.write(response.body, at: MirrorTree.rawPath(URI(doc.url)!))
         if outcome.newVersion { metrics.newVersion(revision: false) }
         return Outcome(kind: .fetched, newVersion: outcome.newVersion, storedAsset: doc.rawSha256 == nil)

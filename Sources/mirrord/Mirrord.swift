@@ -138,7 +138,7 @@ struct Mirrord: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let coordinator = SyncCoordinator(engine: engine)
         let reloader = Reloader(configPath: cfg.file, running: cfg, database: database, blobs: blobs, fetcher: fetcher,
-                                metrics: engine.metrics, coordinator: coordinator, notifier: notifier, logger: logger)
+                                metrics: engine.metrics, dictionaries: engine.dictionaries, coordinator: coordinator, notifier: notifier, logger: logger)
         let router = ControlRouter(coordinator: coordinator, database: database, blobs: blobs,
                                    reload: { await reloader.reload() })
         let server = ControlServer(socketPath: cfg.controlSocket, router: router, group: cfg.controlSocketGroup)

@@ -19,6 +19,7 @@ final class Reloader: @unchecked Sendable {
     let database: MirrorDatabase
     let blobs: BlobStore
     let metrics: MirrorMetrics
+    let dictionaries: SourceDictionaries
     let coordinator: SyncCoordinator
     let notifier: SystemdNotifier
     let logger: Logger
@@ -28,7 +29,9 @@ final class Reloader: @unchecked Sendable {
     private var retired: [Fetcher] = []
 
     init(configPath: String, running: MirrorConfig, database: MirrorDatabase, blobs: BlobStore, fetcher: Fetcher,
-         metrics: MirrorMetrics, coordinator: SyncCoordinator, notifier: SystemdNotifier, logger: Logger) {
+         metrics: MirrorMetrics, dictionaries: SourceDictionaries, coordinator: SyncCoordinator, notifier: SystemdNotifier,
+         logger: Logger) {
+        self.dictionaries = dictionaries
         self.configPath = configPath
         self.running = running
         self.database = database
@@ -67,7 +70,7 @@ final class Reloader: @unchecked Sendable {
                 return (old, fetcher)
             }
             await coordinator.replace(engine: SyncEngine(config: new, database: database, blobs: blobs, fetcher: current,
-                                                         metrics: metrics))
+                                                         metrics: metrics, dictionaries: dictionaries))
             let oldNames = Set(old.sources.map(\.name)), newNames = Set(new.sources.map(\.name))
             let changed = new.sources.filter { s in old.source(named: s.name).map { $0 != s } ?? false }.count
             let summary = "\(new.sources.count) source(s): \(newNames.subtracting(oldNames).count) added, "

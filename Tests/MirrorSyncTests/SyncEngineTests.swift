@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MirrorCore
 import MirrorStore
 import MirrorSync
@@ -172,6 +173,13 @@ final class SyncEngineTests: XCTestCase {
         let revisions = try h.database.revisions(documentId: edited.id!)
         XCTAssertEqual(revisions.map(\.revision), [1, 2])
         XCTAssertEqual(Set(revisions.map(\.contentSha256)).count, 2)
+        // The new version is stored as a delta against the one before (BlobStore), and reads back.
+        let base = try await h.database.pool.read {
+            try String.fetchOne($0, sql: "SELECT base_sha256 FROM blobs WHERE sha256 = ?", arguments: [revisions[1].rawSha256])
+        }
+        XCTAssertEqual(base, revisions[0].rawSha256)
+        XCTAssertEqual(try BlobStore(root: h.blobs.root).read(revisions[1].rawSha256).depth, 1)
+        XCTAssertEqual(sha256sum(try BlobStore(root: h.blobs.root).get(revisions[1].rawSha256)), revisions[1].rawSha256)
     }
 
     func testFailedDocumentIsRecordedAndTheRunCompletes() async throws {

@@ -1,0 +1,79 @@
+import Foundation
+import MirrorCore
+
+/// Group commit (the database technique) of new bodies: each checking thread compresses its
+/// blob into a temp file and hands it over with its rows; one of the waiting threads (the
+/// leader) makes the whole batch durable with two `syncfs` calls and records every row in one
+/// transaction, while the next batch gathers behind it.
+///
+/// The store's contract holds for a batch as for one body: the blobs are durable before the
+/// transaction that names them commits (`BlobStore.makeDurable`, then
+/// `MirrorDatabase.recordBodies`); a crash in between leaves blob files no row names, which
+/// are harmless (the same body stored again finds its blob in place).
+///
+/// A batch is as large as the number of threads that finished a body while the previous
+/// batch committed: nothing waits for a batch to fill, so a lone body commits at once.
+public final class GroupCommit: @unchecked Sendable {
+    public let database: MirrorDatabase
+    public let blobs: BlobStore
+
+    private final class Ticket {
+        let blob: StagedBlob
+        let body: BodyToRecord
+        var result: Result<RecordOutcome, Error>?
+        init(blob: StagedBlob, body: BodyToRecord) {
+            self.blob = blob
+            self.body = body
+        }
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Ticket] = []
+    private var leading = false
+    /// Batches committed and bodies in them, for the benchmarks' log line.
+    public private(set) var batches = 0
+    public private(set) var bodies = 0
+
+    public init(database: MirrorDatabase, blobs: BlobStore) {
+        self.database = database
+        self.blobs = blobs
+    }
+
+    /// Records `body` once `blob` (staged by `BlobStore.stage`) is durable; blocks until its
+    /// batch has committed.
+    /// - Throws: the batch's error (`StoreError` from `syncfs`/`rename`, a `DatabaseError` of
+    ///   the transaction: disk full), or this body's own (its document vanished).
+    public func record(_ blob: StagedBlob, _ body: BodyToRecord) throws -> RecordOutcome {
+        let ticket = Ticket(blob: blob, body: body)
+        condition.lock()
+        queue.append(ticket)
+        while ticket.result == nil {
+            if leading {
+                condition.wait()
+                continue
+            }
+            leading = true
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            condition.unlock()
+            let results = commit(batch)
+            condition.lock()
+            for (t, r) in zip(batch, results) { t.result = r }
+            batches += 1
+            bodies += batch.count
+            leading = false
+            condition.broadcast()
+        }
+        condition.unlock()
+        return try ticket.result!.get()
+    }
+
+    private func commit(_ batch: [Ticket]) -> [Result<RecordOutcome, Error>] {
+        do {
+            try blobs.makeDurable(batch.map(\.blob))
+            return try database.recordBodies(batch.map(\.body))
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+    }
+}
