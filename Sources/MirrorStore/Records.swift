@@ -102,14 +102,48 @@ extension DocumentRecord {
 
     /// The document with this id, or nil.
     public static func fetch(_ db: Database, id: Int64) throws -> DocumentRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM documents WHERE id = ?"), arguments: [id])
-            .map(DocumentRecord.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM documents WHERE id = ?"), arguments: [id])
+            .map(DocumentRecord.init(columns:))
     }
 
     /// The document with this (normalized) URL, or nil.
     public static func fetch(_ db: Database, url: String) throws -> DocumentRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM documents WHERE url = ?"), arguments: [url])
-            .map(DocumentRecord.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM documents WHERE url = ?"), arguments: [url])
+            .map(DocumentRecord.init(columns:))
+    }
+
+    /// The columns `init(columns:)` reads, in its order.
+    static let columns = """
+        id, url, source, kind, depth, title, first_seen, last_checked, next_check, last_status, etag, last_modified,
+        error, current_version_id, raw_sha256, content_sha256, version_count, revision_count, failures, gone, fetch_url,
+        changed_at
+        """
+
+    /// A row of `SELECT \(columns)`, read by position: looking each column up by name was a
+    /// third of the time of reading a document, which every check does once.
+    init(columns row: Row) {
+        id = row[0]
+        url = row[1]
+        source = row[2]
+        kind = row[3]
+        depth = row[4]
+        title = row[5]
+        firstSeen = row[6]
+        lastChecked = row[7]
+        nextCheck = row[8]
+        lastStatus = row[9]
+        etag = row[10]
+        lastModified = row[11]
+        error = row[12]
+        currentVersionId = row[13]
+        rawSha256 = row[14]
+        contentSha256 = row[15]
+        versionCount = row[16]
+        revisionCount = row[17]
+        failures = row[18]
+        gone = row[19]
+        fetchUrl = row[20]
+        changedAt = row[21]
     }
 
     /// Writes every column of an existing row (by `id`).

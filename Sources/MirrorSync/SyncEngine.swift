@@ -115,7 +115,28 @@ public final class SyncEngine: Sendable {
         self.now = clock
     }
 
-    /// A document queued for checking in this run.
+    /// A document queued for checking in this run: its id and what the run loop needs; the
+    /// record itself is read when its check starts (current then, and not held meanwhile).
+    struct QueuedJob: Sendable {
+        var document: DocumentRef
+        var source: SourceConfig
+        var rules: LinkRules
+        var isNew: Bool
+
+        init(_ document: DocumentRef, source: SourceConfig, rules: LinkRules, isNew: Bool) {
+            self.document = document
+            self.source = source
+            self.rules = rules
+            self.isNew = isNew
+        }
+
+        init(_ record: DocumentRecord, source: SourceConfig, rules: LinkRules, isNew: Bool) {
+            self.init(DocumentRef(id: record.id ?? 0, url: record.url, depth: record.depth, kind: record.kind),
+                      source: source, rules: rules, isNew: isNew)
+        }
+    }
+
+    /// A document being checked: its record as read when the check started.
     struct Job: Sendable {
         var document: DocumentRecord
         var source: SourceConfig
@@ -159,10 +180,10 @@ public final class SyncEngine: Sendable {
         let sources = config.sources.filter { options.source == nil || $0.name == options.source }
         logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
 
-        var queue: [Job] = []
+        var queue: [QueuedJob] = []
         var unchanged: [UnchangedCheck] = []  // 304s not yet written (see `Outcome.unchanged`)
         // Articles written this run → the assets they show; assets stored this run.
-        var articleAssets: [(DocumentRecord, [String])] = []
+        var articleAssets: [(url: String, assets: [String])] = []
         var storedAssets = Set<String>()
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
@@ -180,15 +201,14 @@ public final class SyncEngine: Sendable {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
                     }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    if queued.insert(url).inserted { queue.append(Job(document: doc, source: source, rules: rules, isNew: isNew)) }
+                    if queued.insert(url).inserted { queue.append(QueuedJob(doc, source: source, rules: rules, isNew: isNew)) }
                 }
-                let candidates = options.all ? try database.documents(source: source.name)
-                                             : try database.dueDocuments(source: source.name, now: started)
+                let candidates = try database.documentRefs(source: source.name, dueAt: options.all ? nil : started)
                 for doc in candidates where queued.insert(doc.url).inserted {
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
                     if options.all || !retiredStart {
-                        queue.append(Job(document: doc, source: source, rules: rules, isNew: false))
+                        queue.append(QueuedJob(doc, source: source, rules: rules, isNew: false))
                     }
                 }
             }
@@ -199,7 +219,7 @@ public final class SyncEngine: Sendable {
                     logger.warning("run \(runId ?? 0): \(unchanged.count) unchanged checks not recorded: \(error)")
                 }
             }
-            try await withThrowingTaskGroup(of: (Job, Outcome).self) { group in
+            try await withThrowingTaskGroup(of: (QueuedJob, Outcome).self) { group in
                 var inFlight = 0
                 var next = 0
                 let window = max(1, config.http.concurrency)
@@ -235,7 +255,7 @@ public final class SyncEngine: Sendable {
                         }
                     }
                     if outcome.storedAsset { storedAssets.insert(job.document.url) }
-                    if !outcome.assets.isEmpty { articleAssets.append((job.document, outcome.assets)) }
+                    if !outcome.assets.isEmpty { articleAssets.append((job.document.url, outcome.assets)) }
                     if let e = outcome.error, sourceErrors[job.source.name] == nil {
                         sourceErrors[job.source.name] = "\(job.document.url): \(e)"
                     }
@@ -249,7 +269,7 @@ public final class SyncEngine: Sendable {
                             try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue, depth: depth, now: now())
                         }
                         if isNew { live.update { $0.newDocuments += 1 } }
-                        queue.append(Job(document: doc, source: job.source, rules: job.rules, isNew: isNew))
+                        queue.append(QueuedJob(doc, source: job.source, rules: job.rules, isNew: isNew))
                     }
                     if now().timeIntervalSince(lastProgressLog) >= 10 {
                         lastProgressLog = now()
@@ -292,7 +312,7 @@ public final class SyncEngine: Sendable {
 
         // Articles whose images were stored after their parsed copy was written: point them home.
         for (article, assets) in articleAssets where assets.contains(where: storedAssets.contains) {
-            if let current = try database.document(url: article.url) { try rewriteParsedCopy(current) }
+            if let current = try database.document(url: article) { try rewriteParsedCopy(current) }
         }
         // Retention (off unless a source sets keep_versions / keep_days): rows first, then the
         // blob files no row names any more.
@@ -389,9 +409,13 @@ public final class SyncEngine: Sendable {
 
     /// Checks one document: the fetch (async, on libcurl's multi handle), then `record` on the
     /// `processing` threads.
-    func check(_ job: Job, runId: Int64?) async -> Outcome {
-        let doc = job.document
-        guard doc.id != nil else { return Outcome(kind: .failed, error: "document has no id") }
+    func check(_ queued: QueuedJob, runId: Int64?) async -> Outcome {
+        let record: DocumentRecord?
+        do { record = try database.document(id: queued.document.id) } catch {
+            return Outcome(kind: .failed, error: "\(queued.document.url): \(error)")
+        }
+        guard let doc = record else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
+        let job = Job(document: doc, source: queued.source, rules: queued.rules, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
                                    proxy: job.source.proxy, headers: job.source.headers,
