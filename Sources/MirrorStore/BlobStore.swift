@@ -103,7 +103,10 @@ public final class BlobStore: @unchecked Sendable {
         let final = path(for: sha256)
         var st = stat()
         if stat(final, &st) == 0 {
-            return StagedBlob(sha256: sha256, temp: nil, storedSize: Int(st.st_size), base: nil, dictionaryID: nil)
+            // In place already (another document's body, or a batch that a crash cut short
+            // before its rows): its row must still say what the file needs.
+            let (base, dictionaryID) = storage(of: final)
+            return StagedBlob(sha256: sha256, temp: nil, storedSize: Int(st.st_size), base: base, dictionaryID: dictionaryID)
         }
         var file = try compress(bytes, dictionary: dictionary)
         var usedBase: String?
@@ -120,6 +123,21 @@ public final class BlobStore: @unchecked Sendable {
         try FileSystem.writeFile(file, to: temp, sync: false)
         return StagedBlob(sha256: sha256, temp: temp, storedSize: file.count, base: usedBase,
                           dictionaryID: usedBase == nil ? dictionary?.id : nil)
+    }
+
+    /// What a blob file needs besides itself: the base of a delta, the dictionary of a frame
+    /// compressed with one (read from the file's first bytes).
+    func storage(of file: String) -> (base: String?, dictionaryID: UInt32?) {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (nil, nil) }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 78)
+        let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 78) }
+        guard n > 0 else { return (nil, nil) }
+        head.removeSubrange(n...)
+        if let delta = Self.parseDeltaHeader(head) { return (delta.base, nil) }
+        let id = head.withUnsafeBytes { ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }
+        return (nil, id == 0 ? nil : id)
     }
 
     /// Stages a smaller file for a blob stored as a plain frame (neither a delta nor

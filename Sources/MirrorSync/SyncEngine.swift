@@ -119,20 +119,30 @@ public final class SyncEngine: Sendable {
     /// record itself is read when its check starts (current then, and not held meanwhile).
     struct QueuedJob: Sendable {
         var document: DocumentRef
-        var source: SourceConfig
-        var rules: LinkRules
+        let plan: SourcePlan
         var isNew: Bool
+        var source: SourceConfig { plan.source }
+        var rules: LinkRules { plan.rules }
 
-        init(_ document: DocumentRef, source: SourceConfig, rules: LinkRules, isNew: Bool) {
+        init(_ document: DocumentRef, plan: SourcePlan, isNew: Bool) {
             self.document = document
-            self.source = source
-            self.rules = rules
+            self.plan = plan
             self.isNew = isNew
         }
 
-        init(_ record: DocumentRecord, source: SourceConfig, rules: LinkRules, isNew: Bool) {
-            self.init(DocumentRef(id: record.id ?? 0, url: record.url, depth: record.depth, kind: record.kind),
-                      source: source, rules: rules, isNew: isNew)
+        init(_ record: DocumentRecord, plan: SourcePlan, isNew: Bool) {
+            self.init(DocumentRef(id: record.id ?? 0, url: record.url, depth: record.depth, kind: record.kind), plan: plan, isNew: isNew)
+        }
+    }
+
+    /// A source's settings and link rules, shared by reference by all its queued jobs (as
+    /// values, each of 30,000 jobs had held its own copy of both).
+    final class SourcePlan: Sendable {
+        let source: SourceConfig
+        let rules: LinkRules
+        init(_ source: SourceConfig) {
+            self.source = source
+            self.rules = LinkRules(source: source)
         }
     }
 
@@ -191,7 +201,8 @@ public final class SyncEngine: Sendable {
         var sourceErrors: [String: String] = [:]
         do {
             for source in sources {
-                let rules = LinkRules(source: source)
+                let plan = SourcePlan(source)
+                let rules = plan.rules
                 var starts = Set<String>()
                 for start in source.start {
                     guard let uri = URI(start) else { continue }
@@ -201,14 +212,14 @@ public final class SyncEngine: Sendable {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
                     }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    if queued.insert(url).inserted { queue.append(QueuedJob(doc, source: source, rules: rules, isNew: isNew)) }
+                    if queued.insert(url).inserted { queue.append(QueuedJob(doc, plan: plan, isNew: isNew)) }
                 }
                 let candidates = try database.documentRefs(source: source.name, dueAt: options.all ? nil : started)
                 for doc in candidates where queued.insert(doc.url).inserted {
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
                     if options.all || !retiredStart {
-                        queue.append(QueuedJob(doc, source: source, rules: rules, isNew: false))
+                        queue.append(QueuedJob(doc, plan: plan, isNew: false))
                     }
                 }
             }
@@ -269,7 +280,7 @@ public final class SyncEngine: Sendable {
                             try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue, depth: depth, now: now())
                         }
                         if isNew { live.update { $0.newDocuments += 1 } }
-                        queue.append(QueuedJob(doc, source: job.source, rules: job.rules, isNew: isNew))
+                        queue.append(QueuedJob(doc, plan: job.plan, isNew: isNew))
                     }
                     if now().timeIntervalSince(lastProgressLog) >= 10 {
                         lastProgressLog = now()
@@ -615,7 +626,10 @@ public final class SyncEngine: Sendable {
     /// train (see `SourceDictionaries`). A previous body that cannot be read only costs the delta.
     private func stageText(_ body: [UInt8], sha: String, of doc: DocumentRecord, source: SourceConfig) throws -> StagedBlob {
         var dictionary = dictionaries.dictionary(for: source.name)
-        if dictionary == nil, let trained = try dictionaries.offer(body, sha256: sha, source: source.name) {
+        // Articles train it (a big site's first hundreds of bodies are its indexes, whose
+        // versions are deltas anyway); indexes are compressed with it too.
+        if dictionary == nil, doc.kind == DocumentKind.article.rawValue,
+           let trained = try dictionaries.offer(body, sha256: sha, source: source.name) {
             dictionary = trained.dictionary
             // The bodies it learnt from were stored before it existed: compressed again with it.
             var again: [StagedBlob] = []

@@ -60,6 +60,12 @@ final class BlobDeltaTests: XCTestCase {
         XCTAssertEqual(try reopened.get(s2), v2)
         XCTAssertEqual(try reopened.read(s2).depth, 1)
         XCTAssertEqual(try reopened.get(s1), v1)
+        // The same bytes again (another document, or a batch a crash cut short before its rows):
+        // nothing is written, and the row to come still learns the delta's base from the file.
+        let again = try blobs.stage(v2, sha256: s2)
+        XCTAssertNil(again.temp)
+        XCTAssertEqual(again.base, s1)
+        XCTAssertEqual(again.storedSize, staged.storedSize)
     }
 
     func testUnrelatedBodiesAndDeepChainsAreStoredWhole() throws {
@@ -130,6 +136,7 @@ final class SourceDictionaryTests: XCTestCase {
         XCTAssertEqual(staged.dictionaryID, t.dictionary.id)
         XCTAssertLessThan(staged.storedSize, plain * 3 / 4)
         XCTAssertEqual(try BlobStore(root: dir.path + "/state/blobs").get(sha), page)
+        XCTAssertEqual(try blobs.stage(page, sha256: sha).dictionaryID, t.dictionary.id, "read from the frame header")
 
         // The samples, stored before the dictionary, are compressed again with it.
         let first = t.samples[0]
