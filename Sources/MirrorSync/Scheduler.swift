@@ -46,6 +46,9 @@ public struct Scheduler: Sendable {
                 logger.error("scheduled run failed: \(error)")
             }
             trigger = "scheduled"
+            // Idle until the next poll: the store is compressed again meanwhile (a run that
+            // comes due, or `sync now`, stops it).
+            await coordinator.compactWhenIdle()
             let delay = nextDelay(await coordinator.config)
             await coordinator.engine.scheduleNextPoll(at: Date().addingTimeInterval(delay))
             logger.info("next scheduled run in \(Int(delay))s")

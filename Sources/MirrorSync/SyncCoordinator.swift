@@ -16,6 +16,9 @@ public actor SyncCoordinator {
     /// Set to stop the reparse in progress between two documents (see `Reparser.run`).
     private var reparseStop: StopFlag?
     private var progress: ProgressHolder?
+    private var compacting: Task<CompactionSummary, Error>?
+    /// Set to stop the compaction in progress after its batch (a run wants the disk and cores).
+    private var compactStop: StopFlag?
     private let started = Date()
     /// The last run that ended, as it ended: `status` shows it even when a full disk kept it
     /// out of the database.
@@ -69,6 +72,36 @@ public actor SyncCoordinator {
         reparseStop = nil
     }
 
+    /// Compacts the store in the background (see `Compactor`) unless a run or a compaction is
+    /// in progress. A run requested meanwhile stops it after its batch (within about 64 blobs)
+    /// and starts at once; the next idle time resumes it.
+    /// - Returns: the compaction's task, nil when none was started.
+    @discardableResult
+    public func compactWhenIdle() -> Task<CompactionSummary, Error>? {
+        guard current == nil, reparsing == nil, compacting == nil else { return nil }
+        let compactor = Compactor(database: engine.database, blobs: engine.blobs)
+        let stop = StopFlag()
+        let logger = engine.logger
+        let task = Task<CompactionSummary, Error> {
+            defer { self.compactionFinished() }
+            let summary = try await Task.detached(priority: .background) {
+                try compactor.run(shouldStop: stop.isSet)
+            }.value
+            if summary.blobs > 0 {
+                logger.info("compaction: \(summary.rewritten) of \(summary.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel), \(summary.bytesBefore) → \(summary.bytesAfter) bytes\(summary.stopped ? "; stopped for a run, resumes when idle" : "")")
+            }
+            return summary
+        }
+        compacting = task
+        compactStop = stop
+        return task
+    }
+
+    private func compactionFinished() {
+        compacting = nil
+        compactStop = nil
+    }
+
     public var isSyncing: Bool { current != nil }
 
     /// Seconds since this coordinator (the daemon) started.
@@ -85,8 +118,11 @@ public actor SyncCoordinator {
         let holder = ProgressHolder()
         progress = holder
         let pendingReparse = reparsing
+        let pendingCompaction = compacting
+        compactStop?.set()
         let task = Task<RunRecord, Error> {
             _ = try? await pendingReparse?.value
+            _ = try? await pendingCompaction?.value
             do {
                 let r = try await engine.run(options) { holder.set($0) }
                 self.finished(r)
@@ -110,6 +146,10 @@ public actor SyncCoordinator {
     /// Cancels the run in progress (shutdown) and waits for it to record itself as
     /// interrupted; a reparse in progress stops after the documents it is on.
     public func cancelAndWait() async {
+        if let compacting {
+            compactStop?.set()
+            _ = try? await compacting.value
+        }
         if let reparsing {
             reparseStop?.set()
             _ = try? await reparsing.value

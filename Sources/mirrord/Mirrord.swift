@@ -25,6 +25,7 @@ struct Mirrord: AsyncParsableCommand {
               mirrord --config /etc/mirrord/mirrord.toml          run as a daemon
               mirrord --config Config/demo.toml --once            one sync, then exit
               mirrord --config Config/demo.toml --once --all      re-check every known document
+              mirrord --config Config/demo.toml --compact         shrink the store (zstd level 19)
 
             EXIT STATUS
               0  the run completed (documents that failed are recorded, see mirrorctl list)
@@ -49,13 +50,19 @@ struct Mirrord: AsyncParsableCommand {
     @Flag(name: .long, help: "Regenerate outdated parsed copies from stored raw versions (no network), then exit.")
     var reparse = false
 
+    @Flag(name: .long, help: "Compress every stored body not yet compacted again at zstd level 19 (slow, about a sixth smaller; the daemon does this by itself when idle), then exit.")
+    var compact = false
+
     static let version = "0.1.0"
 
     func validate() throws {
         if !once && !reparse && (all || source != nil) {
             throw ValidationError("--all and --source go with --once; for a running daemon use `mirrorctl sync now --all [--source NAME]`")
         }
-        if once && reparse { throw ValidationError("--once and --reparse are separate jobs; run one, then the other") }
+        if [once, reparse, compact].filter({ $0 }).count > 1 {
+            throw ValidationError("--once, --reparse and --compact are separate jobs; run one, then the other")
+        }
+        if compact && (all || source != nil) { throw ValidationError("--compact covers the whole store: no --all or --source") }
     }
 
     /// Bad usage exits 2 (as the help promises), not ArgumentParser's 64.
@@ -115,6 +122,17 @@ struct Mirrord: AsyncParsableCommand {
                 reparser.workers = ProcessInfo.processInfo.activeProcessorCount
                 let r = try reparser.run(source: source, force: all)
                 print("reparse: \(r.documents) documents (\(r.versions) versions) regenerated; revisions \(r.revisionsBefore) → \(r.revisionsAfter); \(r.failures) failures")
+            } catch {
+                fail("\(error)", code: 1)
+            }
+            withExtendedLifetime(lock) {}
+            return
+        }
+
+        if compact {
+            do {
+                let r = try Compactor(database: database, blobs: blobs).run()
+                print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel); \(r.bytesBefore) → \(r.bytesAfter) bytes")
             } catch {
                 fail("\(error)", code: 1)
             }

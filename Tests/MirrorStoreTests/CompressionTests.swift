@@ -230,3 +230,49 @@ final class GroupCommitTests: XCTestCase {
         XCTAssertEqual(report.unreferencedBlobs, 0)
     }
 }
+
+final class CompactorTests: XCTestCase {
+    /// Whole text blobs are compressed again at level 19 (with the dictionary their frame
+    /// names); a delta and an incompressible body are looked at and left; a second pass finds
+    /// nothing; every blob still reads back to its bytes.
+    func testCompactionShrinksWholeBlobsOnceAndKeepsEveryBodyReadable() throws {
+        let dir = ScratchDir()
+        let blobs = try BlobStore(root: dir.path + "/state/blobs")
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let commits = GroupCommit(database: db, blobs: blobs)
+        let dictionaries = SourceDictionaries(blobs: blobs, database: db)
+        var trained: BlobDictionary?
+        for i in 0..<SourceDictionaries.samplesToTrain {
+            let page = SyntheticSite.page(i)
+            trained = try dictionaries.offer(page, sha256: SHA256.hex(page), source: "gazette")?.dictionary ?? trained
+        }
+        let dictionary = try XCTUnwrap(trained)
+        var pages: [[UInt8]] = []
+        func store(_ page: [UInt8], url: String, base: DeltaBase? = nil, dictionary: BlobDictionary? = nil) throws {
+            let id = try XCTUnwrap(db.ensureDocument(url: url, source: "gazette", kind: "article", depth: 0, now: Date()).0.id)
+            let blob = try blobs.stage(page, sha256: SHA256.hex(page), base: base, dictionary: dictionary)
+            _ = try commits.record(blob, BodyToRecord(documentId: id, body: GroupCommitTests.body(page, blob), nextCheck: nil, tracksRevisions: true))
+            pages.append(page)
+        }
+        for i in 0..<6 { try store(SyntheticSite.page(1000 + i), url: "https://e.org/\(i)", dictionary: dictionary) }
+        try store(SyntheticSite.page(2000), url: "https://e.org/plain")
+        let v1 = SyntheticSite.page(1000)
+        try store(SyntheticSite.page(1000, edit: 1), url: "https://e.org/0", base: DeltaBase(sha256: SHA256.hex(v1), bytes: v1, depth: 0))
+        var noise = SplitMix(seed: 9)
+        try store((0..<20_000).map { _ in UInt8(truncatingIfNeeded: noise.next()) }, url: "https://e.org/photo.jpg")
+        let before = try db.totals().storedBytes
+
+        XCTAssertEqual(try Compactor(database: db, blobs: blobs).run(shouldStop: { true }), CompactionSummary(stopped: true))
+        let summary = try Compactor(database: db, blobs: blobs).run()
+        XCTAssertEqual(summary.blobs, 9)
+        XCTAssertEqual(summary.rewritten, 7, "six dictionary frames and one plain frame; not the delta, not the noise")
+        XCTAssertLessThan(summary.bytesAfter, summary.bytesBefore)
+        XCTAssertEqual(try db.totals().storedBytes, before - (summary.bytesBefore - summary.bytesAfter))
+        XCTAssertEqual(try db.blobsToCompact(), 0)
+        XCTAssertEqual(try Compactor(database: db, blobs: blobs).run(), CompactionSummary())
+        let fresh = try BlobStore(root: dir.path + "/state/blobs")
+        for page in pages { XCTAssertEqual(try fresh.get(SHA256.hex(page)), page) }
+        XCTAssertEqual(try Verifier.verify(database: db, blobs: blobs).problems, [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/state/blobs/tmp"), [])
+    }
+}

@@ -209,3 +209,29 @@ final class SyncEngineTests: XCTestCase {
 }
 
 func sha256sum(_ bytes: [UInt8]) -> String { SHA256.hex(bytes) }
+
+final class IdleCompactionTests: XCTestCase {
+    /// The daemon compacts the store when idle: not while a run is in progress, and a
+    /// finished pass leaves nothing for the next.
+    func testTheStoreIsCompactedWhenNoRunIsInProgress() async throws {
+        let h = try Harness()
+        let coordinator = SyncCoordinator(engine: h.engine)
+        let run = await coordinator.sync(RunOptions(trigger: "test"))
+        let duringRun = await coordinator.compactWhenIdle()
+        XCTAssertNil(duringRun, "a run is in progress")
+        _ = try await run.value
+        let blobs = try await h.database.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM blobs") ?? 0 }
+        let started = await coordinator.compactWhenIdle()
+        let task = try XCTUnwrap(started)
+        let summary = try await task.value
+        XCTAssertEqual(summary.blobs, blobs)
+        XCTAssertGreaterThan(summary.rewritten, 0)
+        XCTAssertEqual(try h.database.blobsToCompact(), 0)
+        let second = await coordinator.compactWhenIdle()
+        let again = try await XCTUnwrap(second).value
+        XCTAssertEqual(again.blobs, 0)
+        for doc in try h.database.documents() where doc.rawSha256 != nil {
+            XCTAssertEqual(sha256sum(try h.blobs.get(doc.rawSha256!)), doc.rawSha256, doc.url)
+        }
+    }
+}
