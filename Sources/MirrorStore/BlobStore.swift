@@ -194,11 +194,16 @@ public final class BlobStore: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: p) else {
             throw StoreError(path: blob, reason: "its dictionary \(p) is missing")
         }
-        guard let d = BlobDictionary(bytes: Array(data), level: Self.compactionLevel) else {
+        guard let d = BlobDictionary(bytes: Array(data), level: Self.compactionLevel, tableLog: 19) else {
             throw StoreError(path: p, reason: "not a zstd dictionary")
         }
         lock.withLock { compactors[id] = d }
         return d
+    }
+
+    /// Frees what compaction keeps between blobs (its level-19 dictionaries, about 12 MB each while in use).
+    public func releaseCompactionState() {
+        lock.withLock { compactors.removeAll() }
     }
 
     /// Makes staged blobs durable under their names: `syncfs` (their bytes), `rename` each,

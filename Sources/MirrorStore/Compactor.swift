@@ -1,3 +1,4 @@
+import CGlibc
 import Foundation
 import GRDB
 import MirrorCore
@@ -34,6 +35,13 @@ public struct Compactor: Sendable {
 
     /// - Throws: `StoreError` or a database error (disk full); what was compacted before stays.
     public func run(shouldStop: () -> Bool = { false }) throws -> CompactionSummary {
+        // What the run before freed goes back first (compaction starts on top of it), and
+        // what compaction used goes back at the end: a daemon returns to its idle size.
+        malloc_trim(0)
+        defer {
+            blobs.releaseCompactionState()
+            malloc_trim(0)
+        }
         var summary = CompactionSummary()
         while !shouldStop() {
             let pending = try database.pool.read { db in
@@ -74,6 +82,21 @@ extension MirrorDatabase {
             for b in rewritten { try size.execute(arguments: [b.storedSize, b.sha256]) }
             let mark = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1 WHERE sha256 = ?")
             for sha in done { try mark.execute(arguments: [sha]) }
+        }
+    }
+
+    /// Rebuilds the database file packed (`VACUUM`: B-tree pages filled, free pages dropped),
+    /// then truncates the WAL. Blocks every reader and the writer meanwhile: `mirrord
+    /// --compact` does it, with the store to itself; the daemon does not.
+    /// - Returns: the file's bytes before and after.
+    public func vacuum() throws -> (Int, Int) {
+        func size() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.intValue ?? 0 }
+        return try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")  // the pages in the WAL count too
+            let before = size()
+            try db.execute(sql: "VACUUM")
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            return (before, size())
         }
     }
 

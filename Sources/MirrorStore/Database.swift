@@ -50,6 +50,10 @@ public final class MirrorDatabase: Sendable {
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
+            // 1 MiB of page cache per connection (SQLite's default is 2 MiB): at 30,000
+            // documents the file outgrows every connection's cache, and four full ones had
+            // been 8 MiB of the daemon's RSS. A miss is a pread served by the OS page cache.
+            try db.execute(sql: "PRAGMA cache_size = -1024")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         if !readOnly {

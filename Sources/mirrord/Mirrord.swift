@@ -133,6 +133,9 @@ struct Mirrord: AsyncParsableCommand {
             do {
                 let r = try Compactor(database: database, blobs: blobs).run()
                 print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel); \(r.bytesBefore) → \(r.bytesAfter) bytes")
+                // With the store to itself (the state lock), the database is rebuilt packed too.
+                let (before, after) = try database.vacuum()
+                print("compact: database \(before) → \(after) bytes (VACUUM)")
             } catch {
                 fail("\(error)", code: 1)
             }
