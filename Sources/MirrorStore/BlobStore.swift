@@ -61,13 +61,21 @@ public final class BlobStore: @unchecked Sendable {
     /// reads): a chain is undone once, not once per version.
     private var recent: (sha: String, bytes: [UInt8])?
 
+    /// The root folder, open for the store's life: `syncfs` reports a writeback error only to
+    /// descriptors opened before it happened (Linux 5.8+, errseq), so a descriptor opened for
+    /// each sync could miss the failure of a temp file written before.
+    private let rootDescriptor: Int32
+
     public init(root: String) throws {
         self.root = root
         try FileSystem.makeDirectories(root + "/tmp")
+        rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootDescriptor >= 0 else { throw StoreError(path: root, errno: errno) }
     }
 
     deinit {
         for d in decoders.values { ZSTD_freeDDict(d) }
+        close(rootDescriptor)
     }
 
     public func path(for sha256: String) -> String {
@@ -77,6 +85,12 @@ public final class BlobStore: @unchecked Sendable {
     /// Where the dictionary with this zstd dictionary ID lives.
     public func dictionaryPath(id: UInt32) -> String {
         "\(root)/dict/\(id).zdict"
+    }
+
+    /// Bytes of the blob's file, nil when it is missing.
+    public func fileSize(_ sha256: String) -> Int? {
+        var st = stat()
+        return stat(path(for: sha256), &st) == 0 ? Int(st.st_size) : nil
     }
 
     public func contains(_ sha256: String) -> Bool {
@@ -89,9 +103,7 @@ public final class BlobStore: @unchecked Sendable {
     /// - Throws: `StoreError` (disk full, permissions) with nothing left behind.
     @discardableResult
     public func put(_ bytes: [UInt8], sha256: String) throws -> Int {
-        let staged = try stage(bytes, sha256: sha256)
-        try makeDurable([staged])
-        return staged.storedSize
+        try makeDurable([try stage(bytes, sha256: sha256)])[0].storedSize
     }
 
     /// Compresses `bytes` (against `base` when that pays, else with `dictionary`) into a temp
@@ -105,9 +117,14 @@ public final class BlobStore: @unchecked Sendable {
         var st = stat()
         if stat(final, &st) == 0 {
             // In place already (another document's body, or a batch that a crash cut short
-            // before its rows): its row must still say what the file needs.
+            // before its rows): its row must still say what the file needs. A delta whose
+            // chain no longer reads (a file no row named, whose base retention removed) is
+            // replaced below instead.
             let (base, dictionaryID) = storage(of: final)
-            return StagedBlob(sha256: sha256, temp: nil, storedSize: Int(st.st_size), base: base, dictionaryID: dictionaryID)
+            if base == nil || (try? read(sha256)) != nil {
+                return StagedBlob(sha256: sha256, temp: nil, storedSize: Int(st.st_size), base: base, dictionaryID: dictionaryID)
+            }
+            unlink(final)
         }
         var file = try compress(bytes, dictionary: dictionary)
         var usedBase: String?
@@ -206,24 +223,47 @@ public final class BlobStore: @unchecked Sendable {
         lock.withLock { compactors.removeAll() }
     }
 
-    /// Makes staged blobs durable under their names: `syncfs` (their bytes), `rename` each,
-    /// `syncfs` again (the names). Two calls for a batch, where `put` costs two `fsync`s per blob.
-    /// - Throws: `StoreError`; the temp files are removed and no blob is in place.
-    public func makeDurable(_ staged: [StagedBlob]) throws {
-        let pending = staged.filter { $0.temp != nil }
-        guard !pending.isEmpty else { return }
+    /// Makes staged blobs durable under their names: `syncfs` (their bytes), a link into place
+    /// for each, `syncfs` again (the names). Two calls for a batch, where `put` had cost two
+    /// `fsync`s per blob.
+    ///
+    /// A blob already in place is never replaced (`link` fails with `EEXIST`): two documents
+    /// that brought the same new body at once, each staged as a delta against its own previous
+    /// body, would otherwise leave the file of one and the row of the other, naming a base
+    /// the file does not use. The returned value then describes the file in place.
+    /// - Parameter replacing: for `recompress` and `compacted`, whose files replace the blob
+    ///   with the same bytes stored smaller (`rename` over it).
+    /// - Returns: what is in place for each blob, in order.
+    /// - Throws: `StoreError`; the temp files are removed.
+    @discardableResult
+    public func makeDurable(_ staged: [StagedBlob], replacing: Bool = false) throws -> [StagedBlob] {
+        guard staged.contains(where: { $0.temp != nil }) else { return staged }
+        var result = staged
         do {
-            try FileSystem.syncFilesystem(of: root)
-            for blob in pending {
+            try FileSystem.syncFilesystem(rootDescriptor, path: root)
+            for (i, blob) in staged.enumerated() {
+                guard let temp = blob.temp else { continue }
                 try FileSystem.makeDirectories("\(root)/\(blob.sha256.prefix(2))")
                 let final = path(for: blob.sha256)
-                guard rename(blob.temp!, final) == 0 else { throw StoreError(path: final, errno: errno) }
+                if replacing {
+                    guard rename(temp, final) == 0 else { throw StoreError(path: final, errno: errno) }
+                    continue
+                }
+                if link(temp, final) != 0 {
+                    guard errno == EEXIST else { throw StoreError(path: final, errno: errno) }
+                    let (base, dictionaryID) = storage(of: final)
+                    var st = stat()
+                    let size = stat(final, &st) == 0 ? Int(st.st_size) : blob.storedSize
+                    result[i] = StagedBlob(sha256: blob.sha256, temp: temp, storedSize: size, base: base, dictionaryID: dictionaryID)
+                }
+                unlink(temp)
             }
-            try FileSystem.syncFilesystem(of: root)
+            try FileSystem.syncFilesystem(rootDescriptor, path: root)
         } catch {
-            for blob in pending { unlink(blob.temp!) }
+            for blob in staged { if let t = blob.temp { unlink(t) } }
             throw error
         }
+        return result
     }
 
     /// Removes a blob's file (garbage collection; the row naming it is gone already).
@@ -482,12 +522,10 @@ public enum FileSystem {
         "\(directory)/.\(getpid())-\(UInt64.random(in: 0...UInt64.max)).tmp"
     }
 
-    /// `syncfs(2)` of the filesystem holding `path`: every file written there is durable after.
+    /// `syncfs(2)` of the filesystem holding the open folder `fd` (`path` names it in errors):
+    /// every file written there is durable after.
     /// - Throws: `StoreError` with the errno (EIO, ENOSPC on writeback).
-    public static func syncFilesystem(of path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError(path: path, errno: errno) }
-        defer { close(fd) }
+    public static func syncFilesystem(_ fd: Int32, path: String) throws {
         guard syncfs(fd) == 0 else { throw StoreError(path: path, errno: errno) }
     }
 

@@ -13,6 +13,8 @@ public struct CompactionSummary: Sendable, Equatable {
     public var bytesAfter = 0
     /// The pass stopped early (`shouldStop`); the rest waits for the next one.
     public var stopped = false
+    /// Blobs that could not be read (corrupt, a dictionary missing): left as they are.
+    public var failures: [String] = []
 }
 
 /// Compaction, the store's `git gc`: bodies are stored at zstd level 3 as they arrive (the
@@ -51,23 +53,36 @@ public struct Compactor: Sendable {
             }
             if pending.isEmpty { return summary }
             var staged: [StagedBlob] = []
-            var done: [String] = []
+            var done: [(sha: String, size: Int)] = []
             for row in pending {
                 let sha: String = row["sha256"], size: Int = row["size"], stored: Int = row["stored_size"]
                 summary.blobs += 1
                 summary.bytesBefore += stored
-                done.append(sha)
                 // Stored nearly as large as it is (a JPEG): level 19 finds nothing either.
-                guard stored < size - size / 20, let smaller = try blobs.compacted(sha) else {
-                    summary.bytesAfter += stored
-                    continue
+                var smaller: StagedBlob?
+                if stored < size - size / 20 {
+                    do {
+                        smaller = try blobs.compacted(sha)
+                    } catch {
+                        // A blob that does not read (`mirrorctl verify` names it) is left as it
+                        // is and not tried again; the pass goes on.
+                        summary.failures.append("\(error)")
+                    }
                 }
-                staged.append(smaller)
-                summary.rewritten += 1
-                summary.bytesAfter += smaller.storedSize
+                if let smaller {
+                    staged.append(smaller)
+                    summary.rewritten += 1
+                    summary.bytesAfter += smaller.storedSize
+                    done.append((sha, smaller.storedSize))
+                } else {
+                    // The file's real size: a pass that a crash cut short may have replaced it.
+                    let actual = blobs.fileSize(sha) ?? stored
+                    summary.bytesAfter += actual
+                    done.append((sha, actual))
+                }
             }
-            try blobs.makeDurable(staged)
-            try database.recordCompacted(staged, done: done)
+            try blobs.makeDurable(staged, replacing: true)
+            try database.recordCompacted(done)
         }
         summary.stopped = true
         return summary
@@ -75,13 +90,11 @@ public struct Compactor: Sendable {
 }
 
 extension MirrorDatabase {
-    /// Marks blobs compacted, with the new stored size of those rewritten.
-    public func recordCompacted(_ rewritten: [StagedBlob], done: [String]) throws {
+    /// Marks blobs compacted, with the size of their file now.
+    public func recordCompacted(_ blobs: [(sha: String, size: Int)]) throws {
         try pool.write { db in
-            let size = try db.cachedStatement(sql: "UPDATE blobs SET stored_size = ? WHERE sha256 = ?")
-            for b in rewritten { try size.execute(arguments: [b.storedSize, b.sha256]) }
-            let mark = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1 WHERE sha256 = ?")
-            for sha in done { try mark.execute(arguments: [sha]) }
+            let mark = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1, stored_size = ? WHERE sha256 = ?")
+            for b in blobs { try mark.execute(arguments: [b.size, b.sha]) }
         }
     }
 

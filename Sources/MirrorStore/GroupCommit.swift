@@ -70,8 +70,16 @@ public final class GroupCommit: @unchecked Sendable {
 
     private func commit(_ batch: [Ticket]) -> [Result<RecordOutcome, Error>] {
         do {
-            try blobs.makeDurable(batch.map(\.blob))
-            return try database.recordBodies(batch.map(\.body))
+            // The row says how the file in place is stored (it may be another document's).
+            let placed = try blobs.makeDurable(batch.map(\.blob))
+            let bodies = zip(batch, placed).map { ticket, blob -> BodyToRecord in
+                var b = ticket.body
+                b.body.storedSize = blob.storedSize
+                b.body.blobBase = blob.base
+                b.body.blobDictionary = blob.dictionaryID
+                return b
+            }
+            return try database.recordBodies(bodies)
         } catch {
             return batch.map { _ in .failure(error) }
         }

@@ -27,7 +27,10 @@ public final class BlobDictionary: @unchecked Sendable {
             if tableLog == nil { return ZSTD_createCDict(b.baseAddress, b.count, level) }
             return ZSTD_createCDict_advanced(b.baseAddress, b.count, ZSTD_dlm_byCopy, ZSTD_dct_auto, params, ZSTD_customMem())
         }
-        guard id != 0, let c = made else { return nil }
+        guard id != 0, let c = made else {
+            if let made { ZSTD_freeCDict(made) }
+            return nil
+        }
         self.id = id
         self.size = bytes.count
         self.compressor = c
@@ -123,7 +126,11 @@ public final class SourceDictionaries: @unchecked Sendable {
             return nil
         }
         let p = blobs.dictionaryPath(id: dictionary.id)
-        if access(p, F_OK) != 0 {
+        if let existing = FileManager.default.contents(atPath: p) {
+            // Dictionary IDs are 31-bit hashes: another dictionary with this ID cannot be
+            // replaced (blobs name it) nor shared; this source stays without one.
+            guard Array(existing) == bytes else { return nil }
+        } else {
             try FileSystem.makeDirectories(blobs.root + "/dict")
             try FileSystem.writeDurably(bytes, to: p, tempDirectory: blobs.root + "/tmp")
         }

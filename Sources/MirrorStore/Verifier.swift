@@ -21,6 +21,19 @@ public enum Verifier {
         if integrity != ["ok"] {
             report.problems += integrity.map { "database: integrity_check: \($0)" }
         }
+        // Each row's delta base must be the one its file's header names (retention keeps
+        // what the row says).
+        let bases = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT sha256, base_sha256 FROM blobs")
+        }
+        for row in bases {
+            let sha: String = row["sha256"], base: String? = row["base_sha256"]
+            guard blobs.contains(sha) else { continue }  // a missing blob is reported below if a version names it
+            let inFile = blobs.storage(of: blobs.path(for: sha)).base
+            if inFile != base {
+                report.problems.append("\(blobs.path(for: sha)): a delta against \(inFile ?? "nothing"), but its row says \(base ?? "nothing")")
+            }
+        }
         let referenced = try database.pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT v.raw_sha256 AS sha, COUNT(*) AS n, MIN(d.url) AS url FROM versions v

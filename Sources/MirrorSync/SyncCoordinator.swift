@@ -84,9 +84,16 @@ public actor SyncCoordinator {
         let logger = engine.logger
         let task = Task<CompactionSummary, Error> {
             defer { self.compactionFinished() }
-            let summary = try await Task.detached(priority: .background) {
-                try compactor.run(shouldStop: stop.isSet)
-            }.value
+            let summary: CompactionSummary
+            do {
+                summary = try await Task.detached(priority: .background) {
+                    try compactor.run(shouldStop: stop.isSet)
+                }.value
+            } catch {
+                logger.error("compaction failed (tried again when next idle): \(error)")
+                throw error
+            }
+            for failure in summary.failures { logger.warning("compaction: left as stored: \(failure)") }
             if summary.blobs > 0 {
                 logger.info("compaction: \(summary.rewritten) of \(summary.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel), \(summary.bytesBefore) → \(summary.bytesAfter) bytes\(summary.stopped ? "; stopped for a run, resumes when idle" : "")")
             }

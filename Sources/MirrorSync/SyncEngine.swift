@@ -636,7 +636,7 @@ public final class SyncEngine: Sendable {
             for sample in trained.samples where sample != sha {
                 if let staged = try blobs.recompress(sample, with: trained.dictionary) { again.append(staged) }
             }
-            try blobs.makeDurable(again)
+            try blobs.makeDurable(again, replacing: true)
             try database.recordRecompressed(again)
             malloc_trim(0)  // the trainer's working memory (several MB) goes back to the system
             logger.notice("source \(source.name): zstd dictionary \(trained.dictionary.id) trained (\(trained.dictionary.size) bytes) from its first \(trained.samples.count) bodies, \(again.count) of them compressed again with it; later bodies are compressed with it")

@@ -132,6 +132,7 @@ struct Mirrord: AsyncParsableCommand {
         if compact {
             do {
                 let r = try Compactor(database: database, blobs: blobs).run()
+                for failure in r.failures { logger.warning("compaction: left as stored: \(failure)") }
                 print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel); \(r.bytesBefore) → \(r.bytesAfter) bytes")
                 // With the store to itself (the state lock), the database is rebuilt packed too.
                 let (before, after) = try database.vacuum()

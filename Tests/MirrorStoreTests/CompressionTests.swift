@@ -142,7 +142,7 @@ final class SourceDictionaryTests: XCTestCase {
         let first = t.samples[0]
         let before = try blobs.read(first).bytes
         let again = try XCTUnwrap(try blobs.recompress(first, with: t.dictionary))
-        try blobs.makeDurable([again])
+        try blobs.makeDurable([again], replacing: true)
         XCTAssertEqual(try BlobStore(root: dir.path + "/state/blobs").get(first), before)
         XCTAssertNil(try blobs.recompress(first, with: t.dictionary), "already compressed with it")
 
@@ -193,14 +193,59 @@ final class GroupCommitTests: XCTestCase {
         }
         XCTAssertThrowsError(try outcomes[5]?.get()) { XCTAssertEqual("\($0)", "\(db.path): document 999 vanished") }
         XCTAssertEqual(commits.bodies, 8)
-        XCTAssertLessThanOrEqual(commits.batches, 8)
         let named = try db.pool.read { try String.fetchAll($0, sql: "SELECT raw_sha256 FROM versions") }
         XCTAssertEqual(named.count, 7)
         for sha in named { XCTAssertEqual(SHA256.hex(try blobs.get(sha)), sha) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/state/blobs/tmp"), [])
     }
 
-    /// Retention removes old versions' blobs, but not one a kept delta is compressed against.
+    /// Two documents bring the same new body in one batch, each staged as a delta against its
+    /// own previous body: the first file stays in place (never replaced), and both rows name
+    /// the base that file uses.
+    func testTheSameNewBodyFromTwoDocumentsKeepsOneFileAndItsBase() throws {
+        let dir = ScratchDir()
+        let blobs = try BlobStore(root: dir.path + "/state/blobs")
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let commits = GroupCommit(database: db, blobs: blobs)
+        var bases: [String] = []
+        var ids: [Int64] = []
+        for i in 0..<2 {
+            let id = try XCTUnwrap(db.ensureDocument(url: "https://e.org/\(i)", source: "s", kind: "article", depth: 0, now: Date()).0.id)
+            let old = SyntheticSite.page(40 + i)
+            let blob = try blobs.stage(old, sha256: SHA256.hex(old))
+            _ = try commits.record(blob, BodyToRecord(documentId: id, body: Self.body(old, blob), nextCheck: nil, tracksRevisions: true))
+            bases.append(blob.sha256)
+            ids.append(id)
+        }
+        // A page both now redirect their text to, close to each old page (same template).
+        let removed = Array(String(decoding: SyntheticSite.page(40), as: UTF8.self).replacingOccurrences(of: "harbour", with: "removed").utf8)
+        let sha = SHA256.hex(removed)
+        let staged = try (0..<2).map { i in
+            try blobs.stage(removed, sha256: sha, base: DeltaBase(sha256: bases[i], bytes: SyntheticSite.page(40 + i), depth: 0))
+        }
+        XCTAssertNotNil(staged[0].temp)
+        XCTAssertNotNil(staged[1].temp, "both staged before either is in place")
+        XCTAssertEqual(staged[0].base, bases[0])
+        XCTAssertNotEqual(staged[1].base, bases[0], "staged against its own previous body (or whole)")
+        let placed = try blobs.makeDurable(staged)
+        XCTAssertEqual(placed[1].base, placed[0].base, "the second describes the first's file")
+        XCTAssertEqual(blobs.storage(of: blobs.path(for: sha)).base, placed[0].base)
+        for i in 0..<2 {
+            var b = Self.body(removed, placed[i])
+            b.contentSha256 = "removed"
+            _ = try db.recordBody(documentId: ids[i], b, nextCheck: nil)
+        }
+        XCTAssertEqual(try db.pool.read { try String.fetchOne($0, sql: "SELECT base_sha256 FROM blobs WHERE sha256 = ?", arguments: [sha]) },
+                       placed[0].base)
+        XCTAssertEqual(try Verifier.verify(database: db, blobs: blobs).problems, [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/state/blobs/tmp"), [])
+
+        // A row that names another base than its file is reported.
+        try db.pool.write { try $0.execute(sql: "UPDATE blobs SET base_sha256 = ? WHERE sha256 = ?", arguments: [bases[1] == placed[0].base ? bases[0] : bases[1], sha]) }
+        XCTAssertEqual(try Verifier.verify(database: db, blobs: blobs).problems.count, 1)
+    }
+
+    /// Retention removes old versions' blobs, but not one a kept delta's chain goes through.
     func testGarbageCollectionKeepsTheBasesOfKeptDeltas() throws {
         let dir = ScratchDir()
         let blobs = try BlobStore(root: dir.path + "/state/blobs")
@@ -209,7 +254,7 @@ final class GroupCommitTests: XCTestCase {
         let id = try XCTUnwrap(db.ensureDocument(url: "https://e.org/a.html", source: "s", kind: "index", depth: 0, now: Date()).0.id)
         var previous: DeltaBase?
         var shas: [String] = []
-        for edit in 0..<3 {
+        for edit in 0..<4 {
             let page = SyntheticSite.page(1, edit: edit)
             let blob = try blobs.stage(page, sha256: SHA256.hex(page), base: previous)
             var b = Self.body(page, blob)
@@ -219,12 +264,12 @@ final class GroupCommitTests: XCTestCase {
             shas.append(blob.sha256)
         }
         XCTAssertEqual(try db.pool.read { try String.fetchAll($0, sql: "SELECT base_sha256 FROM blobs WHERE base_sha256 IS NOT NULL ORDER BY base_sha256") }.sorted(),
-                       [shas[0], shas[1]].sorted())
-        // Keep 1 version: the middle one goes (neither the revision nor current), but its blob
-        // is the base of the current version's delta.
-        XCTAssertEqual(try db.pruneVersions(source: "s", keepVersions: 0, olderThan: nil), 1)
+                       [shas[0], shas[1], shas[2]].sorted())
+        // Keep none but the revision and the current version: the two middle versions go, but
+        // their blobs are the current version's chain (its base, and its base's base).
+        XCTAssertEqual(try db.pruneVersions(source: "s", keepVersions: 0, olderThan: nil), 2)
         XCTAssertEqual(try db.collectUnreferencedBlobs(), [])
-        XCTAssertEqual(try BlobStore(root: dir.path + "/state/blobs").get(shas[2]), SyntheticSite.page(1, edit: 2))
+        XCTAssertEqual(try BlobStore(root: dir.path + "/state/blobs").get(shas[3]), SyntheticSite.page(1, edit: 3))
         let report = try Verifier.verify(database: db, blobs: blobs)
         XCTAssertEqual(report.problems, [])
         XCTAssertEqual(report.unreferencedBlobs, 0)
