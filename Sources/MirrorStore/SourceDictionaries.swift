@@ -50,7 +50,9 @@ public final class BlobDictionary: @unchecked Sendable {
 /// for every body stored whole after it. Bodies stored before stay as they are. Dictionaries
 /// are never deleted: blobs name them.
 public final class SourceDictionaries: @unchecked Sendable {
-    public static let samplesToTrain = 256
+    public static let defaultSamplesToTrain = 256
+    /// Bodies gathered before a source's dictionary is trained (`defaultSamplesToTrain`).
+    public let samplesToTrain: Int
     public static let sampleBytesToTrain = 3 << 20
     /// Longer bodies are sampled by their first this many bytes.
     static let maxSampleBytes = 64 << 10
@@ -77,9 +79,10 @@ public final class SourceDictionaries: @unchecked Sendable {
     /// Loads the newest dictionary of each source. One whose file is missing or unreadable is
     /// skipped (its source trains a new one; blobs compressed with it fail to read, and
     /// `mirrorctl verify` names them).
-    public init(blobs: BlobStore, database: MirrorDatabase) {
+    public init(blobs: BlobStore, database: MirrorDatabase, samplesToTrain: Int = SourceDictionaries.defaultSamplesToTrain) {
         self.blobs = blobs
         self.database = database
+        self.samplesToTrain = samplesToTrain
         for (id, source) in (try? database.dictionaries()) ?? [] {
             guard let data = FileManager.default.contents(atPath: blobs.dictionaryPath(id: id)),
                   let d = BlobDictionary(bytes: Array(data), level: blobs.level) else { continue }
@@ -113,7 +116,7 @@ public final class SourceDictionaries: @unchecked Sendable {
             set.joined += body.prefix(Self.maxSampleBytes)
             set.sizes.append(min(body.count, Self.maxSampleBytes))
             set.shas.append(sha256)
-            guard set.sizes.count >= Self.samplesToTrain || set.joined.count >= Self.sampleBytesToTrain else {
+            guard set.sizes.count >= samplesToTrain || set.joined.count >= Self.sampleBytesToTrain else {
                 samples[source] = set
                 return nil
             }

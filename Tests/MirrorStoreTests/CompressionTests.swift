@@ -120,8 +120,8 @@ final class SourceDictionaryTests: XCTestCase {
             offered += 1
         }
         let t = try XCTUnwrap(trained)
-        XCTAssertEqual(offered, SourceDictionaries.samplesToTrain, "4 KB pages: trained at the sample count")
-        XCTAssertEqual(t.samples.count, SourceDictionaries.samplesToTrain)
+        XCTAssertEqual(offered, SourceDictionaries.defaultSamplesToTrain, "4 KB pages: trained at the sample count")
+        XCTAssertEqual(t.samples.count, SourceDictionaries.defaultSamplesToTrain)
         XCTAssertIdentical(dictionaries.dictionary(for: "gazette"), t.dictionary)
         XCTAssertNil(dictionaries.dictionary(for: "other"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: blobs.dictionaryPath(id: t.dictionary.id)))
@@ -287,7 +287,7 @@ final class CompactorTests: XCTestCase {
         let commits = GroupCommit(database: db, blobs: blobs)
         let dictionaries = SourceDictionaries(blobs: blobs, database: db)
         var trained: BlobDictionary?
-        for i in 0..<SourceDictionaries.samplesToTrain {
+        for i in 0..<SourceDictionaries.defaultSamplesToTrain {
             let page = SyntheticSite.page(i)
             trained = try dictionaries.offer(page, sha256: SHA256.hex(page), source: "gazette")?.dictionary ?? trained
         }

@@ -235,3 +235,42 @@ final class IdleCompactionTests: XCTestCase {
         }
     }
 }
+
+final class StoreCompressionTests: XCTestCase {
+    /// A sync trains its source's dictionary from the first articles (here 12), compresses
+    /// those again with it, and stores the later ones with it; every body reads back.
+    func testASyncTrainsTheSourceDictionaryFromItsArticles() async throws {
+        var site = FixtureSite.standard()
+        let words = ["石桥", "渡口", "茶园", "集市", "灯笼", "竹林", "码头", "稻田", "书院", "戏台", "溪水", "古井"]
+        for i in 0..<30 {
+            let paragraphs = (0..<6).map { p in
+                (0..<40).map { w in words[(i * 7 + p * 5 + w * w) % words.count] }.joined() + "。"
+            }
+            site.articles.append(FixtureSite.Article(id: 300 + i, title: "镇上新闻\(i)", paper: "松溪日报", date: "2025年6月\(i % 28 + 1)日",
+                                                     reporter: "高远", editor: "宋青", paragraphs: paragraphs))
+        }
+        site.indexes.append(("more", "更多新闻", (0..<30).map { 300 + $0 }))
+        let h = try Harness(site: site)
+        let dictionaries = SourceDictionaries(blobs: h.blobs, database: h.database, samplesToTrain: 12)
+        let engine = SyncEngine(config: h.config, database: h.database, blobs: h.blobs, fetcher: h.fetcher, dictionaries: dictionaries)
+        let run = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(run.errors, 0)
+        let trained = try XCTUnwrap(dictionaries.dictionary(for: h.config.sources[0].name))
+        XCTAssertEqual(try h.database.dictionaries().map(\.0), [trained.id])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: h.blobs.dictionaryPath(id: trained.id)))
+        let rows = try await h.database.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT b.sha256, b.dictionary_id FROM blobs b JOIN documents d ON d.raw_sha256 = b.sha256 WHERE d.kind = 'article'
+                """)
+        }
+        XCTAssertEqual(rows.count, 33)
+        let withDictionary = rows.filter { ($0["dictionary_id"] as Int64?) == Int64(trained.id) }.count
+        // Samples in flight while it was trained may stay plain; nearly all use it.
+        XCTAssertGreaterThanOrEqual(withDictionary, 28, "\(withDictionary) of 33 articles compressed with the dictionary")
+        for row in rows {
+            let sha: String = row["sha256"]
+            XCTAssertEqual(sha256sum(try BlobStore(root: h.blobs.root).get(sha)), sha)
+        }
+        XCTAssertEqual(try Verifier.verify(database: h.database, blobs: h.blobs).problems, [])
+    }
+}
