@@ -183,14 +183,17 @@ public final class BlobStore: @unchecked Sendable {
     /// Stages a blob stored whole compressed again at `compactionLevel` (with the dictionary
     /// its frame names).
     /// - Returns: nil when the blob is a delta, missing, too large, or not smaller so.
-    public func compacted(_ sha256: String) throws -> StagedBlob? {
+    /// - Parameter sourceDictionary: for a blob stored without a dictionary (it arrived before
+    ///   its source's was trained, or while it was), the dictionary to use now.
+    public func compacted(_ sha256: String, sourceDictionary: UInt32? = nil) throws -> StagedBlob? {
         let p = path(for: sha256)
         guard let data = FileManager.default.contents(atPath: p) else { return nil }
         let file = Array(data)
         guard Self.parseDeltaHeader(file) == nil else { return nil }
-        let dictID = file.withUnsafeBytes { ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }
+        var dictID = file.withUnsafeBytes { ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }
         let bytes = try decompress(file[...], prefix: nil, path: p)
         guard bytes.count <= Self.maxCompactionBytes else { return nil }
+        if dictID == 0, let sourceDictionary { dictID = sourceDictionary }
         let smaller: [UInt8]
         if dictID != 0 {
             let dictionary = try compactionDictionary(dictID, blob: p)

@@ -45,24 +45,38 @@ public struct Compactor: Sendable {
             malloc_trim(0)
         }
         var summary = CompactionSummary()
+        let dictionaries = Dictionary(try database.dictionaries().map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
+        // Blobs by the versions that name them (in id order, with their source, whose
+        // dictionary a blob stored without one gets now); then any blob no version names
+        // (the base of a kept delta).
+        var after: Int64 = 0
         while !shouldStop() {
-            let pending = try database.pool.read { db in
+            let byVersion = try database.pool.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT sha256, size, stored_size FROM blobs WHERE compacted = 0 LIMIT ?
-                    """, arguments: [batch])
+                    SELECT v.id AS vid, b.sha256, b.size, b.stored_size, d.source FROM versions v
+                    JOIN blobs b ON b.sha256 = v.raw_sha256 JOIN documents d ON d.id = v.document_id
+                    WHERE v.id > ? AND b.compacted = 0 ORDER BY v.id LIMIT ?
+                    """, arguments: [after, batch])
             }
+            let pending = byVersion.isEmpty ? try database.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT sha256, size, stored_size FROM blobs WHERE compacted = 0 LIMIT ?", arguments: [batch])
+            } : byVersion
             if pending.isEmpty { return summary }
+            if let last = byVersion.last { after = last["vid"] }
             var staged: [StagedBlob] = []
-            var done: [(sha: String, size: Int)] = []
+            var done: [Compacted] = []
+            var seen = Set<String>()
             for row in pending {
                 let sha: String = row["sha256"], size: Int = row["size"], stored: Int = row["stored_size"]
+                guard seen.insert(sha).inserted else { continue }  // two versions, one body
+                let source: String? = row["source"]
                 summary.blobs += 1
                 summary.bytesBefore += stored
                 // Stored nearly as large as it is (a JPEG): level 19 finds nothing either.
                 var smaller: StagedBlob?
                 if stored < size - size / 20 {
                     do {
-                        smaller = try blobs.compacted(sha)
+                        smaller = try blobs.compacted(sha, sourceDictionary: source.flatMap { dictionaries[$0] })
                     } catch {
                         // A blob that does not read (`mirrorctl verify` names it) is left as it
                         // is and not tried again; the pass goes on.
@@ -73,12 +87,12 @@ public struct Compactor: Sendable {
                     staged.append(smaller)
                     summary.rewritten += 1
                     summary.bytesAfter += smaller.storedSize
-                    done.append((sha, smaller.storedSize))
+                    done.append(Compacted(sha: sha, size: smaller.storedSize, dictionary: smaller.dictionaryID, rewritten: true))
                 } else {
                     // The file's real size: a pass that a crash cut short may have replaced it.
                     let actual = blobs.fileSize(sha) ?? stored
                     summary.bytesAfter += actual
-                    done.append((sha, actual))
+                    done.append(Compacted(sha: sha, size: actual, dictionary: nil, rewritten: false))
                 }
             }
             try blobs.makeDurable(staged, replacing: true)
@@ -89,12 +103,30 @@ public struct Compactor: Sendable {
     }
 }
 
+/// One blob a compaction pass has been over.
+public struct Compacted: Sendable {
+    public var sha: String
+    /// Bytes of its file now.
+    public var size: Int
+    public var dictionary: UInt32?
+    /// Written anew (smaller); otherwise left as it was.
+    public var rewritten: Bool
+}
+
 extension MirrorDatabase {
-    /// Marks blobs compacted, with the size of their file now.
-    public func recordCompacted(_ blobs: [(sha: String, size: Int)]) throws {
+    /// Marks blobs compacted, with the size of their file now (and, for those rewritten, the
+    /// dictionary they use now).
+    public func recordCompacted(_ blobs: [Compacted]) throws {
         try pool.write { db in
-            let mark = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1, stored_size = ? WHERE sha256 = ?")
-            for b in blobs { try mark.execute(arguments: [b.size, b.sha]) }
+            let rewritten = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1, stored_size = ?, dictionary_id = ? WHERE sha256 = ?")
+            let kept = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1, stored_size = ? WHERE sha256 = ?")
+            for b in blobs {
+                if b.rewritten {
+                    try rewritten.execute(arguments: [b.size, b.dictionary.map { Int64($0) }, b.sha])
+                } else {
+                    try kept.execute(arguments: [b.size, b.sha])
+                }
+            }
         }
     }
 

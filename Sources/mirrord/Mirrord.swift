@@ -50,19 +50,19 @@ struct Mirrord: AsyncParsableCommand {
     @Flag(name: .long, help: "Regenerate outdated parsed copies from stored raw versions (no network), then exit.")
     var reparse = false
 
-    @Flag(name: .long, help: "Compress every stored body not yet compacted again at zstd level 19 (slow, about a sixth smaller; the daemon does this by itself when idle), then exit.")
+    @Flag(name: .long, help: "Compress every stored body not yet compacted again at zstd level 19 (slow; about a sixth smaller on article pages), rebuild the database packed, then exit. The daemon compacts by itself when idle.")
     var compact = false
 
     static let version = "0.1.0"
 
     func validate() throws {
-        if !once && !reparse && (all || source != nil) {
-            throw ValidationError("--all and --source go with --once; for a running daemon use `mirrorctl sync now --all [--source NAME]`")
-        }
         if [once, reparse, compact].filter({ $0 }).count > 1 {
             throw ValidationError("--once, --reparse and --compact are separate jobs; run one, then the other")
         }
         if compact && (all || source != nil) { throw ValidationError("--compact covers the whole store: no --all or --source") }
+        if !once && !reparse && (all || source != nil) {
+            throw ValidationError("--all and --source go with --once or --reparse; for a running daemon use `mirrorctl sync now --all [--source NAME]`")
+        }
     }
 
     /// Bad usage exits 2 (as the help promises), not ArgumentParser's 64.
@@ -133,7 +133,7 @@ struct Mirrord: AsyncParsableCommand {
             do {
                 let r = try Compactor(database: database, blobs: blobs).run()
                 for failure in r.failures { logger.warning("compaction: left as stored: \(failure)") }
-                print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel); \(r.bytesBefore) → \(r.bytesAfter) bytes")
+                print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel) (the others are deltas, images, over 256 KB or no smaller so); \(r.bytesBefore) → \(r.bytesAfter) bytes")
                 // With the store to itself (the state lock), the database is rebuilt packed too.
                 let (before, after) = try database.vacuum()
                 print("compact: database \(before) → \(after) bytes (VACUUM)")

@@ -310,10 +310,15 @@ final class CompactorTests: XCTestCase {
         XCTAssertEqual(try Compactor(database: db, blobs: blobs).run(shouldStop: { true }), CompactionSummary(stopped: true))
         let summary = try Compactor(database: db, blobs: blobs).run()
         XCTAssertEqual(summary.blobs, 9)
-        XCTAssertEqual(summary.rewritten, 7, "six dictionary frames and one plain frame; not the delta, not the noise")
+        XCTAssertEqual(summary.rewritten, 7, "six dictionary frames and one plain frame (given the dictionary); not the delta, not the noise")
         XCTAssertLessThan(summary.bytesAfter, summary.bytesBefore)
         XCTAssertEqual(try db.totals().storedBytes, before - (summary.bytesBefore - summary.bytesAfter))
         XCTAssertEqual(try db.blobsToCompact(), 0)
+        // The body stored before its source had a dictionary uses it now, file and row alike.
+        let plain = SHA256.hex(SyntheticSite.page(2000))
+        XCTAssertEqual(blobs.storage(of: blobs.path(for: plain)).dictionaryID, dictionary.id)
+        XCTAssertEqual(try db.pool.read { try Int64.fetchOne($0, sql: "SELECT dictionary_id FROM blobs WHERE sha256 = ?", arguments: [plain]) },
+                       Int64(dictionary.id))
         XCTAssertEqual(try Compactor(database: db, blobs: blobs).run(), CompactionSummary())
         let fresh = try BlobStore(root: dir.path + "/state/blobs")
         for page in pages { XCTAssertEqual(try fresh.get(SHA256.hex(page)), page) }

@@ -80,7 +80,9 @@ final class CommandLineTests: XCTestCase {
             ("mirrorctl", ["list", "--kind", "bogus"], "Error: The value 'bogus' is invalid for '--kind <kind>'"),
             ("mirrorctl", ["runs", "--limit", "0"], "Error: --limit must be at least 1"),
             ("mirrorctl", ["log"], "Error: Missing expected argument '<url>'"),
-            ("mirrord", ["--config", "x.toml", "--all"], "Error: --all and --source go with --once"),
+            ("mirrord", ["--config", "x.toml", "--all"], "Error: --all and --source go with --once or --reparse"),
+            ("mirrord", ["--config", "x.toml", "--compact", "--once"], "Error: --once, --reparse and --compact are separate jobs"),
+            ("mirrord", ["--config", "x.toml", "--compact", "--all"], "Error: --compact covers the whole store: no --all or --source"),
             ("mirrord", ["--bogus"], "Error: Unknown option '--bogus'"),
             // A mistyped command is named, with the nearest one, wherever --config stands.
             ("mirrorctl", ["--config", "x.toml", "stauts"], "mirrorctl: unknown command 'stauts'; did you mean 'status'?"),
