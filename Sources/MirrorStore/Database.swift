@@ -199,6 +199,13 @@ public final class MirrorDatabase: Sendable {
                 t.column("samples", .integer).notNull()
             }
         }
+        m.registerMigration("v7-index-links-known") { db in
+            try db.alter(table: "documents") { t in
+                // "<raw_sha256> <link rules fingerprint>" of the body whose links a run has
+                // recorded in full: a 304 on it needs no parse for its links.
+                t.add(column: "links_known", .text)
+            }
+        }
         return m
     }
 }

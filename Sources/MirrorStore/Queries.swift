@@ -235,6 +235,14 @@ extension MirrorDatabase {
         }
     }
 
+    /// Records that every link of a document's body is a known document (see
+    /// `DocumentRecord.linksKnown`).
+    public func recordLinksKnown(documentId: Int64, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE documents SET links_known = ? WHERE id = ?", arguments: [value, documentId])
+        }
+    }
+
     /// Remembers (or forgets, with nil) where a permanent redirect moved a document.
     public func recordFetchURL(documentId: Int64, _ url: String?) throws {
         try pool.write { db in

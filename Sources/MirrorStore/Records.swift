@@ -51,6 +51,9 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
     public var fetchUrl: String?
     /// When the content last changed (fetch time of the latest revision).
     public var changedAt: Date?
+    /// `"<raw_sha256> <fingerprint>"`: every link of that body, under link rules with that
+    /// fingerprint, is a known document (see `SyncEngine.SourcePlan.linksFingerprint`).
+    public var linksKnown: String?
 
     public init(url: String, source: String, kind: String, depth: Int, firstSeen: Date) {
         self.url = url
@@ -91,6 +94,7 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
         gone = row["gone"]
         fetchUrl = row["fetch_url"]
         changedAt = row["changed_at"]
+        linksKnown = row["links_known"]
     }
 }
 
@@ -116,7 +120,7 @@ extension DocumentRecord {
     static let columns = """
         id, url, source, kind, depth, title, first_seen, last_checked, next_check, last_status, etag, last_modified,
         error, current_version_id, raw_sha256, content_sha256, version_count, revision_count, failures, gone, fetch_url,
-        changed_at
+        changed_at, links_known
         """
 
     /// A row of `SELECT \(columns)`, read by position: looking each column up by name was a
@@ -144,6 +148,7 @@ extension DocumentRecord {
         gone = row[19]
         fetchUrl = row[20]
         changedAt = row[21]
+        linksKnown = row[22]
     }
 
     /// Writes every column of an existing row (by `id`).
@@ -152,11 +157,11 @@ extension DocumentRecord {
             UPDATE documents SET url = ?, source = ?, kind = ?, depth = ?, title = ?, first_seen = ?, last_checked = ?,
               next_check = ?, last_status = ?, etag = ?, last_modified = ?, error = ?, current_version_id = ?,
               raw_sha256 = ?, content_sha256 = ?, version_count = ?, revision_count = ?, failures = ?, gone = ?,
-              fetch_url = ?, changed_at = ?
+              fetch_url = ?, changed_at = ?, links_known = ?
             WHERE id = ?
             """).execute(arguments: [url, source, kind, depth, title, firstSeen, lastChecked, nextCheck, lastStatus, etag,
                                      lastModified, error, currentVersionId, rawSha256, contentSha256, versionCount,
-                                     revisionCount, failures, gone, fetchUrl, changedAt, id])
+                                     revisionCount, failures, gone, fetchUrl, changedAt, linksKnown, id])
     }
 }
 

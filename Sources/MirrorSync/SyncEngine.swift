@@ -140,14 +140,24 @@ public final class SyncEngine: Sendable {
     final class SourcePlan: Sendable {
         let source: SourceConfig
         let rules: LinkRules
+        /// Everything that decides which links a body yields and which of them a run records
+        /// (link patterns, ignored query keys, depth, followed article links, assets, the
+        /// parser), hashed: `DocumentRecord.linksKnown` holds for these rules only.
+        let linksFingerprint: String
         init(_ source: SourceConfig) {
             self.source = source
             self.rules = LinkRules(source: source)
+            let parts = [source.start.first ?? "", source.indexLinks.joined(separator: "\u{1}"),
+                         source.articleLinks.joined(separator: "\u{1}"), source.exclude.joined(separator: "\u{1}"),
+                         source.ignoreQuery.joined(separator: "\u{1}"), "\(source.maxDepth)", "\(source.followArticleLinks)",
+                         "\(source.assets)", "\(ArticleExtractor.parserVersion)"]
+            linksFingerprint = String(SHA256.hex(Array(parts.joined(separator: "\u{0}").utf8)).prefix(16))
         }
     }
 
     /// A document being checked: its record as read when the check started.
     struct Job: Sendable {
+        var linksFingerprint: String
         var document: DocumentRecord
         var source: SourceConfig
         var rules: LinkRules
@@ -170,6 +180,12 @@ public final class SyncEngine: Sendable {
         var assets: [String] = []
         /// A 304: the row update, left to the run loop to write with others.
         var unchanged: UnchangedCheck?
+        /// Set when the run loop, once it has recorded `discovered`, is to note that every link
+        /// of this body is known (`DocumentRecord.linksKnown`).
+        var linksKnown: String?
+        /// A feed whose items repeat a `<guid>`: its stored body is parsed on every 304 anyway,
+        /// so the warning comes once per sync (no `linksKnown`).
+        var warnsEveryRun = false
     }
 
     /// Runs one sync pass to completion.
@@ -281,6 +297,12 @@ public final class SyncEngine: Sendable {
                         }
                         if isNew { live.update { $0.newDocuments += 1 } }
                         queue.append(QueuedJob(doc, plan: job.plan, isNew: isNew))
+                    }
+                    if let mark = outcome.linksKnown {
+                        // Only now: every link above is a known document (or beyond max_depth).
+                        try writing("noting the links of \(job.document.url) as known") {
+                            try database.recordLinksKnown(documentId: job.document.id, mark)
+                        }
                     }
                     if now().timeIntervalSince(lastProgressLog) >= 10 {
                         lastProgressLog = now()
@@ -426,7 +448,8 @@ public final class SyncEngine: Sendable {
             return Outcome(kind: .failed, error: "\(queued.document.url): \(error)")
         }
         guard let doc = record else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
-        let job = Job(document: doc, source: queued.source, rules: queued.rules, isNew: queued.isNew)
+        let job = Job(linksFingerprint: queued.plan.linksFingerprint, document: doc, source: queued.source, rules: queued.rules,
+                      isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
                                    proxy: job.source.proxy, headers: job.source.headers,
@@ -487,13 +510,21 @@ public final class SyncEngine: Sendable {
             case let (.notModified(next), _):
                 logger.debug("\(doc.url): 304 not modified")
                 // Written by the run loop in batches (see `MirrorDatabase.recordUnchanged(_:)`).
-                return Outcome(kind: .notModified, discovered: try storedLinks(doc, job),
-                               unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
-                                                         lastModified: nil, nextCheck: next))
+                let stored = try storedLinks(doc, job)
+                var outcome = Outcome(kind: .notModified, discovered: stored.links,
+                                      unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
+                                                                lastModified: nil, nextCheck: next))
+                outcome.warnsEveryRun = stored.warns
+                if !outcome.warnsEveryRun { outcome.linksKnown = linksMark(doc, job, body: doc.rawSha256) }
+                return outcome
             case let (.sameBody(_, next), .success(response)):
-                return try recordSameBody(job, response, nextCheck: next, policy: policy)
+                var outcome = try recordSameBody(job, response, nextCheck: next, policy: policy)
+                if outcome.kind == .fetched && !outcome.warnsEveryRun { outcome.linksKnown = linksMark(doc, job, body: doc.rawSha256) }
+                return outcome
             case let (.newBody(sha), .success(response)):
-                return try recordNewBody(job, response, sha: sha, policy: policy, runId: runId)
+                var outcome = try recordNewBody(job, response, sha: sha, policy: policy, runId: runId)
+                if outcome.kind == .fetched && !outcome.warnsEveryRun { outcome.linksKnown = linksMark(doc, job, body: sha) }
+                return outcome
             default:
                 return Outcome(kind: .failed, error: "no response")  // a body decision always comes with one
             }
@@ -537,16 +568,21 @@ public final class SyncEngine: Sendable {
         let doc = job.document
         logger.debug("\(doc.url): \(response.status), same body as the current version")
         var discovered: [DiscoveredLink] = []
+        var warns = false
         if doc.kind != DocumentKind.asset.rawValue {
             switch try decodedText(job, response, policy: policy) {
             case .failed(let outcome): return outcome
             case .text(let text):
-                discovered = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response)).links
+                let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response))
+                discovered = index.links
+                warns = index.repeatedGUID != nil
             }
         }
         try database.recordUnchanged(documentId: doc.id!, status: response.status, checkedAt: policy.now,
                                      etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
-        return Outcome(kind: .fetched, discovered: discovered)
+        var outcome = Outcome(kind: .fetched, discovered: discovered)
+        outcome.warnsEveryRun = warns
+        return outcome
     }
 
     /// A new body: parsed once (content hash, parsed copy, links), stored raw first (the blob
@@ -569,6 +605,7 @@ public final class SyncEngine: Sendable {
         let rulesHash = extraction.hash  // recorded on the version and in the parsed copy
         var discovered: [DiscoveredLink] = []
         var indexParseError: String?
+        var warns = false
         var article: ParsedArticle?
         let contentSHA: String
         let title: String?
@@ -590,6 +627,7 @@ public final class SyncEngine: Sendable {
         } else {
             let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
             discovered = index.links
+            warns = index.repeatedGUID != nil
             indexParseError = index.parseError
             contentSHA = index.contentSHA256
             title = index.title
@@ -616,8 +654,10 @@ public final class SyncEngine: Sendable {
         if outcome.newRevision {
             logger.info("\(outcome.revision == 1 ? "new" : "revised") \(doc.kind) \(doc.url) (revision \(outcome.revision))")
         }
-        return Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
-                       assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
+        var result = Outcome(kind: .fetched, newVersion: outcome.newVersion, newRevision: outcome.newRevision, discovered: discovered,
+                             assets: discovered.filter { $0.kind == .asset }.map(\.url.description))
+        result.warnsEveryRun = warns
+        return result
     }
 
     /// Compresses a page's new body into a staged blob: against the document's previous body
@@ -731,13 +771,25 @@ public final class SyncEngine: Sendable {
 
     /// On a 304 the links come from the stored current version, so discovery still reaches
     /// documents a previous run did not finish (and rule changes apply) without a download.
-    private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> [DiscoveredLink] {
+    /// - Returns: the links, and whether the body is a feed that repeats `<guid>`s.
+    private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> (links: [DiscoveredLink], warns: Bool) {
         guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks,
-              let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return [] }
+              let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return ([], false) }
+        // A run recorded every link of this body under these rules: nothing to find again.
+        if doc.linksKnown == "\(sha) \(job.linksFingerprint)" { return ([], false) }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
         let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
-        return discover(doc, job, text: text, contentType: contentType, pageURL: pageURL).links
+        let index = discover(doc, job, text: text, contentType: contentType, pageURL: pageURL)
+        return (index.links, index.repeatedGUID != nil)
+    }
+
+    /// The `linksKnown` value of a document's `body` (its raw SHA-256) under this run's rules,
+    /// for a document whose links are followed, when it is not noted already.
+    private func linksMark(_ doc: DocumentRecord, _ job: Job, body: String?) -> String? {
+        guard let body, doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else { return nil }
+        let mark = "\(body) \(job.linksFingerprint)"
+        return mark == doc.linksKnown ? nil : mark
     }
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.

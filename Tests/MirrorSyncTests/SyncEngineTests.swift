@@ -89,6 +89,31 @@ final class SyncEngineTests: XCTestCase {
         XCTAssertEqual(try h.document("/README.md")?.versionCount, 1, "kept")
     }
 
+    /// Once a run has recorded every link of an index's body, a 304 on it reads nothing: the
+    /// stored body is not parsed again (here its blob is even gone). Other link rules (a new
+    /// max_depth) need its links again, so they read it (and here fail, naming the blob).
+    func testA304OnAnIndexWhoseLinksAreKnownReadsNothing() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let town = try XCTUnwrap(h.document("/indexes/town.md"))
+        let sha = try XCTUnwrap(town.rawSha256)
+        XCTAssertEqual(town.linksKnown?.hasPrefix(sha + " "), true, "\(town.linksKnown ?? "nil")")
+        XCTAssertNil(try h.document("/pages/1/201.md")?.linksKnown, "an article's links are not followed")
+        unlink(h.blobs.path(for: sha))
+
+        let again = try await h.sync()
+        XCTAssertEqual(again.errors, 0)
+        XCTAssertEqual(again.notModified, 3)
+        XCTAssertNil(try h.document("/indexes/town.md")?.error)
+
+        var changed = h.config
+        changed.sources[0].maxDepth = 4
+        let engine = SyncEngine(config: changed, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        let other = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(other.errors, 1)
+        XCTAssertEqual(try h.document("/indexes/town.md")?.error, "\(h.blobs.path(for: sha)): blob missing")
+    }
+
     func testInterruptedRunRecordsNoErrorsOnDocuments() async throws {
         let h = try Harness()
         h.server.handler = { req in req.path.hasPrefix("/pages/") ? .init(status: 200, body: [0x41], delay: 5) : nil }
