@@ -114,15 +114,14 @@ public final class BlobStore: @unchecked Sendable {
     /// - Throws: `StoreError` (disk full, permissions, a zstd error) with nothing left behind.
     public func stage(_ bytes: [UInt8], sha256: String, base: DeltaBase? = nil, dictionary: BlobDictionary? = nil) throws -> StagedBlob {
         let final = path(for: sha256)
-        var st = stat()
-        if stat(final, &st) == 0 {
+        if let size = fileSize(sha256) {
             // In place already (another document's body, or a batch that a crash cut short
             // before its rows): its row must still say what the file needs. A delta whose
             // chain no longer reads (a file no row named, whose base retention removed) is
             // replaced below instead.
             let (base, dictionaryID) = storage(of: final)
             if base == nil || (try? read(sha256)) != nil {
-                return StagedBlob(sha256: sha256, temp: nil, storedSize: Int(st.st_size), base: base, dictionaryID: dictionaryID)
+                return StagedBlob(sha256: sha256, temp: nil, storedSize: size, base: base, dictionaryID: dictionaryID)
             }
             unlink(final)
         }
@@ -137,10 +136,30 @@ public final class BlobStore: @unchecked Sendable {
                 usedBase = base.sha256
             }
         }
+        return try staged(file, sha256: sha256, base: usedBase, dictionaryID: usedBase == nil ? dictionary?.id : nil)
+    }
+
+    /// Writes a blob file's bytes to a temp file (not synced: `makeDurable` syncs a batch).
+    private func staged(_ file: [UInt8], sha256: String, base: String?, dictionaryID: UInt32?) throws -> StagedBlob {
         let temp = FileSystem.tempPath(in: root + "/tmp")
         try FileSystem.writeFile(file, to: temp, sync: false)
-        return StagedBlob(sha256: sha256, temp: temp, storedSize: file.count, base: usedBase,
-                          dictionaryID: usedBase == nil ? dictionary?.id : nil)
+        return StagedBlob(sha256: sha256, temp: temp, storedSize: file.count, base: base, dictionaryID: dictionaryID)
+    }
+
+    /// Stages a blob stored whole (not a delta) compressed anew by `encode`, when the result is
+    /// smaller than its file. `encode` gets the dictionary ID the frame names (0: none) and the
+    /// blob's bytes (decompressed when asked for), and returns the new file's bytes and
+    /// dictionary, or nil to leave the blob.
+    private func restaged(_ sha256: String,
+                          _ encode: (_ dictionaryID: UInt32, _ bytes: () throws -> [UInt8]) throws -> (file: [UInt8], dictionaryID: UInt32?)?) throws -> StagedBlob? {
+        let p = path(for: sha256)
+        guard let data = FileManager.default.contents(atPath: p) else { return nil }
+        let file = Array(data)
+        guard Self.parseDeltaHeader(file) == nil else { return nil }
+        let dictionaryID = file.withUnsafeBytes { ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }
+        guard let (smaller, newDictionary) = try encode(dictionaryID, { try decompress(file[...], prefix: nil, path: p) }),
+              smaller.count < file.count else { return nil }
+        return try staged(smaller, sha256: sha256, base: nil, dictionaryID: newDictionary)
     }
 
     /// What a blob file needs besides itself: the base of a delta, the dictionary of a frame
@@ -163,15 +182,9 @@ public final class BlobStore: @unchecked Sendable {
     /// replaces the file; a reader sees the old file or the new one, both whole.
     /// - Returns: nil when the blob is missing, stored otherwise already, or not smaller.
     public func recompress(_ sha256: String, with dictionary: BlobDictionary) throws -> StagedBlob? {
-        guard let data = FileManager.default.contents(atPath: path(for: sha256)) else { return nil }
-        let file = Array(data)
-        guard Self.parseDeltaHeader(file) == nil,
-              file.withUnsafeBytes({ ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }) == 0 else { return nil }
-        let smaller = try compress(try decompress(file[...], prefix: nil, path: path(for: sha256)), dictionary: dictionary)
-        guard smaller.count < file.count else { return nil }
-        let temp = FileSystem.tempPath(in: root + "/tmp")
-        try FileSystem.writeFile(smaller, to: temp, sync: false)
-        return StagedBlob(sha256: sha256, temp: temp, storedSize: smaller.count, base: nil, dictionaryID: dictionary.id)
+        try restaged(sha256) { frameDictionary, bytes in
+            frameDictionary != 0 ? nil : (try compress(try bytes(), dictionary: dictionary), dictionary.id)
+        }
     }
 
     /// zstd level of compaction (`Compactor`): about 3 MB/s, and on the generated pages with
@@ -186,36 +199,20 @@ public final class BlobStore: @unchecked Sendable {
     /// - Parameter sourceDictionary: for a blob stored without a dictionary (it arrived before
     ///   its source's was trained, or while it was), the dictionary to use now.
     public func compacted(_ sha256: String, sourceDictionary: UInt32? = nil) throws -> StagedBlob? {
-        let p = path(for: sha256)
-        guard let data = FileManager.default.contents(atPath: p) else { return nil }
-        let file = Array(data)
-        guard Self.parseDeltaHeader(file) == nil else { return nil }
-        var dictID = file.withUnsafeBytes { ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }
-        let bytes = try decompress(file[...], prefix: nil, path: p)
-        guard bytes.count <= Self.maxCompactionBytes else { return nil }
-        if dictID == 0, let sourceDictionary { dictID = sourceDictionary }
-        let smaller: [UInt8]
-        if dictID != 0 {
-            let dictionary = try compactionDictionary(dictID, blob: p)
-            smaller = try compress(bytes, dictionary: dictionary)
-        } else {
-            smaller = try compress(bytes, level: Self.compactionLevel)
+        try restaged(sha256) { frameDictionary, decompressed in
+            let bytes = try decompressed()
+            guard bytes.count <= Self.maxCompactionBytes else { return nil }
+            let id = frameDictionary != 0 ? frameDictionary : sourceDictionary ?? 0
+            if id == 0 { return (try compress(bytes, level: Self.compactionLevel), nil) }
+            return (try compress(bytes, dictionary: try compactionDictionary(id, blob: path(for: sha256))), id)
         }
-        guard smaller.count < file.count else { return nil }
-        let temp = FileSystem.tempPath(in: root + "/tmp")
-        try FileSystem.writeFile(smaller, to: temp, sync: false)
-        return StagedBlob(sha256: sha256, temp: temp, storedSize: smaller.count, base: nil, dictionaryID: dictID == 0 ? nil : dictID)
     }
 
     /// The dictionary with this ID prepared for `compactionLevel` (loaded once).
     private func compactionDictionary(_ id: UInt32, blob: String) throws -> BlobDictionary {
         if let d = lock.withLock({ compactors[id] }) { return d }
-        let p = dictionaryPath(id: id)
-        guard let data = FileManager.default.contents(atPath: p) else {
-            throw StoreError(path: blob, reason: "its dictionary \(p) is missing")
-        }
-        guard let d = BlobDictionary(bytes: Array(data), level: Self.compactionLevel, tableLog: 19) else {
-            throw StoreError(path: p, reason: "not a zstd dictionary")
+        guard let d = BlobDictionary(bytes: try dictionaryFile(id, blob: blob), level: Self.compactionLevel, tableLog: 19) else {
+            throw StoreError(path: dictionaryPath(id: id), reason: "not a zstd dictionary")
         }
         lock.withLock { compactors[id] = d }
         return d
@@ -255,9 +252,8 @@ public final class BlobStore: @unchecked Sendable {
                 if link(temp, final) != 0 {
                     guard errno == EEXIST else { throw StoreError(path: final, errno: errno) }
                     let (base, dictionaryID) = storage(of: final)
-                    var st = stat()
-                    let size = stat(final, &st) == 0 ? Int(st.st_size) : blob.storedSize
-                    result[i] = StagedBlob(sha256: blob.sha256, temp: temp, storedSize: size, base: base, dictionaryID: dictionaryID)
+                    result[i] = StagedBlob(sha256: blob.sha256, temp: temp, storedSize: fileSize(blob.sha256) ?? blob.storedSize,
+                                           base: base, dictionaryID: dictionaryID)
                 }
                 unlink(temp)
             }
@@ -421,15 +417,21 @@ public final class BlobStore: @unchecked Sendable {
         return out
     }
 
-    /// The decoder of a dictionary, loaded from `dict/<id>.zdict` once.
-    private func decoder(_ id: UInt32, blob: String) throws -> OpaquePointer {
-        if let d = lock.withLock({ decoders[id] }) { return d }
+    /// The bytes of the dictionary with this ID.
+    /// - Throws: `StoreError` naming `blob` (the blob that needs it) when the file is missing.
+    func dictionaryFile(_ id: UInt32, blob: String) throws -> [UInt8] {
         let p = dictionaryPath(id: id)
         guard let data = FileManager.default.contents(atPath: p) else {
             throw StoreError(path: blob, reason: "its dictionary \(p) is missing")
         }
-        guard let d = data.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) }) else {
-            throw StoreError(path: p, reason: "not a zstd dictionary")
+        return Array(data)
+    }
+
+    /// The decoder of a dictionary, loaded from `dict/<id>.zdict` once.
+    private func decoder(_ id: UInt32, blob: String) throws -> OpaquePointer {
+        if let d = lock.withLock({ decoders[id] }) { return d }
+        guard let d = try dictionaryFile(id, blob: blob).withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) }) else {
+            throw StoreError(path: dictionaryPath(id: id), reason: "not a zstd dictionary")
         }
         return lock.withLock {
             if let other = decoders[id] {
