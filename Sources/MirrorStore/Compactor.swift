@@ -64,7 +64,7 @@ public struct Compactor: Sendable {
             if pending.isEmpty { return summary }
             if let last = byVersion.last { after = last["vid"] }
             var staged: [StagedBlob] = []
-            var done: [Compacted] = []
+            var kept: [(sha: String, size: Int)] = []
             var seen = Set<String>()
             for row in pending {
                 let sha: String = row["sha256"], size: Int = row["size"], stored: Int = row["stored_size"]
@@ -87,46 +87,33 @@ public struct Compactor: Sendable {
                     staged.append(smaller)
                     summary.rewritten += 1
                     summary.bytesAfter += smaller.storedSize
-                    done.append(Compacted(sha: sha, size: smaller.storedSize, dictionary: smaller.dictionaryID, rewritten: true))
                 } else {
                     // The file's real size: a pass that a crash cut short may have replaced it.
                     let actual = blobs.fileSize(sha) ?? stored
                     summary.bytesAfter += actual
-                    done.append(Compacted(sha: sha, size: actual, dictionary: nil, rewritten: false))
+                    kept.append((sha, actual))
                 }
             }
             try blobs.makeDurable(staged, replacing: true)
-            try database.recordCompacted(done)
+            try database.recordRewritten(staged, kept: kept, compacted: true)
         }
         summary.stopped = true
         return summary
     }
 }
 
-/// One blob a compaction pass has been over.
-public struct Compacted: Sendable {
-    public var sha: String
-    /// Bytes of its file now.
-    public var size: Int
-    public var dictionary: UInt32?
-    /// Written anew (smaller); otherwise left as it was.
-    public var rewritten: Bool
-}
-
 extension MirrorDatabase {
-    /// Marks blobs compacted, with the size of their file now (and, for those rewritten, the
-    /// dictionary they use now).
-    public func recordCompacted(_ blobs: [Compacted]) throws {
+    /// Records blob files written anew in place (`BlobStore.recompress`, `compacted`): their
+    /// size and dictionary. With `compacted`, marks them, and `kept` (looked at and left as
+    /// they are, with their file's size now), as done by compaction.
+    public func recordRewritten(_ rewritten: [StagedBlob], kept: [(sha: String, size: Int)] = [], compacted: Bool) throws {
         try pool.write { db in
-            let rewritten = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1, stored_size = ?, dictionary_id = ? WHERE sha256 = ?")
-            let kept = try db.cachedStatement(sql: "UPDATE blobs SET compacted = 1, stored_size = ? WHERE sha256 = ?")
-            for b in blobs {
-                if b.rewritten {
-                    try rewritten.execute(arguments: [b.size, b.dictionary.map { Int64($0) }, b.sha])
-                } else {
-                    try kept.execute(arguments: [b.size, b.sha])
-                }
-            }
+            let storage = try db.cachedStatement(sql: """
+                UPDATE blobs SET stored_size = ?, dictionary_id = ?, compacted = compacted OR ? WHERE sha256 = ?
+                """)
+            for b in rewritten { try storage.execute(arguments: [b.storedSize, b.dictionaryID.map { Int64($0) }, compacted, b.sha256]) }
+            let size = try db.cachedStatement(sql: "UPDATE blobs SET stored_size = ?, compacted = compacted OR ? WHERE sha256 = ?")
+            for b in kept { try size.execute(arguments: [b.size, compacted, b.sha]) }
         }
     }
 

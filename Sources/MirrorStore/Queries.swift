@@ -105,22 +105,9 @@ extension MirrorDatabase {
         try pool.unsafeRead { db in try DocumentRecord.fetch(db, url: url) }
     }
 
-    /// The documents a run must check: every index of the source, and the other documents
-    /// whose `next_check` has come (or that were never checked). Served by the
-    /// `documents_kind` and `documents_due` indexes, not a scan.
-    public func dueDocuments(source: String, now: Date) throws -> [DocumentRecord] {
-        try pool.read { db in
-            try DocumentRecord.fetchAll(db, sql: """
-                SELECT * FROM documents WHERE source = ? AND kind = 'index'
-                UNION ALL
-                SELECT * FROM documents WHERE source = ? AND next_check IS NULL AND kind != 'index'
-                UNION ALL
-                SELECT * FROM documents WHERE source = ? AND next_check <= ? AND kind != 'index'
-                """, arguments: [source, source, source, now])
-        }
-    }
-
-    /// The documents a run checks (`dueDocuments`, or all of the source's with `due` nil), as
+    /// The documents a run checks: every index of the source, and the other documents whose
+    /// `next_check` has come by `due` (or that were never checked); with `due` nil, all of the
+    /// source's. Served by the `documents_kind` and `documents_due` indexes, not a scan. As
     /// the few columns a run's queue holds: a run over 30,000 documents does not keep 30,000
     /// full records while it works through them.
     public func documentRefs(source: String, dueAt due: Date?) throws -> [DocumentRef] {

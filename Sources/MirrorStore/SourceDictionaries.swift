@@ -84,8 +84,8 @@ public final class SourceDictionaries: @unchecked Sendable {
         self.database = database
         self.samplesToTrain = samplesToTrain
         for (id, source) in (try? database.dictionaries()) ?? [] {
-            guard let data = FileManager.default.contents(atPath: blobs.dictionaryPath(id: id)),
-                  let d = BlobDictionary(bytes: Array(data), level: blobs.level) else { continue }
+            guard let bytes = try? blobs.dictionaryFile(id, blob: source),
+                  let d = BlobDictionary(bytes: bytes, level: blobs.level) else { continue }
             current[source] = d
         }
     }
@@ -183,16 +183,6 @@ extension MirrorDatabase {
                 SELECT id, source FROM dictionaries d
                 WHERE id = (SELECT id FROM dictionaries e WHERE e.source = d.source ORDER BY created DESC, rowid DESC LIMIT 1)
                 """).map { (UInt32(truncatingIfNeeded: $0["id"] as Int64), $0["source"]) }
-        }
-    }
-
-    /// Notes that a blob file was compressed again (`BlobStore.recompress`).
-    public func recordRecompressed(_ blobs: [StagedBlob]) throws {
-        try pool.write { db in
-            let update = try db.cachedStatement(sql: "UPDATE blobs SET stored_size = ?, dictionary_id = ? WHERE sha256 = ?")
-            for b in blobs {
-                try update.execute(arguments: [b.storedSize, b.dictionaryID.map { Int64($0) }, b.sha256])
-            }
         }
     }
 

@@ -157,11 +157,12 @@ public final class SyncEngine: Sendable {
 
     /// A document being checked: its record as read when the check started.
     struct Job: Sendable {
-        var linksFingerprint: String
         var document: DocumentRecord
-        var source: SourceConfig
-        var rules: LinkRules
+        let plan: SourcePlan
         var isNew: Bool
+        var source: SourceConfig { plan.source }
+        var rules: LinkRules { plan.rules }
+        var linksFingerprint: String { plan.linksFingerprint }
     }
 
     /// What checking one document produced.
@@ -448,8 +449,7 @@ public final class SyncEngine: Sendable {
             return Outcome(kind: .failed, error: "\(queued.document.url): \(error)")
         }
         guard let doc = record else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
-        let job = Job(linksFingerprint: queued.plan.linksFingerprint, document: doc, source: queued.source, rules: queued.rules,
-                      isNew: queued.isNew)
+        let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
                                    proxy: job.source.proxy, headers: job.source.headers,
@@ -504,6 +504,8 @@ public final class SyncEngine: Sendable {
                 try database.recordFetchURL(documentId: docId, target == doc.url ? nil : target)
                 logger.info("\(doc.url): permanently moved to \(target)")
             }
+            var outcome: Outcome
+            let body: String?  // the raw SHA-256 whose links `outcome.discovered` holds
             switch (decision, result) {
             case let (.failed(failure), _):
                 return try fail(doc, failure, at: now)
@@ -511,23 +513,24 @@ public final class SyncEngine: Sendable {
                 logger.debug("\(doc.url): 304 not modified")
                 // Written by the run loop in batches (see `MirrorDatabase.recordUnchanged(_:)`).
                 let stored = try storedLinks(doc, job)
-                var outcome = Outcome(kind: .notModified, discovered: stored.links,
-                                      unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
-                                                                lastModified: nil, nextCheck: next))
+                outcome = Outcome(kind: .notModified, discovered: stored.links,
+                                  unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
+                                                            lastModified: nil, nextCheck: next))
                 outcome.warnsEveryRun = stored.warns
-                if !outcome.warnsEveryRun { outcome.linksKnown = linksMark(doc, job, body: doc.rawSha256) }
-                return outcome
+                body = doc.rawSha256
             case let (.sameBody(_, next), .success(response)):
-                var outcome = try recordSameBody(job, response, nextCheck: next, policy: policy)
-                if outcome.kind == .fetched && !outcome.warnsEveryRun { outcome.linksKnown = linksMark(doc, job, body: doc.rawSha256) }
-                return outcome
+                outcome = try recordSameBody(job, response, nextCheck: next, policy: policy)
+                body = doc.rawSha256
             case let (.newBody(sha), .success(response)):
-                var outcome = try recordNewBody(job, response, sha: sha, policy: policy, runId: runId)
-                if outcome.kind == .fetched && !outcome.warnsEveryRun { outcome.linksKnown = linksMark(doc, job, body: sha) }
-                return outcome
+                outcome = try recordNewBody(job, response, sha: sha, policy: policy, runId: runId)
+                body = sha
             default:
                 return Outcome(kind: .failed, error: "no response")  // a body decision always comes with one
             }
+            if outcome.kind == .fetched || outcome.kind == .notModified, !outcome.warnsEveryRun {
+                outcome.linksKnown = linksMark(doc, job, body: body)
+            }
+            return outcome
         } catch {
             if let code = diskFullCode(error) {
                 logger.error("\(doc.url): \(error) (\(code)); stopping the run until space returns")
@@ -677,7 +680,7 @@ public final class SyncEngine: Sendable {
                 if let staged = try blobs.recompress(sample, with: trained.dictionary) { again.append(staged) }
             }
             try blobs.makeDurable(again, replacing: true)
-            try database.recordRecompressed(again)
+            try database.recordRewritten(again, compacted: false)
             malloc_trim(0)  // the trainer's working memory (several MB) goes back to the system
             logger.notice("source \(source.name): zstd dictionary \(trained.dictionary.id) trained (\(trained.dictionary.size) bytes) from its first \(trained.samples.count) bodies, \(again.count) of them compressed again with it; later bodies are compressed with it")
         }
