@@ -2,10 +2,8 @@ import Foundation
 import GRDB
 
 /// One configured upstream as the database knows it.
-public struct SourceRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+public struct SourceRecord: Codable, Sendable, StoreRecord, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "sources"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     public var name: String
     public var lastPoll: Date?
@@ -14,10 +12,8 @@ public struct SourceRecord: Codable, Sendable, FetchableRecord, PersistableRecor
 }
 
 /// One normalized URL the mirror tracks.
-public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+public struct DocumentRecord: Codable, Sendable, StoreRecord, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "documents"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     public var id: Int64?
     public var url: String
@@ -78,9 +74,9 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
         kind = row["kind"]
         depth = row["depth"]
         title = row["title"]
-        firstSeen = row["first_seen"]
-        lastChecked = row["last_checked"]
-        nextCheck = row["next_check"]
+        firstSeen = StoredDate.date(row["first_seen"]) ?? .distantPast
+        lastChecked = StoredDate.date(row["last_checked"])
+        nextCheck = StoredDate.date(row["next_check"])
         lastStatus = row["last_status"]
         etag = row["etag"]
         lastModified = row["last_modified"]
@@ -93,7 +89,7 @@ public struct DocumentRecord: Codable, Sendable, FetchableRecord, MutablePersist
         failures = row["failures"]
         gone = row["gone"]
         fetchUrl = row["fetch_url"]
-        changedAt = row["changed_at"]
+        changedAt = StoredDate.date(row["changed_at"])
         linksKnown = row["links_known"]
     }
 }
@@ -132,9 +128,9 @@ extension DocumentRecord {
         kind = row[3]
         depth = row[4]
         title = row[5]
-        firstSeen = row[6]
-        lastChecked = row[7]
-        nextCheck = row[8]
+        firstSeen = StoredDate.date(row[6]) ?? .distantPast
+        lastChecked = StoredDate.date(row[7])
+        nextCheck = StoredDate.date(row[8])
         lastStatus = row[9]
         etag = row[10]
         lastModified = row[11]
@@ -147,7 +143,7 @@ extension DocumentRecord {
         failures = row[18]
         gone = row[19]
         fetchUrl = row[20]
-        changedAt = row[21]
+        changedAt = StoredDate.date(row[21])
         linksKnown = row[22]
     }
 
@@ -159,17 +155,16 @@ extension DocumentRecord {
               raw_sha256 = ?, content_sha256 = ?, version_count = ?, revision_count = ?, failures = ?, gone = ?,
               fetch_url = ?, changed_at = ?, links_known = ?
             WHERE id = ?
-            """).execute(arguments: [url, source, kind, depth, title, firstSeen, lastChecked, nextCheck, lastStatus, etag,
-                                     lastModified, error, currentVersionId, rawSha256, contentSha256, versionCount,
-                                     revisionCount, failures, gone, fetchUrl, changedAt, linksKnown, id])
+            """).execute(arguments: [url, source, kind, depth, title, StoredDate.text(firstSeen), StoredDate.text(lastChecked),
+                                     StoredDate.text(nextCheck), lastStatus, etag, lastModified, error, currentVersionId,
+                                     rawSha256, contentSha256, versionCount, revisionCount, failures, gone, fetchUrl,
+                                     StoredDate.text(changedAt), linksKnown, id])
     }
 }
 
 /// One distinct raw body fetched for a document.
-public struct VersionRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+public struct VersionRecord: Codable, Sendable, StoreRecord, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "versions"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     public var id: Int64?
     public var documentId: Int64
@@ -207,16 +202,14 @@ public struct VersionRecord: Codable, Sendable, FetchableRecord, MutablePersista
               last_modified, content_type, size, fetched_at, run_id, parser_version, reverts_to, rules_hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [documentId, rawSha256, contentSha256, revision, title, httpStatus, etag,
-                                     lastModified, contentType, size, fetchedAt, runId, parserVersion, revertsTo, rulesHash])
+                                     lastModified, contentType, size, StoredDate.text(fetchedAt), runId, parserVersion, revertsTo, rulesHash])
         id = db.lastInsertedRowID
     }
 }
 
 /// One sync pass and its counters.
-public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+public struct RunRecord: Codable, Sendable, StoreRecord, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "runs"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     public var id: Int64?
     /// `scheduled`, `manual` (sync now), `once` (mirrord --once) or `startup`.

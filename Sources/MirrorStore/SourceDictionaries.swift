@@ -190,7 +190,7 @@ extension MirrorDatabase {
     public func recordDictionary(id: UInt32, source: String, size: Int, samples: Int, at: Date) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO dictionaries (id, source, created, size, samples) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [Int64(id), source, at, size, samples])
+                           arguments: [Int64(id), source, StoredDate.text(at), size, samples])
         }
     }
 }

@@ -22,15 +22,16 @@ public enum RunStopped: Error, CustomStringConvertible {
     }
 }
 
-/// A store write of the run loop that failed, naming what was being written (a discovered
-/// document's row, a batch of 304s), so a full disk's log line says where it struck.
+/// A store step of the run loop that failed, naming what was being written or read (a
+/// discovered document's row, a batch of 304s, the rows of the next checks), so a full disk's
+/// or a damaged database's log line says where it struck.
 struct RunWriteFailed: Error, CustomStringConvertible {
     let what: String
     let underlying: Error
     var description: String { "\(what): \(underlying)" }
 }
 
-/// Runs one store write of the run loop; a failure names `what` (see `RunWriteFailed`).
+/// Runs one store step of the run loop; a failure names `what` (see `RunWriteFailed`).
 func writing<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -251,12 +252,23 @@ public final class SyncEngine: Sendable {
                 var inFlight = 0
                 var next = 0
                 let window = max(1, config.http.concurrency)
+                // The rows of the next checks, read a batch at a time (see `documents(ids:)`).
+                var rows: [Int64: DocumentRecord] = [:]
+                var rowsEnd = 0  // `rows` holds what is left of queue[..<rowsEnd]
                 while next < queue.count || inFlight > 0 {
                     while inFlight < window, next < queue.count {
                         let job = queue[next]
+                        if next >= rowsEnd {
+                            rowsEnd = min(queue.count, next + Self.rowBatch)
+                            let ids = queue[next..<rowsEnd].map(\.document.id)
+                            rows = try writing("reading the documents of the next \(ids.count) checks") {
+                                try database.documents(ids: ids)
+                            }
+                        }
+                        let row = rows.removeValue(forKey: job.document.id)
                         next += 1
                         inFlight += 1
-                        group.addTask { (job, await self.check(job, runId: runId)) }
+                        group.addTask { (job, await self.check(job, row: row, runId: runId)) }
                     }
                     guard let (job, outcome) = try await group.next() else { break }
                     inFlight -= 1
@@ -389,6 +401,8 @@ public final class SyncEngine: Sendable {
 
     /// A document that answered 404/410 is re-checked this rarely (seconds).
     public static let goneRecheckInterval = CheckPolicy.goneRecheckInterval
+    /// How many queued checks' rows the run loop reads in one statement.
+    static let rowBatch = 64
     /// The push-back after repeated failures never exceeds this (seconds).
     public static let maxFailureBackoff = CheckPolicy.maxFailureBackoff
 
@@ -443,12 +457,9 @@ public final class SyncEngine: Sendable {
 
     /// Checks one document: the fetch (async, on libcurl's multi handle), then `record` on the
     /// `processing` threads.
-    func check(_ queued: QueuedJob, runId: Int64?) async -> Outcome {
-        let record: DocumentRecord?
-        do { record = try database.document(id: queued.document.id) } catch {
-            return Outcome(kind: .failed, error: "\(queued.document.url): \(error)")
-        }
-        guard let doc = record else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
+    /// - Parameter row: the document's row, read by the run loop just before (nil: it is gone).
+    func check(_ queued: QueuedJob, row: DocumentRecord?, runId: Int64?) async -> Outcome {
+        guard let doc = row else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
@@ -457,6 +468,7 @@ public final class SyncEngine: Sendable {
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)
         }
+        if isQuick(job, result) { return record(job, result, retryAfter: retryAfter, runId: runId) }
         do {
             return try await Self.processing.runIfActive { self.record(job, result, retryAfter: retryAfter, runId: runId) }
         } catch {
@@ -477,8 +489,19 @@ public final class SyncEngine: Sendable {
         return pool
     }()
 
-    /// Records what one fetch brought (see `check`): runs on `processing`, never on the
-    /// cooperative pool.
+    /// Whether recording `result` takes no file, no parse and no lock wait: a 304 without a
+    /// redirect whose links need no reading (see `storedLinks`), the whole of a resync. Such a
+    /// check is recorded where its fetch resumed: its row update goes to the run loop's batch
+    /// anyway, and the hop to `processing` and back had been most of its cost.
+    func isQuick(_ job: Job, _ result: Result<FetchResponse, FetchError>) -> Bool {
+        guard case .success(let r) = result, r.status == 304, r.permanentRedirect == nil else { return false }
+        let doc = job.document
+        guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else { return true }
+        return doc.rawSha256.map { "\($0) \(job.linksFingerprint)" } == doc.linksKnown
+    }
+
+    /// Records what one fetch brought (see `check`): runs on `processing`, not on the
+    /// cooperative pool, unless it `isQuick`.
     func record(_ job: Job, _ result: Result<FetchResponse, FetchError>, retryAfter: Double?, runId: Int64?) -> Outcome {
         let size = (try? result.get())?.body.count ?? 0
         return LargeBody.oneAtATime(size: size) { recordBody(job, result, retryAfter: retryAfter, runId: runId) }

@@ -36,6 +36,22 @@ final class FetcherTests: XCTestCase {
         XCTAssertEqual(server.requests[1].headers["if-modified-since"], "Tue, 05 Mar 2024 12:00:00 GMT")
     }
 
+    /// Header lines are read as bytes (RFC 9112 section 5): names match whatever their case,
+    /// optional whitespace (SP, HTAB) around a value is not part of it, inner spaces are.
+    func testHeaderFieldsAreTrimmedOfOptionalWhitespaceAndNamesMatchInAnyCase() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in
+            .init(status: 200, headers: [("eTaG", "\t \"v-1\"  \t"), ("LAST-MODIFIED", " Tue, 05 Mar 2024 12:00:00 GMT"),
+                                         ("Content-Type", "text/markdown;  charset=utf-8\t")], body: Array("x".utf8))
+        }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = try await f.fetch(FetchRequest(url: server.baseURL + "/a")).get()
+        XCTAssertEqual(r.etag, "\"v-1\"")
+        XCTAssertEqual(r.lastModified, "Tue, 05 Mar 2024 12:00:00 GMT")
+        XCTAssertEqual(r.contentType, "text/markdown;  charset=utf-8")
+    }
+
     func testBodyOverTheLimitIsAbortedAnnouncedOrNot() async throws {
         let server = try TestHTTPServer()
         let big = [UInt8](repeating: 0x61, count: 50_000)

@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import MirrorCore
+@testable import MirrorStore
+import XCTest
+
+/// Dates in the database are GRDB's text form, written and read without ICU (`StoredDate`).
+final class StoredDateTests: XCTestCase {
+    func testTextIsGRDBsFormatInUTCWithMillisecondsTruncated() {
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 0)), "1970-01-01 00:00:00.000")
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 1_709_208_000.9999)), "2024-02-29 12:00:00.999")  // leap day
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 951_782_400)), "2000-02-29 00:00:00.000")  // leap by 400
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: -1.5)), "1969-12-31 23:59:58.500")
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 4_102_444_799)), "2099-12-31 23:59:59.000")
+        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: 1_709_208_000.9999)), "2024-02-29T12:00:00Z")
+    }
+
+    func testTextReadsBackToTheSameMillisecond() {
+        for t in [0, 1_709_208_000.25, 1_764_950_400.123, -86_400.5, 253_402_300_799.999] {
+            let date = Date(timeIntervalSince1970: t)
+            let back = StoredDate.date(StoredDate.text(date).databaseValue)
+            XCTAssertEqual(back.map { ($0.timeIntervalSince1970 * 1000).rounded() }, (t * 1000).rounded(.down), "\(t)")
+        }
+    }
+
+    /// Stores written before this codec hold GRDB's own text, and SQLite's other forms must
+    /// still read; text that is no date reads as nil, not as a wrong date.
+    func testOtherFormsGoThroughGRDBAndNonsenseIsNil() {
+        func read(_ s: String) -> Double? { StoredDate.date(s.databaseValue)?.timeIntervalSince1970 }
+        XCTAssertEqual(read("2024-03-05 12:00:00"), 1_709_640_000)
+        XCTAssertEqual(read("2024-03-05T12:00:00.500"), 1_709_640_000.5)
+        XCTAssertEqual(read("2024-03-05"), 1_709_596_800)
+        XCTAssertEqual(StoredDate.date(1_709_640_000.databaseValue)?.timeIntervalSince1970, 1_709_640_000)
+        XCTAssertNil(read("2024-13-05 12:00:00.000"))
+        XCTAssertNil(read("2023-02-29 12:00:00.000"))
+        XCTAssertNil(read("yesterday"))
+        XCTAssertNil(StoredDate.date(.null))
+    }
+
+    /// The bytes in the file: the record paths (Codable) and the hand-written statements agree,
+    /// and `next_check <= ?` compares them as text.
+    func testRowsHoldTheTextAndDueQueriesCompareIt() throws {
+        let dir = ScratchDir()
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let seen = Date(timeIntervalSince1970: 1_800_000_000.042)
+        let id = try XCTUnwrap(db.ensureDocument(url: "https://e.org/a.md", source: "s", kind: "article", depth: 0, now: seen).0.id)
+        try db.recordUnchanged([UnchangedCheck(documentId: id, status: 304, checkedAt: seen, etag: nil, lastModified: nil,
+                                               nextCheck: seen.addingTimeInterval(3600))])
+        let run = try db.startRun(trigger: "once", at: seen)
+        let text = try db.pool.read { d in
+            try Row.fetchOne(d, sql: """
+                SELECT first_seen, last_checked, next_check, (SELECT started FROM runs WHERE id = ?) AS started
+                FROM documents WHERE id = ?
+                """, arguments: [run.id, id])
+        }
+        XCTAssertEqual(text?["first_seen"], "2027-01-15 08:00:00.042")
+        XCTAssertEqual(text?["last_checked"], "2027-01-15 08:00:00.042")
+        XCTAssertEqual(text?["next_check"], "2027-01-15 09:00:00.042")
+        XCTAssertEqual(text?["started"], "2027-01-15 08:00:00.042")
+        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3599)), 0)
+        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3600)), 1)
+        let doc = try XCTUnwrap(db.document(id: id))
+        XCTAssertEqual(doc.nextCheck.map { StoredDate.text($0) }, "2027-01-15 09:00:00.042")
+        XCTAssertEqual(try db.runs(limit: 1).first.map { StoredDate.text($0.started) }, "2027-01-15 08:00:00.042")
+    }
+
+    /// The run loop reads its next checks' rows in one statement: every asked id that exists,
+    /// read as a single-row read reads it, and no other.
+    func testDocumentsByIdsReadTheSameRows() throws {
+        let dir = ScratchDir()
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let ids = try (0..<5).map { i in
+            try XCTUnwrap(db.ensureDocument(url: "https://e.org/\(i).md", source: "s", kind: "article", depth: i, now: Date()).0.id)
+        }
+        let rows = try db.documents(ids: [ids[1], ids[3], 9_999])
+        XCTAssertEqual(Set(rows.keys), [ids[1], ids[3]])
+        XCTAssertEqual(rows[ids[3]]?.url, "https://e.org/3.md")
+        XCTAssertEqual(rows[ids[3]]?.depth, 3)
+        XCTAssertEqual(rows[ids[1]].map { StoredDate.text($0.firstSeen) }, try db.document(id: ids[1]).map { StoredDate.text($0.firstSeen) })
+        XCTAssertEqual(try db.documents(ids: [Int64]()).count, 0)
+    }
+}
