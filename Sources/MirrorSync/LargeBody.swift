@@ -1,5 +1,6 @@
 import CGlibc
 import Foundation
+import NIOCore
 
 /// Peak memory of large pages. A page costs about ten times its size while it is parsed
 /// (decoded text, libxml2's tree, the extracted strings); parsed side by side on every
@@ -21,5 +22,24 @@ enum LargeBody {
             gate.unlock()
         }
         return try work()
+    }
+}
+
+/// glibc malloc settings for a long-running daemon that parses pages on several threads.
+/// Measured on a cold mirror of 30,000 articles with a tail of 2 MB pages (`scale.py`):
+/// peak RSS 92 MiB with glibc's defaults, 80 with the arena cap alone, 74 with both.
+public enum MallocTuning {
+    /// Bytes from which an allocation is its own mapping, handed back to the kernel when freed.
+    public static let mmapThreshold = LargeBody.threshold
+
+    /// Applies both settings (`mallopt(3)`); call once, first thing in `main`. Idempotent.
+    /// - `M_ARENA_MAX` = cores: glibc gives up to 8 arenas per core, one per thread that meets
+    ///   contention, and each keeps the high-water mark of what was freed into it.
+    /// - `M_MMAP_THRESHOLD` fixed at `mmapThreshold`: glibc raises its threshold (up to 32 MB)
+    ///   each time a mapped chunk is freed, so after the first large page every later large
+    ///   buffer would come from an arena and stay there. Fixing it also turns off that raise.
+    public static func apply(cores: Int = System.coreCount) {
+        mallopt(M_ARENA_MAX, Int32(max(1, cores)))
+        mallopt(M_MMAP_THRESHOLD, Int32(mmapThreshold))
     }
 }

@@ -85,6 +85,7 @@ struct Mirrord: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocTuning.apply()
         StderrLogHandler.bootstrap()
         let logger = Logger(label: "mirrord")
         let cfg: MirrorConfig
