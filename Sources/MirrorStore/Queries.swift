@@ -124,7 +124,7 @@ extension MirrorDatabase {
                     SELECT \(columns) FROM documents WHERE source = ? AND next_check <= ? AND kind != 'index'
                     """, arguments: [source, source, source, StoredDate.text(due)])
             } else {
-                rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM documents WHERE source = ? ORDER BY kind, url", arguments: [source])
+                rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM documents WHERE source = ? ORDER BY kind, id", arguments: [source])
             }
             var refs: [DocumentRef] = []
             while let row = try rows.next() {
