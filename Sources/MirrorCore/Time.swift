@@ -10,7 +10,7 @@ import Foundation
 public struct UTCTime: Equatable, Sendable {
     public var year: Int, month: Int, day: Int
     public var hour: Int, minute: Int, second: Int
-    /// 0...999, the fraction truncated (not rounded) as ICU's `SSS` does.
+    /// 0...999.
     public var millisecond: Int
 
     public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) {
@@ -18,8 +18,17 @@ public struct UTCTime: Equatable, Sendable {
         (self.hour, self.minute, self.second, self.millisecond) = (hour, minute, second, millisecond)
     }
 
+    /// The fields of `date`, its fraction of a millisecond dropped. Years are clamped to
+    /// 0001...9999: the text forms are four-digit years, and a later one would also sort before
+    /// them as text (a `next_check` in year 10000 would be due at once).
     public init(_ date: Date) {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        self.init(milliseconds: Self.milliseconds(date.timeIntervalSince1970 * 1000))
+    }
+
+    /// The fields of an instant counted in milliseconds since 1970-01-01T00:00:00Z, clamped
+    /// like `init(_:)`.
+    public init(milliseconds: Int64) {
+        let ms = min(max(milliseconds, Self.earliest), Self.latest)
         let (days, msOfDay) = ms.quotientAndRemainder(dividingBy: 86_400_000)
         let (d, m) = msOfDay < 0 ? (days - 1, msOfDay + 86_400_000) : (days, msOfDay)
         (year, month, day) = Self.civil(fromDays: d)
@@ -27,6 +36,17 @@ public struct UTCTime: Equatable, Sendable {
         minute = Int(m / 60_000 % 60)
         second = Int(m / 1000 % 60)
         millisecond = Int(m % 1000)
+    }
+
+    /// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z in milliseconds.
+    static let earliest: Int64 = -62_135_596_800_000
+    static let latest: Int64 = 253_402_300_799_999
+
+    /// `value` (milliseconds, any Double) rounded down to a whole number, saturated to the
+    /// clamped range: `Int64(_:)` traps beyond ±9.2e18, and `Date.distantFuture` is near it.
+    public static func milliseconds(_ value: Double) -> Int64 {
+        guard value.isFinite else { return value > 0 ? latest : earliest }
+        return Int64(min(max(value.rounded(.down), Double(earliest)), Double(latest)))
     }
 
     /// The instant, or nil when a field is out of its range (month 13, minute 60…). Leap

@@ -12,9 +12,12 @@ import MirrorCore
 /// (`UTCTime`). Text in any other form SQLite or GRDB accepts (no milliseconds, a `T`, a
 /// number of seconds) is read through GRDB's own parser.
 public enum StoredDate {
-    /// The 23-byte text, milliseconds truncated.
+    /// The 23-byte text, to the nearest millisecond (halves up), as GRDB's `DateFormatter`
+    /// wrote it: CoreFoundation adds 0.5 ms before ICU truncates. Truncating instead would
+    /// write a date read back from this text 1 ms earlier whenever the Double's error falls
+    /// below the whole millisecond, so each save of a row could move its dates.
     public static func text(_ date: Date) -> String {
-        let t = UTCTime(date)
+        let t = UTCTime(milliseconds: UTCTime.milliseconds(date.timeIntervalSince1970 * 1000 + 0.5))
         var out = t.text(separator: UInt8(ascii: " "))
         out.append(UInt8(ascii: "."))
         UTCTime.append(t.millisecond, width: 3, to: &out)

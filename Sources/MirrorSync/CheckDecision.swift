@@ -71,7 +71,8 @@ public struct CheckPolicy: Sendable {
     }
 
     /// A failure and when to look again: a gone document (404/410) after
-    /// `goneRecheckInterval`; after a `Retry-After` too long to wait within the run, then;
+    /// `goneRecheckInterval`; after a `Retry-After` too long to wait within the run, then (but
+    /// no later than `goneRecheckInterval`: `Retry-After: 9000000000000000` is a number too);
     /// otherwise after the source's `poll_interval` doubled per consecutive failure before this
     /// one, at most `maxFailureBackoff` (and never sooner than `poll_interval`).
     public func failure(_ doc: DocumentRecord, status: Int, _ error: FetchError, retryAfter: Double?) -> CheckDecision.Failure {
@@ -79,7 +80,7 @@ public struct CheckPolicy: Sendable {
         if error.isGone {
             delay = Self.goneRecheckInterval
         } else if let retryAfter, retryAfter > maxRetryDelay {
-            delay = retryAfter
+            delay = min(retryAfter, Self.goneRecheckInterval)
         } else {
             let doubled = source.pollInterval * pow(2, Double(min(doc.failures, 20)))
             delay = max(source.pollInterval, min(Self.maxFailureBackoff, doubled))

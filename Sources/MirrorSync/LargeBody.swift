@@ -32,7 +32,8 @@ public enum MallocTuning {
     /// Bytes from which an allocation is its own mapping, handed back to the kernel when freed.
     public static let mmapThreshold = LargeBody.threshold
 
-    /// Applies both settings (`mallopt(3)`); call once, first thing in `main`. Idempotent.
+    /// Applies both settings (`mallopt(3)`): once, at startup, before a sync's threads meet
+    /// (the cap binds arenas created from then on). Idempotent.
     /// - `M_ARENA_MAX` = cores: glibc gives up to 8 arenas per core, one per thread that meets
     ///   contention, and each keeps the high-water mark of what was freed into it.
     /// - `M_MMAP_THRESHOLD` fixed at `mmapThreshold`: glibc raises its threshold (up to 32 MB)

@@ -22,16 +22,15 @@ public enum RunStopped: Error, CustomStringConvertible {
     }
 }
 
-/// A store step of the run loop that failed, naming what was being written or read (a
-/// discovered document's row, a batch of 304s, the rows of the next checks), so a full disk's
-/// or a damaged database's log line says where it struck.
+/// A store write of the run loop that failed, naming what was being written (a discovered
+/// document's row, a batch of 304s), so a full disk's log line says where it struck.
 struct RunWriteFailed: Error, CustomStringConvertible {
     let what: String
     let underlying: Error
     var description: String { "\(what): \(underlying)" }
 }
 
-/// Runs one store step of the run loop; a failure names `what` (see `RunWriteFailed`).
+/// Runs one store write of the run loop; a failure names `what` (see `RunWriteFailed`).
 func writing<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do {
         return try body()
@@ -255,20 +254,24 @@ public final class SyncEngine: Sendable {
                 // The rows of the next checks, read a batch at a time (see `documents(ids:)`).
                 var rows: [Int64: DocumentRecord] = [:]
                 var rowsEnd = 0  // `rows` holds what is left of queue[..<rowsEnd]
+                var rowsError: String?  // why the batch could not be read: each of its checks fails so
                 while next < queue.count || inFlight > 0 {
                     while inFlight < window, next < queue.count {
                         let job = queue[next]
                         if next >= rowsEnd {
                             rowsEnd = min(queue.count, next + Self.rowBatch)
-                            let ids = queue[next..<rowsEnd].map(\.document.id)
-                            rows = try writing("reading the documents of the next \(ids.count) checks") {
-                                try database.documents(ids: ids)
+                            do {
+                                rows = try database.documents(ids: queue[next..<rowsEnd].map(\.document.id))
+                                rowsError = nil
+                            } catch {
+                                (rows, rowsError) = ([:], "reading its row: \(error)")
                             }
                         }
                         let row = rows.removeValue(forKey: job.document.id)
+                        let readError = rowsError
                         next += 1
                         inFlight += 1
-                        group.addTask { (job, await self.check(job, row: row, runId: runId)) }
+                        group.addTask { (job, await self.check(job, row: row, readError: readError, runId: runId)) }
                     }
                     guard let (job, outcome) = try await group.next() else { break }
                     inFlight -= 1
@@ -457,8 +460,11 @@ public final class SyncEngine: Sendable {
 
     /// Checks one document: the fetch (async, on libcurl's multi handle), then `record` on the
     /// `processing` threads.
-    /// - Parameter row: the document's row, read by the run loop just before (nil: it is gone).
-    func check(_ queued: QueuedJob, row: DocumentRecord?, runId: Int64?) async -> Outcome {
+    /// - Parameters:
+    ///   - row: the document's row, read by the run loop just before (nil: it is gone, or
+    ///     could not be read, and then `readError` says why).
+    func check(_ queued: QueuedJob, row: DocumentRecord?, readError: String? = nil, runId: Int64?) async -> Outcome {
+        if let readError { return Outcome(kind: .failed, error: "\(queued.document.url): \(readError)") }
         guard let doc = row else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue

@@ -6,20 +6,35 @@ import XCTest
 
 /// Dates in the database are GRDB's text form, written and read without ICU (`StoredDate`).
 final class StoredDateTests: XCTestCase {
-    func testTextIsGRDBsFormatInUTCWithMillisecondsTruncated() {
+    func testTextIsGRDBsFormatInUTCToTheNearestMillisecond() {
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 0)), "1970-01-01 00:00:00.000")
-        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 1_709_208_000.9999)), "2024-02-29 12:00:00.999")  // leap day
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 1_709_208_000.9994)), "2024-02-29 12:00:00.999")  // leap day
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 1_709_208_000.9996)), "2024-02-29 12:00:01.000")
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 951_782_400)), "2000-02-29 00:00:00.000")  // leap by 400
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: -1.5)), "1969-12-31 23:59:58.500")
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 4_102_444_799)), "2099-12-31 23:59:59.000")
-        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: 1_709_208_000.9999)), "2024-02-29T12:00:00Z")
+        // RFC 3339 in the contract drops the fraction, as gmtime did.
+        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: 1_709_208_000.9996)), "2024-02-29T12:00:00Z")
+    }
+
+    /// Years stay four digits whatever the Double holds (a `Retry-After` of 9e15 seconds, a
+    /// `Date(timeIntervalSince1970: .infinity)`): no trap, and the text still sorts after every
+    /// real date.
+    func testFarDatesAreClampedToYears1Through9999() {
+        XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 9e15)), "9999-12-31 23:59:59.999")
+        XCTAssertEqual(StoredDate.text(.distantFuture), "4001-01-01 00:00:00.000")  // Foundation's
+        XCTAssertEqual(StoredDate.text(.distantPast), "0001-01-01 00:00:00.000")
+        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: -9e18)), "0001-01-01T00:00:00Z")
+        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: .infinity)), "9999-12-31T23:59:59Z")
     }
 
     func testTextReadsBackToTheSameMillisecond() {
-        for t in [0, 1_709_208_000.25, 1_764_950_400.123, -86_400.5, 253_402_300_799.999] {
+        for t in [0, 1_709_208_000.25, 1_764_950_400.123, -86_400.5, 253_402_300_799.999, 1e9 + 0.0005] {
             let date = Date(timeIntervalSince1970: t)
-            let back = StoredDate.date(StoredDate.text(date).databaseValue)
-            XCTAssertEqual(back.map { ($0.timeIntervalSince1970 * 1000).rounded() }, (t * 1000).rounded(.down), "\(t)")
+            let back = try? XCTUnwrap(StoredDate.date(StoredDate.text(date).databaseValue))
+            XCTAssertEqual(back.map { ($0.timeIntervalSince1970 * 1000).rounded() }, (t * 1000).rounded(), "\(t)")
+            // Written again, the text does not move (each save of a row rewrites its dates).
+            XCTAssertEqual(back.map { StoredDate.text($0) }, StoredDate.text(date), "\(t)")
         }
     }
 

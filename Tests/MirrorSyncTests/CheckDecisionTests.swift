@@ -61,6 +61,9 @@ final class CheckDecisionTests: XCTestCase {
         // A Retry-After longer than max_retry_delay moves the next check to it...
         XCTAssertEqual(policy.decide(article(changedDaysAgo: 1), response(503, retryAfter: "7200"), retryAfter: 7200),
                        .failed(.init(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(7200), gone: false)))
+        // ...but no further than a gone document's recheck (a server's "in 285 million years").
+        XCTAssertEqual(policy.decide(article(changedDaysAgo: 1), response(503, retryAfter: "9000000000000000"), retryAfter: 9e15),
+                       .failed(.init(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(7 * 86400), gone: false)))
         // ...a short one was waited for within the run already: the usual backoff.
         XCTAssertEqual(policy.decide(article(changedDaysAgo: 1), response(503, retryAfter: "5"), retryAfter: 5),
                        .failed(.init(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(3600), gone: false)))
