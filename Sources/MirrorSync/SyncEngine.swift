@@ -405,7 +405,7 @@ public final class SyncEngine: Sendable {
     /// A document that answered 404/410 is re-checked this rarely (seconds).
     public static let goneRecheckInterval = CheckPolicy.goneRecheckInterval
     /// How many queued checks' rows the run loop reads in one statement.
-    static let rowBatch = 64
+    static let rowBatch = MirrorDatabase.idsPerStatement
     /// The push-back after repeated failures never exceeds this (seconds).
     public static let maxFailureBackoff = CheckPolicy.maxFailureBackoff
 

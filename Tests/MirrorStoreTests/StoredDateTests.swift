@@ -84,11 +84,14 @@ final class StoredDateTests: XCTestCase {
     func testDocumentsByIdsReadTheSameRows() throws {
         let dir = ScratchDir()
         let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
-        let ids = try (0..<5).map { i in
+        let ids = try (0..<70).map { i in
             try XCTUnwrap(db.ensureDocument(url: "https://e.org/\(i).md", source: "s", kind: "article", depth: i, now: Date()).0.id)
         }
         let rows = try db.documents(ids: [ids[1], ids[3], 9_999])
         XCTAssertEqual(Set(rows.keys), [ids[1], ids[3]])
+        // More ids than one statement takes (MirrorDatabase.idsPerStatement): every one is read.
+        XCTAssertEqual(Set(try db.documents(ids: ids + [9_999]).keys), Set(ids))
+        XCTAssertEqual(try db.documents(ids: ids).values.map(\.depth).sorted(), Array(0..<70))
         XCTAssertEqual(rows[ids[3]]?.url, "https://e.org/3.md")
         XCTAssertEqual(rows[ids[3]]?.depth, 3)
         XCTAssertEqual(rows[ids[1]].map { StoredDate.text($0.firstSeen) }, try db.document(id: ids[1]).map { StoredDate.text($0.firstSeen) })
