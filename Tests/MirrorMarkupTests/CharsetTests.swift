@@ -49,6 +49,21 @@ final class CharsetTests: XCTestCase {
         XCTAssertEqual(Charset.decode(bytes, contentType: nil).charset, "UTF-8")
     }
 
+    /// The parser gets text, not bytes, and names no encoding (one copy of a 2 MB page less):
+    /// whatever a page declares (a `<meta charset>` for another encoding, a BOM), its text
+    /// nodes hold exactly the characters given, in every plane.
+    func testParsedTextIsTheGivenTextWhateverThePageDeclares() {
+        let body = "café – 東京 — Ünïcödé 😀 \u{FFFD} ﷺ"
+        for head in ["<meta charset=\"windows-1252\">", "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gbk\">", ""] {
+            for prefix in ["", "\u{FEFF}"] {
+                let doc = HTMLDocument(html: prefix + "<html><head>\(head)<title>\(body)</title></head><body><p>\(body)</p></body></html>")
+                let p = doc.elements(named: "p").first?.children.first
+                XCTAssertEqual(p?.text, body, "\(head) \(prefix.isEmpty ? "" : "BOM")")
+                XCTAssertEqual(doc.elements(named: "title").first?.children.first?.text, body)
+            }
+        }
+    }
+
     func testUndecodableBytesBecomeReplacementCharacters() {
         // A lead byte followed by a byte no GBK sequence has (a space), and a cut-off sequence at the end.
         let bytes: [UInt8] = encode("中", as: "GBK") + [0x81] + Array(" x".utf8) + encode("文", as: "GBK") + [0xD6]
