@@ -139,34 +139,14 @@ extension MirrorDatabase {
         try pool.unsafeRead { db in try DocumentRecord.fetch(db, id: id) }  // one statement (see above)
     }
 
-    /// The documents with these ids, by id (ids that name no row are absent), in one statement:
-    /// a run reads the rows of its next checks this way. One read per check had cost 7 % of a
-    /// resync's CPU, nearly all of it in taking and handing back a reader connection.
-    /// Up to `idsPerStatement` ids go in one statement, prepared once per connection: unused
-    /// places hold -1, an id no row has.
+    /// The documents with these ids, by id (ids that name no row are absent), in as few
+    /// statements as `DocumentRecord.fetch(_:ids:)` takes: a run reads the rows of its next
+    /// checks this way. One read per check had cost 7 % of a resync's CPU, nearly all of it in
+    /// taking and handing back a reader connection.
     public func documents(ids: some Collection<Int64>) throws -> [Int64: DocumentRecord] {
         guard !ids.isEmpty else { return [:] }
-        return try pool.unsafeRead { db in
-            let statement = try db.cachedStatement(sql: Self.documentsByIdsSQL)
-            var out: [Int64: DocumentRecord] = [:]
-            var rest = Array(ids)[...]
-            while !rest.isEmpty {
-                let chunk = rest.prefix(Self.idsPerStatement)
-                rest = rest.dropFirst(chunk.count)
-                let padded = Array(chunk) + Array(repeating: -1, count: Self.idsPerStatement - chunk.count)
-                let rows = try Row.fetchCursor(statement, arguments: StatementArguments(padded))
-                while let row = try rows.next() {
-                    let d = DocumentRecord(columns: row)
-                    if let id = d.id { out[id] = d }
-                }
-            }
-            return out
-        }
+        return try pool.unsafeRead { db in try DocumentRecord.fetch(db, ids: ids) }
     }
-
-    public static let idsPerStatement = 64
-    static let documentsByIdsSQL = "SELECT \(DocumentRecord.columns) FROM documents WHERE id IN ("
-        + Array(repeating: "?", count: idsPerStatement).joined(separator: ", ") + ")"
 
     /// Size and content type of each document's current version, by document id.
     public func currentVersionInfo() throws -> [Int64: (size: Int, contentType: String?)] {
@@ -387,11 +367,12 @@ extension MirrorDatabase {
                 """, arguments: [source])
             var seen: [Int64: Int] = [:]
             for row in candidates {
-                let id: Int64 = row["id"], doc: Int64 = row["document_id"], at = StoredDate.date(row["fetched_at"]) ?? .distantPast
+                let id: Int64 = row["id"], doc: Int64 = row["document_id"], at = StoredDate.date(row["fetched_at"])
                 let rank = seen[doc, default: 0]
                 seen[doc] = rank + 1
                 let tooMany = keepVersions.map { rank >= $0 } ?? false
-                let tooOld = olderThan.map { at < $0 } ?? false
+                // A date that does not read is never "too old": an archive keeps what it cannot date.
+                let tooOld = olderThan.map { limit in at.map { $0 < limit } ?? false } ?? false
                 guard tooMany || tooOld else { continue }
                 try db.execute(sql: "DELETE FROM versions WHERE id = ?", arguments: [id])
                 try db.execute(sql: "UPDATE documents SET version_count = version_count - 1 WHERE id = ?", arguments: [doc])
@@ -457,8 +438,7 @@ extension MirrorDatabase {
                 WHERE versions.revision IS NOT NULL AND documents.kind = 'article'
                 ORDER BY versions.fetched_at DESC, versions.id DESC LIMIT ?
                 """, arguments: [limit])
-            let documents = try DocumentRecord.fetchAll(db, keys: Set(versions.map(\.documentId)))
-            let byId = Dictionary(uniqueKeysWithValues: documents.compactMap { d in d.id.map { ($0, d) } })
+            let byId = try DocumentRecord.fetch(db, ids: Set(versions.map(\.documentId)))
             return versions.compactMap { v in byId[v.documentId].map { ($0, v) } }
         }
     }

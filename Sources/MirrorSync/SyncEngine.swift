@@ -116,7 +116,8 @@ public final class SyncEngine: Sendable {
     }
 
     /// A document queued for checking in this run: its id and what the run loop needs; the
-    /// record itself is read when its check starts (current then, and not held meanwhile).
+    /// record itself is read just before its check starts, with the next few (`rowBatch`),
+    /// and not held meanwhile.
     struct QueuedJob: Sendable {
         var document: DocumentRef
         let plan: SourcePlan
@@ -405,7 +406,7 @@ public final class SyncEngine: Sendable {
     /// A document that answered 404/410 is re-checked this rarely (seconds).
     public static let goneRecheckInterval = CheckPolicy.goneRecheckInterval
     /// How many queued checks' rows the run loop reads in one statement.
-    static let rowBatch = MirrorDatabase.idsPerStatement
+    static let rowBatch = DocumentRecord.idsPerStatement
     /// The push-back after repeated failures never exceeds this (seconds).
     public static let maxFailureBackoff = CheckPolicy.maxFailureBackoff
 
@@ -501,9 +502,7 @@ public final class SyncEngine: Sendable {
     /// anyway, and the hop to `processing` and back had been most of its cost.
     func isQuick(_ job: Job, _ result: Result<FetchResponse, FetchError>) -> Bool {
         guard case .success(let r) = result, r.status == 304, r.permanentRedirect == nil else { return false }
-        let doc = job.document
-        guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else { return true }
-        return doc.rawSha256.map { "\($0) \(job.linksFingerprint)" } == doc.linksKnown
+        return linksMark(job.document, job, body: job.document.rawSha256) == nil
     }
 
     /// Records what one fetch brought (see `check`): runs on `processing`, not on the
@@ -805,10 +804,9 @@ public final class SyncEngine: Sendable {
     /// documents a previous run did not finish (and rule changes apply) without a download.
     /// - Returns: the links, and whether the body is a feed that repeats `<guid>`s.
     private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> (links: [DiscoveredLink], warns: Bool) {
-        guard doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks,
-              let sha = doc.rawSha256, let pageURL = URI(doc.url) else { return ([], false) }
-        // A run recorded every link of this body under these rules: nothing to find again.
-        if doc.linksKnown == "\(sha) \(job.linksFingerprint)" { return ([], false) }
+        // Nothing to find again when a run recorded every link of this body under these rules.
+        guard linksMark(doc, job, body: doc.rawSha256) != nil, let sha = doc.rawSha256, let pageURL = URI(doc.url)
+        else { return ([], false) }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
         let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)

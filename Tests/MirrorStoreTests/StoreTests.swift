@@ -136,6 +136,30 @@ final class DatabaseTests: XCTestCase {
         XCTAssertNoThrow(try db.recordUnchanged([]))
     }
 
+    /// GRDB's own requests (`documents(source:kind:)`, the web view's recent revisions) read a
+    /// document as the hot paths do, by position from `databaseSelection`: every field the same.
+    func testEveryReaderOfADocumentReadsTheSameRow() throws {
+        let dir = ScratchDir()
+        let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")
+        let a = try XCTUnwrap(db.ensureDocument(url: "https://e.org/a.md", source: "s", kind: "article", depth: 2, now: Date()).0.id)
+        let b = try XCTUnwrap(db.ensureDocument(url: "https://e.org/b.md", source: "s", kind: "index", depth: 1, now: Date()).0.id)
+        _ = try db.recordBody(documentId: a, body("r1", "c1", at: Date(timeIntervalSince1970: 1_750_000_000)),
+                              nextCheck: Date(timeIntervalSince1970: 1_800_000_000))
+        try db.recordFailure(documentId: b, status: 503, error: "HTTP 503", checkedAt: Date(timeIntervalSince1970: 1_700_000_000))
+        func fields(_ d: DocumentRecord) -> [String] {
+            [d.url, d.kind, "\(d.depth)", d.etag ?? "-", d.error ?? "-", "\(d.failures)", "\(d.versionCount)", d.rawSha256 ?? "-",
+             d.lastChecked.map { StoredDate.text($0) } ?? "-", d.nextCheck.map { StoredDate.text($0) } ?? "-"]
+        }
+        let single = try [a, b].map { try fields(XCTUnwrap(db.document(id: $0))) }
+        XCTAssertEqual(single[0], ["https://e.org/a.md", "article", "2", "\"r1\"", "-", "0", "1", "r1", "2025-06-15 15:06:40.000", "2027-01-15 08:00:00.000"])
+        XCTAssertEqual(single[1][4...6], ["HTTP 503", "1", "0"])
+        XCTAssertEqual(try db.documents(source: "s").map(fields), [single[0], single[1]])  // kind, url order
+        XCTAssertEqual(try db.documents(source: "s", kind: "index").map(fields), [single[1]])
+        let recent = try db.recentRevisions(limit: 5)
+        XCTAssertEqual(recent.map { fields($0.document) }, [single[0]])
+        XCTAssertEqual(recent.map(\.version.revision), [1])
+    }
+
     func testVersionsAndRevisions() throws {
         let dir = ScratchDir()
         let db = try MirrorDatabase(path: dir.path + "/state/mirror.sqlite3")

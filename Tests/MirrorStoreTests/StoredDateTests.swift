@@ -89,7 +89,7 @@ final class StoredDateTests: XCTestCase {
         }
         let rows = try db.documents(ids: [ids[1], ids[3], 9_999])
         XCTAssertEqual(Set(rows.keys), [ids[1], ids[3]])
-        // More ids than one statement takes (MirrorDatabase.idsPerStatement): every one is read.
+        // More ids than one statement takes (DocumentRecord.idsPerStatement): every one is read.
         XCTAssertEqual(Set(try db.documents(ids: ids + [9_999]).keys), Set(ids))
         XCTAssertEqual(try db.documents(ids: ids).values.map(\.depth).sorted(), Array(0..<70))
         XCTAssertEqual(rows[ids[3]]?.url, "https://e.org/3.md")
