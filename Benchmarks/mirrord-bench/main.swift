@@ -136,7 +136,7 @@ let mbps = Double(pageBytes * rounds) / extractTime / 1e6
 // Where the time goes, stage by stage (cumulative).
 let stages: [(String, (String, URI) -> Void)] = [
     ("  markdown → html (cmark-gfm)", { t, _ in _ = Markdown.html(t) }),
-    ("  + html → tree (libxml2)", { t, _ in _ = HTMLDocument(html: Markdown.html(t)) }),
+    ("  + html → tree (libxml2)", { t, _ in _ = HTMLDocument(markdown: t) }),
     ("  + extract", { t, u in _ = ArticleExtractor.extract(text: t, format: .markdown, pageURL: u) }),
 ]
 var stageRows: [(String, String, String)] = []

@@ -52,8 +52,7 @@ public struct IndexContent: Sendable {
 
     /// Reads a Markdown or HTML page.
     public static func read(text: String, format: MarkupFormat, pageURL: URI, rules: LinkRules) -> IndexContent {
-        let html = format == .markdown ? Markdown.html(text) : text
-        let document = HTMLDocument(html: html)
+        let document = format == .markdown ? HTMLDocument(markdown: text) : HTMLDocument(html: text)
         defer { withExtendedLifetime(document) {} }  // nodes point into it
         return read(document: document, pageURL: pageURL, rules: rules)
     }
@@ -90,10 +89,17 @@ public struct IndexContent: Sendable {
         return out
     }
 
-    /// SHA-256 over the ordered (URL, text) pairs.
+    /// SHA-256 over the ordered (URL, text) pairs: `index␞`, then for each link its URL, `␟`,
+    /// its canonical text and `␞` (␞ U+001E, ␟ U+001F), hashed piece by piece.
     public var contentSHA256: String {
-        var canonical = "index\u{1E}"
-        for l in links { canonical += l.url.description + "\u{1F}" + TextNormalizer.canonical(l.text) + "\u{1E}" }
-        return SHA256.hex(canonical)
+        let hasher = SHA256.Hasher()
+        hasher.update("index\u{1E}")
+        for l in links {
+            hasher.update(l.url.description)
+            hasher.update("\u{1F}")
+            hasher.update(TextNormalizer.canonical(l.text))
+            hasher.update("\u{1E}")
+        }
+        return hasher.finalizeHex()
     }
 }

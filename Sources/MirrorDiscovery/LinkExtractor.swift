@@ -17,8 +17,7 @@ public struct Link: Sendable, Hashable {
 /// against the page URL and `<base href>` (RFC 3986 section 5.1), fragments dropped.
 public enum LinkExtractor {
     public static func links(in text: String, format: MarkupFormat, pageURL: URI) -> [Link] {
-        let html = format == .markdown ? Markdown.html(text) : text
-        let document = HTMLDocument(html: html)
+        let document = format == .markdown ? HTMLDocument(markdown: text) : HTMLDocument(html: text)
         defer { withExtendedLifetime(document) {} }  // nodes point into it
         return links(in: document, pageURL: pageURL)
     }

@@ -40,7 +40,7 @@ public enum ArticleExtractor {
             let container = rules.apply(to: document)
             return ContentExtractor.extract(document, pageURL: pageURL, container: container)
         }
-        let document = HTMLDocument(html: Markdown.html(text))
+        let document = HTMLDocument(markdown: text)
         // `HTMLNode`s do not retain their document; without this the optimizer may free the
         // tree after its last direct use while nodes are still being read (found by fuzz-links).
         defer { withExtendedLifetime(document) {} }

@@ -47,13 +47,6 @@ public class MarkupDocument {
 public final class HTMLDocument: MarkupDocument {
     /// - Parameter html: the markup, already decoded to text (see `Charset`).
     public init(html: String) {
-        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
-            | HTML_PARSE_IGNORE_ENC.rawValue  // the text is UTF-8 already: a <meta charset> must not re-decode it
-            // No 10 MB text-node cut and no depth-256 stop: bodies are bounded by max_body_bytes
-            // already, and every walk here is iterative. (HTML has no entity declarations, so
-            // this lifts no entity-expansion guard.)
-            | XML_PARSE_HUGE.rawValue)
         // libxml2 2.9 ends the document at a NUL byte (a page with ten NULs after a banner
         // image lost its whole article); the HTML Standard's tree builder ignores U+0000 in
         // text (§13.2.6.4.7, "in body"), so they are dropped, as a browser shows the page.
@@ -61,13 +54,44 @@ public final class HTMLDocument: MarkupDocument {
         var text = html
         let hasNUL = text.withUTF8 { buf in buf.baseAddress.map { memchr($0, 0, buf.count) != nil } ?? false }
         if hasNUL { text = html.replacingOccurrences(of: "\u{0}", with: "") }
-        // No encoding is named: libxml2 then reads the bytes as the UTF-8 they are. Naming
-        // "UTF-8" made it run its UTF-8-to-UTF-8 converter over a second copy of the input,
-        // 6 MB more for a 2 MB page (heaptrack; the peak RSS of a mirror with such pages).
-        // Parses are the same: every snippet of the extraction evaluation, and the parsed
-        // copy of a 2 MB page, byte for byte. (Only libxml2's serializer would read the
-        // document's encoding, and nothing here serializes.)
-        super.init(doc: Self.parse(text) { htmlReadMemory($0, $1, nil, nil, options) })
+        super.init(doc: text.withUTF8 { Self.parseHTML($0) })
+    }
+
+    /// Renders `markdown` with cmark-gfm (`Markdown.html`) and parses the HTML straight from
+    /// cmark's buffer, which is freed as soon as the tree is built: the same document as
+    /// `HTMLDocument(html: Markdown.html(markdown))` without a second copy of the rendered
+    /// page (2 MB for a 2 MB article). cmark writes no NUL (CommonMark §2.3 makes U+0000
+    /// U+FFFD).
+    public init(markdown: String) {
+        var doc: xmlDocPtr?
+        Markdown.withHTML(markdown) { doc = Self.parseHTML($0) }
+        super.init(doc: doc)
+    }
+
+    /// libxml2's HTML parser in recovery mode, with network access off and no size or depth
+    /// stop: bodies are bounded by `max_body_bytes` already, and every walk here is
+    /// iterative. (HTML has no entity declarations, so `XML_PARSE_HUGE` lifts no
+    /// entity-expansion guard.)
+    static let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+        | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue
+        | HTML_PARSE_IGNORE_ENC.rawValue  // the text is UTF-8 already: a <meta charset> must not re-decode it
+        | XML_PARSE_HUGE.rawValue)
+
+    /// Parses UTF-8 `bytes` into a tree with `htmlReadMemory`, or nil when libxml2 makes none.
+    ///
+    /// No encoding is named: libxml2 then reads the bytes as the UTF-8 they are. Naming
+    /// "UTF-8" made it run its UTF-8-to-UTF-8 converter over a second copy of the input,
+    /// 6 MB more for a 2 MB page (heaptrack). Parses are the same: every snippet of the
+    /// extraction evaluation, and the parsed copy of a 2 MB page, byte for byte. (Only
+    /// libxml2's serializer would read the document's encoding, and nothing here serializes.)
+    ///
+    /// libxml2 2.9 copies the input into its own buffer first. Reading it in place
+    /// (`xmlParserInputBufferCreateStatic`) crashed in 2.9.14, and feeding it in chunks
+    /// (`htmlReadIO`) changed the tree of 2 of the evaluation's 1,120 pages: the parser
+    /// looks ahead past some chunk ends without refilling.
+    static func parseHTML(_ bytes: UnsafeBufferPointer<UInt8>) -> xmlDocPtr? {
+        guard bytes.count < Int(Int32.max) else { return nil }
+        return bytes.withMemoryRebound(to: CChar.self) { htmlReadMemory($0.baseAddress, Int32($0.count), nil, nil, options) }
     }
 }
 

@@ -5,15 +5,23 @@ public enum Markdown {
     /// Renders CommonMark to HTML, keeping embedded raw HTML (`CMARK_OPT_UNSAFE`): upstream
     /// article pages carry their body as HTML blocks inside the Markdown.
     public static func html(_ markdown: String) -> String {
+        var out = ""
+        withHTML(markdown) { out = String(decoding: $0, as: UTF8.self) }
+        return out
+    }
+
+    /// Renders as `html` does and lends `body` the UTF-8 HTML in cmark's own buffer, which is
+    /// freed when `body` returns (empty when cmark renders nothing).
+    public static func withHTML(_ markdown: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var md = markdown
-        return md.withUTF8 { buf -> String in
+        md.withUTF8 { buf in
             guard let base = buf.baseAddress,
                   let out = base.withMemoryRebound(to: CChar.self, capacity: buf.count, {
                       cmark_markdown_to_html($0, buf.count, CMARK_OPT_UNSAFE)
                   })
-            else { return "" }
+            else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
             defer { free(out) }
-            return String(cString: out)
+            out.withMemoryRebound(to: UInt8.self, capacity: 1) { body(UnsafeBufferPointer(start: $0, count: strlen(out))) }
         }
     }
 }

@@ -672,8 +672,8 @@ public final class SyncEngine: Sendable {
             parserVersion: ArticleExtractor.parserVersion, rulesHash: isIndex ? "none" : rulesHash,
             blobBase: blob.base, blobDictionary: blob.dictionaryID),
             nextCheck: policy.nextCheck(doc, changed: contentSHA != doc.contentSha256), tracksRevisions: true))
-        try writeTree(URI(doc.url)!, body: response.body, article: article, outcome: outcome, fetchedAt: now,
-                      rulesHash: rulesHash, source: job.source)
+        try writeTree(URI(doc.url)!, body: response.body, article: article, contentSHA256: contentSHA, outcome: outcome,
+                      fetchedAt: now, rulesHash: rulesHash, source: job.source)
         if outcome.newVersion { metrics.newVersion(revision: outcome.newRevision) }
         if let problem = indexParseError {
             // Stored as served (the raw bytes are evidence), but the index is flagged.
@@ -823,13 +823,14 @@ public final class SyncEngine: Sendable {
     }
 
     /// Latest raw bytes at `raw/…`; for articles the parsed copy at `parsed/…`.
-    private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, outcome: RecordOutcome, fetchedAt: Date,
-                           rulesHash: String, source: SourceConfig) throws {
+    /// `contentSHA256` is the article's, as recorded (hashed once per body).
+    private func writeTree(_ url: URI, body: [UInt8], article: ParsedArticle?, contentSHA256: String, outcome: RecordOutcome,
+                           fetchedAt: Date, rulesHash: String, source: SourceConfig) throws {
         try tree.write(body, at: MirrorTree.rawPath(url))
         guard let article else { return }
         try ParsedWriter(tree: tree, database: database).write(
             ParsedCopy(article: article, url: url.description, revision: outcome.revision,
-                       contentSHA256: article.contentSHA256, fetchedAt: RFC3339.string(fetchedAt),
+                       contentSHA256: contentSHA256, fetchedAt: RFC3339.string(fetchedAt),
                        parserVersion: ArticleExtractor.parserVersion, rulesHash: rulesHash),
             for: url, ignoringQuery: Set(source.ignoreQuery))
     }

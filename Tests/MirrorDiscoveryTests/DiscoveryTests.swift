@@ -97,4 +97,14 @@ final class LinkRulesTests: XCTestCase {
         XCTAssertEqual(MarkupFormat.detect(contentType: nil, text: "\u{FEFF}  <!DOCTYPE html><html>"), .html)
         XCTAssertEqual(MarkupFormat.detect(contentType: "text/markdown", text: "<html>"), .markdown)
     }
+
+    /// An index's content hash is over the documented text (`index␞`, then URL␟text␞ per
+    /// link), byte for byte; expected value from `sha256sum`, written out by hand.
+    func testIndexContentHashIsOverTheDocumentedText() {
+        let index = IndexContent(title: "ignored", links: [
+            DiscoveredLink(url: URI("https://example.org/pages/1/2.md")!, text: " 第一篇 ", kind: .article),
+            DiscoveredLink(url: URI("https://example.org/pages/1/3.md")!, text: "second\tone", kind: .article),
+        ])
+        XCTAssertEqual(index.contentSHA256, "001705508f0a328de897461ae470d6cb536206211fe0428406a4a7c83465336a")
+    }
 }

@@ -112,4 +112,18 @@ final class ParsedCopyTests: XCTestCase {
         article.videos[0].src = "https://video.example.org/a b.mp4"
         XCTAssertEqual(article.contentSHA256, withVideos, "the poster is not the content")
     }
+
+    /// The content hash is over the documented text, byte for byte, so stores keep their
+    /// revisions when the way it is computed changes (it is now hashed piece by piece).
+    /// Expected values: `sha256sum` of that text, written out by hand.
+    func testContentHashIsOverTheDocumentedText() {
+        var article = ParsedArticle(title: "夜市", published: "2026-03-04", source: nil, reporter: "林",
+                                    editor: "not hashed", paragraphs: ["第一段", "second \n  para"])
+        // article␞ 夜市␟ 2026-03-04␟ ␟ 林␟ ␞ 第一段␟second para
+        XCTAssertEqual(article.contentSHA256, "7a76bf9ebf058e2fefda51eaf761127f9aab38a20465af7a006b254c3d8f13d4")
+        article.videos = [ArticleVideo(src: "https://v.example.org/a.mp4", poster: "https://v.example.org/p.jpg"),
+                          ArticleVideo(src: "https://v.example.org/b.webm")]
+        // … ␞video␟ a.mp4's src ␟ b.webm's src
+        XCTAssertEqual(article.contentSHA256, "ef0fd482c4388a82f759a1cbd3d7d7ec5d66d6597f0147c25fdc9b226c9f2e90")
+    }
 }

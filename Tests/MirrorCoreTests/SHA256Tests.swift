@@ -1,0 +1,26 @@
+import MirrorCore
+import XCTest
+
+/// `SHA256.Hasher` gives the digest of its pieces' concatenation, as `SHA256.hex` does.
+final class SHA256Tests: XCTestCase {
+    func testKnownDigests() {
+        // FIPS 180-2, appendix B.1, and the empty message.
+        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.Hasher().finalizeHex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    func testPiecesHashLikeTheirConcatenation() {
+        let hasher = SHA256.Hasher()
+        hasher.update("ab")
+        hasher.update("")
+        hasher.update([UInt8(ascii: "c")])
+        hasher.update("市场")
+        let substringBacked = String("xx市场".dropFirst(2))  // not the start of its storage
+        XCTAssertEqual(hasher.finalizeHex(), SHA256.hex("abc市场"))
+        let second = SHA256.Hasher()
+        second.update(substringBacked)
+        XCTAssertEqual(second.finalizeHex(), SHA256.hex("市场"))
+        // Written out: the same digest any sha256sum gives for these UTF-8 bytes.
+        XCTAssertEqual(SHA256.hex("abc市场"), "e98a04ae6e32f4f45bd092d0cfd921d0013077a1df606ce81884865a457d2025")
+    }
+}
