@@ -6,5 +6,8 @@
 #include <libxml/HTMLtree.h>
 #include <libxml/tree.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
+#include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xpath.h>

@@ -31,16 +31,16 @@ public enum ArticleExtractor {
     ///   - rules: a source's `content_xpath` / `remove_xpath` overrides.
     ///   - inspect: given the parsed page before the rules change it, for a caller that also
     ///     needs its links (`follow_article_links`): the page is parsed once for both.
-    public static func extract(text: String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none,
+    public static func extract(text: consuming String, format: MarkupFormat, pageURL: URI, rules: ExtractionRules = .none,
                                inspect: ((HTMLDocument) -> Void)? = nil) -> ParsedArticle {
         if format == .html {
-            let document = HTMLDocument(html: text)
+            let document = HTMLDocument(html: consume text)  // not held while it is parsed
             defer { withExtendedLifetime(document) {} }  // nodes point into it
             inspect?(document)
             let container = rules.apply(to: document)
             return ContentExtractor.extract(document, pageURL: pageURL, container: container)
         }
-        let document = HTMLDocument(markdown: text)
+        let document = HTMLDocument(markdown: consume text)  // not held while it is parsed
         // `HTMLNode`s do not retain their document; without this the optimizer may free the
         // tree after its last direct use while nodes are still being read (found by fuzz-links).
         defer { withExtendedLifetime(document) {} }

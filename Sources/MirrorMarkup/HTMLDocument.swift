@@ -45,27 +45,31 @@ public class MarkupDocument {
 /// real-world markup (unclosed `<p>`, unknown tags, stray end tags) the way browsers did
 /// before HTML5. Network access is off (`HTML_PARSE_NONET`).
 public final class HTMLDocument: MarkupDocument {
-    /// - Parameter html: the markup, already decoded to text (see `Charset`).
-    public init(html: String) {
+    /// - Parameter html: the markup, already decoded to text (see `Charset`). Consuming: a
+    ///   caller that hands over its only reference (`consume`) has the text let go as soon as
+    ///   libxml2 has its copy, before the parse.
+    public init(html: consuming String) {
         // libxml2 2.9 ends the document at a NUL byte (a page with ten NULs after a banner
         // image lost its whole article); the HTML Standard's tree builder ignores U+0000 in
         // text (§13.2.6.4.7, "in body"), so they are dropped, as a browser shows the page.
         // (memchr over the UTF-8 buffer: the generic `utf8.contains` was 5 % of extraction.)
-        var text = html
+        var text = consume html
         let hasNUL = text.withUTF8 { buf in buf.baseAddress.map { memchr($0, 0, buf.count) != nil } ?? false }
-        if hasNUL { text = html.replacingOccurrences(of: "\u{0}", with: "") }
-        super.init(doc: text.withUTF8 { Self.parseHTML($0) })
+        if hasNUL { text = text.replacingOccurrences(of: "\u{0}", with: "") }
+        let context = text.withUTF8 { Self.context(copying: $0) }
+        _ = consume text
+        super.init(doc: context.flatMap(Self.parse))
     }
 
-    /// Renders `markdown` with cmark-gfm (`Markdown.html`) and parses the HTML straight from
-    /// cmark's buffer, which is freed as soon as the tree is built: the same document as
-    /// `HTMLDocument(html: Markdown.html(markdown))` without a second copy of the rendered
-    /// page (2 MB for a 2 MB article). cmark writes no NUL (CommonMark §2.3 makes U+0000
-    /// U+FFFD).
-    public init(markdown: String) {
-        var doc: xmlDocPtr?
-        Markdown.withHTML(markdown) { doc = Self.parseHTML($0) }
-        super.init(doc: doc)
+    /// Renders `markdown` with cmark-gfm (`Markdown.html`) and parses the HTML from cmark's
+    /// own buffer: the same document as `HTMLDocument(html: Markdown.html(markdown))`
+    /// without a Swift copy of the rendered page, and with cmark's buffer freed as soon as
+    /// libxml2 has its copy (a 2 MB article's parse holds 5 MB less). cmark writes no NUL
+    /// (CommonMark §2.3 makes U+0000 U+FFFD). Consuming: the text is let go once rendered.
+    public init(markdown: consuming String) {
+        var context: xmlParserCtxtPtr?
+        Markdown.withHTML(consume markdown) { context = Self.context(copying: $0) }
+        super.init(doc: context.flatMap(Self.parse))
     }
 
     /// libxml2's HTML parser in recovery mode, with network access off and no size or depth
@@ -77,21 +81,40 @@ public final class HTMLDocument: MarkupDocument {
         | HTML_PARSE_IGNORE_ENC.rawValue  // the text is UTF-8 already: a <meta charset> must not re-decode it
         | XML_PARSE_HUGE.rawValue)
 
-    /// Parses UTF-8 `bytes` into a tree with `htmlReadMemory`, or nil when libxml2 makes none.
+    // `htmlReadMemory` of libxml2 2.9, in two halves, so that whoever holds the bytes can let
+    // them go between the copy libxml2 makes of them and the parse: `context(copying:)` is
+    // `xmlCreateMemoryParserCtxt`, `parse` the rest (`htmlDoRead`). Reading the bytes in
+    // place (`xmlParserInputBufferCreateStatic`) crashed in 2.9.14, and feeding them in
+    // chunks (`htmlReadIO`) changed the tree of 2 of the extraction evaluation's 1,120 pages.
+
+    /// A parser context holding its own copy of `bytes`; nil for no bytes.
+    static func context(copying bytes: UnsafeBufferPointer<UInt8>) -> xmlParserCtxtPtr? {
+        guard bytes.count > 0, bytes.count < Int(Int32.max) else { return nil }
+        xmlInitParser()
+        return bytes.withMemoryRebound(to: CChar.self) { xmlCreateMemoryParserCtxt($0.baseAddress, Int32($0.count)) }
+    }
+
+    /// Parses what `context` holds as HTML and frees the context; the tree, or nil.
     ///
-    /// No encoding is named: libxml2 then reads the bytes as the UTF-8 they are. Naming
-    /// "UTF-8" made it run its UTF-8-to-UTF-8 converter over a second copy of the input,
-    /// 6 MB more for a 2 MB page (heaptrack). Parses are the same: every snippet of the
-    /// extraction evaluation, and the parsed copy of a 2 MB page, byte for byte. (Only
-    /// libxml2's serializer would read the document's encoding, and nothing here serializes.)
-    ///
-    /// libxml2 2.9 copies the input into its own buffer first. Reading it in place
-    /// (`xmlParserInputBufferCreateStatic`) crashed in 2.9.14, and feeding it in chunks
-    /// (`htmlReadIO`) changed the tree of 2 of the evaluation's 1,120 pages: the parser
-    /// looks ahead past some chunk ends without refilling.
-    static func parseHTML(_ bytes: UnsafeBufferPointer<UInt8>) -> xmlDocPtr? {
-        guard bytes.count < Int(Int32.max) else { return nil }
-        return bytes.withMemoryRebound(to: CChar.self) { htmlReadMemory($0.baseAddress, Int32($0.count), nil, nil, options) }
+    /// The context is libxml2's XML one given the HTML SAX handler, as in `htmlReadMemory`:
+    /// it reads the bytes as UTF-8 (an HTML context would start in ISO-8859-1). No encoding
+    /// is named: naming "UTF-8" made libxml2 run its UTF-8-to-UTF-8 converter over a second
+    /// copy of the input (6 MB more for a 2 MB page, heaptrack). Only libxml2's serializer
+    /// would read the document's encoding, and nothing here serializes.
+    static func parse(_ context: xmlParserCtxtPtr) -> xmlDocPtr? {
+        defer { xmlFreeParserCtxt(context) }
+        htmlDefaultSAXHandlerInit()
+        if let sax = context.pointee.sax, let html = __htmlDefaultSAXHandler() {
+            memcpy(sax, html, MemoryLayout<xmlSAXHandlerV1>.size)
+        }
+        htmlCtxtUseOptions(context, options)
+        context.pointee.html = 1
+        htmlParseDocument(context)
+        let doc = context.pointee.myDoc
+        context.pointee.myDoc = nil
+        // The document keeps the parser's name dictionary.
+        if context.pointee.dictNames != 0, let doc, doc.pointee.dict == context.pointee.dict { context.pointee.dict = nil }
+        return doc
     }
 }
 

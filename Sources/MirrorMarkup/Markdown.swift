@@ -1,4 +1,5 @@
 import CCmark
+import Glibc
 
 /// Markdown to HTML with cmark-gfm, GitHub's renderer.
 public enum Markdown {
@@ -11,18 +12,21 @@ public enum Markdown {
     }
 
     /// Renders as `html` does and lends `body` the UTF-8 HTML in cmark's own buffer, which is
-    /// freed when `body` returns (empty when cmark renders nothing).
-    public static func withHTML(_ markdown: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var md = markdown
-        md.withUTF8 { buf in
-            guard let base = buf.baseAddress,
-                  let out = base.withMemoryRebound(to: CChar.self, capacity: buf.count, {
-                      cmark_markdown_to_html($0, buf.count, CMARK_OPT_UNSAFE)
-                  })
-            else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
-            defer { free(out) }
-            out.withMemoryRebound(to: UInt8.self, capacity: 1) { body(UnsafeBufferPointer(start: $0, count: strlen(out))) }
+    /// freed when `body` returns (empty when cmark renders nothing). `markdown` is let go once
+    /// it is rendered: a caller that hands over its only reference (`consume`) does not hold
+    /// the page's text while `body` parses the HTML.
+    public static func withHTML(_ markdown: consuming String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var md = consume markdown
+        let out = md.withUTF8 { buf -> UnsafeMutablePointer<CChar>? in
+            guard let base = buf.baseAddress else { return nil }
+            return base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                cmark_markdown_to_html($0, buf.count, CMARK_OPT_UNSAFE)
+            }
         }
+        _ = consume md
+        guard let out else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        defer { free(out) }
+        out.withMemoryRebound(to: UInt8.self, capacity: 1) { body(UnsafeBufferPointer(start: $0, count: strlen(out))) }
     }
 }
 
