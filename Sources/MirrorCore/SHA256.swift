@@ -13,6 +13,20 @@ public enum SHA256 {
         return hexString(digest)
     }
 
+    /// The first 128 bits of the digest of `text`'s UTF-8 bytes, big-endian: a compact,
+    /// seed-free key for sets of strings (URLs) too large to keep as strings.
+    public static func prefix128(_ text: String) -> UInt128 {
+        var text = text
+        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        var length: UInt32 = 0
+        text.withUTF8 { utf8 in
+            withUnsafeMutableBytes(of: &digest) { out in
+                _ = EVP_Digest(utf8.baseAddress, utf8.count, out.baseAddress, &length, EVP_sha256(), nil)
+            }
+        }
+        return UInt128(UInt64(bigEndian: digest.0)) << 64 | UInt128(UInt64(bigEndian: digest.1))
+    }
+
     /// The digest of the UTF-8 bytes of `text`.
     public static func hex(_ text: String) -> String {
         hex(Array(text.utf8))

@@ -116,23 +116,38 @@ public final class SyncEngine: Sendable {
     }
 
     /// A document queued for checking in this run: its id and what the run loop needs; the
-    /// record itself is read just before its check starts, with the next few (`rowBatch`),
-    /// and not held meanwhile.
+    /// record itself (with its URL) is read just before its check starts, with the next few
+    /// (`rowBatch`), and not held meanwhile. 32 bytes: a cold mirror's queue holds every
+    /// article at once, and with each URL it had held 4 MB more at 30,000 (heaptrack).
     struct QueuedJob: Sendable {
-        var document: DocumentRef
+        let id: Int64
+        /// Its depth in the link graph (`DocumentRecord.depth`): what its links' depth counts from.
+        let depth: Int
         let plan: SourcePlan
         var isNew: Bool
         var source: SourceConfig { plan.source }
         var rules: LinkRules { plan.rules }
 
         init(_ document: DocumentRef, plan: SourcePlan, isNew: Bool) {
-            self.document = document
-            self.plan = plan
-            self.isNew = isNew
+            (id, depth, self.plan, self.isNew) = (document.id, document.depth, plan, isNew)
         }
 
         init(_ record: DocumentRecord, plan: SourcePlan, isNew: Bool) {
-            self.init(DocumentRef(id: record.id ?? 0, url: record.url, depth: record.depth, kind: record.kind), plan: plan, isNew: isNew)
+            (id, depth, self.plan, self.isNew) = (record.id ?? 0, record.depth, plan, isNew)
+        }
+    }
+
+    /// The URLs a run has queued or found known, each kept as the first 128 bits of its
+    /// SHA-256 rather than as the string: 16 bytes a URL, where the strings had been 3 MB at
+    /// 30,000 articles. Only a shortcut: every URL it holds is a document in the database,
+    /// which stays the authority (a link whose URL is not yet here is still looked up there).
+    /// Two URLs would share a digest with a probability of about n²/2¹²⁹.
+    struct SeenURLs {
+        private var digests = Set<UInt128>()
+
+        /// Adds `url`; false when it was there already.
+        mutating func insert(_ url: String) -> Bool {
+            digests.insert(SHA256.prefix128(url)).inserted
         }
     }
 
@@ -215,7 +230,7 @@ public final class SyncEngine: Sendable {
         var storedAssets = Set<String>()
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
-        var queued = Set<String>()
+        var queued = SeenURLs()
         var sourceErrors: [String: String] = [:]
         do {
             for source in sources {
@@ -230,10 +245,10 @@ public final class SyncEngine: Sendable {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
                     }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    if queued.insert(url).inserted { queue.append(QueuedJob(doc, plan: plan, isNew: isNew)) }
+                    if queued.insert(url) { queue.append(QueuedJob(doc, plan: plan, isNew: isNew)) }
                 }
                 let candidates = try database.documentRefs(source: source.name, dueAt: options.all ? nil : started)
-                for doc in candidates where queued.insert(doc.url).inserted {
+                for doc in candidates where queued.insert(doc.url) {
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
                     if options.all || !retiredStart {
@@ -248,7 +263,7 @@ public final class SyncEngine: Sendable {
                     logger.warning("run \(runId ?? 0): \(unchanged.count) unchanged checks not recorded: \(error)")
                 }
             }
-            try await withThrowingTaskGroup(of: (QueuedJob, Outcome).self) { group in
+            try await withThrowingTaskGroup(of: (QueuedJob, String, Outcome).self) { group in
                 var inFlight = 0
                 var next = 0
                 let window = max(1, config.http.concurrency)
@@ -262,23 +277,25 @@ public final class SyncEngine: Sendable {
                         if next >= rowsEnd {
                             rowsEnd = min(queue.count, next + Self.rowBatch)
                             do {
-                                rows = try database.documents(ids: queue[next..<rowsEnd].map(\.document.id))
+                                rows = try database.documents(ids: queue[next..<rowsEnd].map(\.id))
                                 rowsError = nil
                             } catch {
                                 (rows, rowsError) = ([:], "reading its row: \(error)")
                             }
                         }
-                        let row = rows.removeValue(forKey: job.document.id)
+                        let row = rows.removeValue(forKey: job.id)
+                        let url = row?.url ?? "document \(job.id)"  // (its row could not be read)
                         let readError = rowsError
                         next += 1
                         inFlight += 1
-                        group.addTask { (job, await self.check(job, row: row, readError: readError, runId: runId)) }
+                        group.addTask { (job, url, await self.check(job, row: row, readError: readError, runId: runId)) }
                     }
-                    guard let (job, outcome) = try await group.next() else { break }
+                    guard let (job, jobURL, outcome) = try await group.next() else { break }
                     inFlight -= 1
+                    if (next - inFlight) % MallocTuning.trimEvery == 0 { MallocTuning.trim() }
                     if outcome.kind == .diskFull {
                         group.cancelAll()
-                        throw RunStopped.diskFull("\(job.document.url): \(outcome.error ?? "no space left")")
+                        throw RunStopped.diskFull("\(jobURL): \(outcome.error ?? "no space left")")
                     }
                     try Task.checkCancellation()
                     live.update { r in
@@ -298,18 +315,18 @@ public final class SyncEngine: Sendable {
                             unchanged.removeAll(keepingCapacity: true)
                         }
                     }
-                    if outcome.storedAsset { storedAssets.insert(job.document.url) }
-                    if !outcome.assets.isEmpty { articleAssets.append((job.document.url, outcome.assets)) }
+                    if outcome.storedAsset { storedAssets.insert(jobURL) }
+                    if !outcome.assets.isEmpty { articleAssets.append((jobURL, outcome.assets)) }
                     if let e = outcome.error, sourceErrors[job.source.name] == nil {
-                        sourceErrors[job.source.name] = "\(job.document.url): \(e)"
+                        sourceErrors[job.source.name] = "\(jobURL): \(e)"
                     }
                     for link in outcome.discovered {
                         let url = link.url.description
                         // Known documents keep their own schedule: only never-seen URLs join the run.
-                        guard queued.insert(url).inserted, try database.document(url: url) == nil else { continue }
-                        let depth = link.kind == .index ? job.document.depth + 1 : job.document.depth
+                        guard queued.insert(url), try database.document(url: url) == nil else { continue }
+                        let depth = link.kind == .index ? job.depth + 1 : job.depth
                         if link.kind == .index && depth > job.source.maxDepth { continue }
-                        let (doc, isNew) = try writing("recording \(link.kind.rawValue) \(url) found on \(job.document.url)") {
+                        let (doc, isNew) = try writing("recording \(link.kind.rawValue) \(url) found on \(jobURL)") {
                             try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue, depth: depth, now: now())
                         }
                         if isNew { live.update { $0.newDocuments += 1 } }
@@ -317,8 +334,8 @@ public final class SyncEngine: Sendable {
                     }
                     if let mark = outcome.linksKnown {
                         // Only now: every link above is a known document (or beyond max_depth).
-                        try writing("noting the links of \(job.document.url) as known") {
-                            try database.recordLinksKnown(documentId: job.document.id, mark)
+                        try writing("noting the links of \(jobURL) as known") {
+                            try database.recordLinksKnown(documentId: job.id, mark)
                         }
                     }
                     if now().timeIntervalSince(lastProgressLog) >= 10 {
@@ -465,8 +482,8 @@ public final class SyncEngine: Sendable {
     ///   - row: the document's row, read by the run loop just before (nil: it is gone, or
     ///     could not be read, and then `readError` says why).
     func check(_ queued: QueuedJob, row: DocumentRecord?, readError: String? = nil, runId: Int64?) async -> Outcome {
-        if let readError { return Outcome(kind: .failed, error: "\(queued.document.url): \(readError)") }
-        guard let doc = row else { return Outcome(kind: .failed, error: "document \(queued.document.id) vanished") }
+        if let readError { return Outcome(kind: .failed, error: "document \(queued.id): \(readError)") }
+        guard let doc = row else { return Outcome(kind: .failed, error: "document \(queued.id) vanished") }
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
@@ -643,7 +660,8 @@ public final class SyncEngine: Sendable {
         if doc.kind == DocumentKind.article.rawValue {
             // One parse for the article and, with follow_article_links, its links.
             var links: IndexContent?
-            let parsed = ArticleExtractor.extract(text: text, format: format, pageURL: pageURL, rules: extraction,
+            // The text is handed over: a 2 MB page's is let go once it is rendered for parsing.
+            let parsed = ArticleExtractor.extract(text: consume text, format: format, pageURL: pageURL, rules: extraction,
                                                   inspect: job.source.followArticleLinks ? { document in
                 links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
             } : nil)

@@ -23,4 +23,10 @@ final class SHA256Tests: XCTestCase {
         // Written out: the same digest any sha256sum gives for these UTF-8 bytes.
         XCTAssertEqual(SHA256.hex("abc市场"), "e98a04ae6e32f4f45bd092d0cfd921d0013077a1df606ce81884865a457d2025")
     }
+
+    func testPrefix128IsTheDigestsFirstSixteenBytes() {
+        XCTAssertEqual(SHA256.prefix128("abc"), 0xba7816bf_8f01cfea_414140de_5dae2223)
+        XCTAssertEqual(SHA256.prefix128(""), 0xe3b0c442_98fc1c14_9afbf4c8_996fb924)
+        XCTAssertNotEqual(SHA256.prefix128("https://example.org/a"), SHA256.prefix128("https://example.org/b"))
+    }
 }
