@@ -113,10 +113,70 @@ public enum Reports {
     }
 
     /// Serializes a report: pretty, keys sorted, slashes unescaped, newline-terminated.
+    ///
+    /// Through `JSONEncoder`, not `JSONSerialization`: with `.sortedKeys` the latter compares
+    /// keys with `NSString.compare(_:options:range:locale:)`, which opens an ICU collator, and
+    /// its collation data (3 MiB resident) had stayed in a daemon that answered one `status`
+    /// (`perf` of a daemon polled by `mirrorctl status`). Both print the same bytes for these
+    /// reports (`ReportsTests`), except that keys differing in case or digits (a source named
+    /// `Site2` beside `site10`) are in code-point order, as `jq -S` sorts them, instead of
+    /// the locale's collation.
     public static func encode(_ value: Any) -> [UInt8] {
-        let data = (try? JSONSerialization.data(withJSONObject: value,
-                                                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
-        return [UInt8](data) + [0x0A]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(JSONValue(value))) ?? Data("null".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count + 1)
+        out.append(contentsOf: data)
+        out.append(0x0A)
+        return out
+    }
+}
+
+/// A report value built from `[String: Any]`, `[Any]`, strings, numbers, booleans and
+/// `NSNull`/nil, for `JSONEncoder`. Another value is written as its description.
+struct JSONValue: Encodable {
+    let value: Any?
+
+    init(_ value: Any?) { self.value = value }
+
+    func encode(to encoder: Encoder) throws {
+        switch value {
+        case nil, is NSNull:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        case let v as [String: Any]:
+            var c = encoder.container(keyedBy: Key.self)
+            for (k, item) in v { try c.encode(JSONValue(item), forKey: Key(k)) }
+        case let v as [Any]:
+            var c = encoder.unkeyedContainer()
+            for item in v { try c.encode(JSONValue(item)) }
+        case let v as String: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as Bool: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as Int: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as Int64: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as Int32: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as UInt64: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as Double: var c = encoder.singleValueContainer(); try c.encode(v)
+        case let v as Float: var c = encoder.singleValueContainer(); try c.encode(Double(v))
+        case let v?:
+            // An Optional wrapped in Any: unwrapped, or null.
+            let mirror = Mirror(reflecting: v)
+            if mirror.displayStyle == .optional {
+                try JSONValue(mirror.children.first?.value).encode(to: encoder)
+            } else {
+                var c = encoder.singleValueContainer()
+                try c.encode("\(v)")
+            }
+        }
+    }
+
+    struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }
 
