@@ -36,7 +36,9 @@ public struct StoredContent: Sendable {
         let text = try text(of: raw, contentType: version.contentType, limit: limit)
         let pageURL = URI(document.fetchUrl ?? document.url) ?? URI(document.url)!
         if document.kind == DocumentKind.article.rawValue {
-            out.article = ArticleExtractor.extract(text: text, format: MarkupFormat.detect(contentType: version.contentType, text: text),
+            let format = MarkupFormat.detect(contentType: version.contentType, text: text)
+            // Handed over: a 2 MB page's text is let go before its parse (see `HTMLDocument`).
+            out.article = ArticleExtractor.extract(text: consume text, format: format,
                                                    pageURL: pageURL, rules: source.map(ExtractionRules.init) ?? .none)
         } else if let source {
             out.index = IndexContent.read(text: text, contentType: version.contentType, pageURL: pageURL, rules: LinkRules(source: source))
