@@ -134,41 +134,56 @@ public enum Reports {
 }
 
 /// A report value built from `[String: Any]`, `[Any]`, strings, numbers, booleans and
-/// `NSNull`/nil, for `JSONEncoder`. Another value is written as its description.
+/// `NSNull`/nil, for `JSONEncoder`: the daemon's own values, or what `JSONSerialization`
+/// parsed from its answer (`mirrorctl status --json`), where numbers are `NSNumber`s and
+/// `true`/`false` `NSNumber`s of type `c`. Another value is written as its description.
 struct JSONValue: Encodable {
     let value: Any?
 
     init(_ value: Any?) { self.value = value }
 
     func encode(to encoder: Encoder) throws {
-        switch value {
-        case nil, is NSNull:
+        guard let value, !(value is NSNull) else {
             var c = encoder.singleValueContainer()
-            try c.encodeNil()
-        case let v as [String: Any]:
+            return try c.encodeNil()
+        }
+        if let v = value as? [String: Any] {
             var c = encoder.container(keyedBy: Key.self)
             for (k, item) in v { try c.encode(JSONValue(item), forKey: Key(k)) }
-        case let v as [Any]:
+            return
+        }
+        if let v = value as? [Any] {
             var c = encoder.unkeyedContainer()
             for item in v { try c.encode(JSONValue(item)) }
-        case let v as String: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as Bool: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as Int: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as Int64: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as Int32: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as UInt64: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as Double: var c = encoder.singleValueContainer(); try c.encode(v)
-        case let v as Float: var c = encoder.singleValueContainer(); try c.encode(Double(v))
-        case let v?:
-            // An Optional wrapped in Any: unwrapped, or null.
-            let mirror = Mirror(reflecting: v)
-            if mirror.displayStyle == .optional {
-                try JSONValue(mirror.children.first?.value).encode(to: encoder)
-            } else {
-                var c = encoder.singleValueContainer()
-                try c.encode("\(v)")
+            return
+        }
+        var c = encoder.singleValueContainer()
+        if let v = value as? String { return try c.encode(v) }
+        // By exact type first: `as? Bool` also matches an NSNumber 0 or 1, and `as? Int` a
+        // Swift `Bool` bridged to NSNumber.
+        switch value {
+        case let v as Bool where type(of: value) == Bool.self: return try c.encode(v)
+        case let v as Int where type(of: value) == Int.self: return try c.encode(v)
+        case let v as Int64 where type(of: value) == Int64.self: return try c.encode(v)
+        case let v as Int32 where type(of: value) == Int32.self: return try c.encode(v)
+        case let v as UInt64 where type(of: value) == UInt64.self: return try c.encode(v)
+        case let v as Double where type(of: value) == Double.self: return try c.encode(v)
+        case let v as Float where type(of: value) == Float.self: return try c.encode(Double(v))
+        default: break
+        }
+        if let n = value as? NSNumber {
+            switch String(cString: n.objCType) {
+            case "c": return try c.encode(n.boolValue)  // JSON true/false
+            case "d", "f": return try c.encode(n.doubleValue)
+            case "Q": return try c.encode(n.uint64Value)
+            default: return try c.encode(n.int64Value)
             }
         }
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {  // an Optional inside Any: its value, or null
+            return try JSONValue(mirror.children.first?.value).encode(to: encoder)
+        }
+        try c.encode("\(value)")
     }
 
     struct Key: CodingKey {
