@@ -166,7 +166,13 @@ struct JSONValue: Encodable {
         case let v as Int where type(of: value) == Int.self: return try c.encode(v)
         case let v as Int64 where type(of: value) == Int64.self: return try c.encode(v)
         case let v as Int32 where type(of: value) == Int32.self: return try c.encode(v)
+        case let v as Int16 where type(of: value) == Int16.self: return try c.encode(v)
+        case let v as Int8 where type(of: value) == Int8.self: return try c.encode(v)
+        case let v as UInt where type(of: value) == UInt.self: return try c.encode(v)
         case let v as UInt64 where type(of: value) == UInt64.self: return try c.encode(v)
+        case let v as UInt32 where type(of: value) == UInt32.self: return try c.encode(v)
+        case let v as UInt16 where type(of: value) == UInt16.self: return try c.encode(v)
+        case let v as UInt8 where type(of: value) == UInt8.self: return try c.encode(v)
         case let v as Double where type(of: value) == Double.self: return try c.encode(v)
         case let v as Float where type(of: value) == Float.self: return try c.encode(Double(v))
         default: break

@@ -26,7 +26,7 @@ public enum Markdown {
         _ = consume md
         guard let out else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
         defer { free(out) }
-        out.withMemoryRebound(to: UInt8.self, capacity: 1) { body(UnsafeBufferPointer(start: $0, count: strlen(out))) }
+        body(UnsafeRawBufferPointer(start: out, count: strlen(out)).bindMemory(to: UInt8.self))
     }
 }
 

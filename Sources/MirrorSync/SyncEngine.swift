@@ -137,10 +137,10 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    /// The URLs a run has queued or found known, each kept as the first 128 bits of its
-    /// SHA-256 rather than as the string: 16 bytes a URL, where the strings had been 3 MB at
-    /// 30,000 articles. Only a shortcut: every URL it holds is a document in the database,
-    /// which stays the authority (a link whose URL is not yet here is still looked up there).
+    /// The URLs a run has queued, found known, or passed over as indexes beyond `max_depth`,
+    /// each kept as the first 128 bits of its SHA-256 rather than as the string: 16 bytes a
+    /// URL, where the strings had been 3 MB at 30,000 articles. The database stays the
+    /// authority on what is new (a link whose URL is not here yet is still looked up there).
     /// Two URLs would share a digest with a probability of about n²/2¹²⁹.
     struct SeenURLs {
         private var digests = Set<UInt128>()
@@ -482,8 +482,9 @@ public final class SyncEngine: Sendable {
     ///   - row: the document's row, read by the run loop just before (nil: it is gone, or
     ///     could not be read, and then `readError` says why).
     func check(_ queued: QueuedJob, row: DocumentRecord?, readError: String? = nil, runId: Int64?) async -> Outcome {
-        if let readError { return Outcome(kind: .failed, error: "document \(queued.id): \(readError)") }
-        guard let doc = row else { return Outcome(kind: .failed, error: "document \(queued.id) vanished") }
+        // (The run loop names the document before these: its URL, or its id when the row is unread.)
+        if let readError { return Outcome(kind: .failed, error: readError) }
+        guard let doc = row else { return Outcome(kind: .failed, error: "its row vanished") }
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,

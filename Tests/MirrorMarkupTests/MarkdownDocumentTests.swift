@@ -1,11 +1,13 @@
-import MirrorMarkup
+import CLibXML2
+@testable import MirrorMarkup
 import XCTest
 
-/// `HTMLDocument(markdown:)` parses cmark's HTML where cmark left it: the tree must be the one
-/// the rendered string gives, text and attributes alike.
+/// `HTMLDocument(markdown:)` and `(html:)` run libxml2's `htmlReadMemory` as its two halves,
+/// freeing their input in between: the tree must be the one `htmlReadMemory` itself makes of
+/// the rendered string, text and attributes alike.
 final class MarkdownDocumentTests: XCTestCase {
     /// Every node as one line: depth, name, its text or its attributes in order.
-    func outline(_ document: HTMLDocument) -> [String] {
+    func outline(_ document: MarkupDocument) -> [String] {
         var lines: [String] = []
         document.root?.walk { node in
             var depth = 0
@@ -32,10 +34,14 @@ final class MarkdownDocumentTests: XCTestCase {
 
             - 列表 ~~删除~~
             """ + String(repeating: "\n\n长段落文字。", count: 2_000)
-        let rendered = HTMLDocument(html: Markdown.html(markdown))
-        let direct = HTMLDocument(markdown: markdown)
-        let lines = outline(direct)
-        XCTAssertEqual(lines, outline(rendered))
+        var html = Markdown.html(markdown)
+        // The reference: libxml2's own one-call reader, with the same options.
+        let reference = MarkupDocument(doc: html.withUTF8 { buf in
+            buf.withMemoryRebound(to: CChar.self) { htmlReadMemory($0.baseAddress, Int32($0.count), nil, nil, HTMLDocument.options) }
+        })
+        let lines = outline(HTMLDocument(markdown: markdown))
+        XCTAssertEqual(lines, outline(reference))
+        XCTAssertEqual(outline(HTMLDocument(html: html)), outline(reference))
         XCTAssertGreaterThan(lines.count, 2_000)
         XCTAssertTrue(lines.contains { $0.hasSuffix(" a href=../pages/1/2.md?t=1") }, lines.prefix(20).joined(separator: "\n"))
         XCTAssertTrue(lines.contains { $0.hasSuffix(" img src=a.jpg alt=图") })

@@ -39,4 +39,26 @@ final class ReportsTests: XCTestCase {
         let keys = text.split(separator: "\n").compactMap { $0.split(separator: "\"").dropFirst().first.map(String.init) }
         XCTAssertEqual(keys, ["B", "a10", "a2", "a_", "aa", "b1", "b_c"])
     }
+
+    /// Every integer width prints as its number (an `Int8` bridged to NSNumber would read as
+    /// a C char, which JSON parsing uses for true/false).
+    func testIntegersOfEveryWidthPrintAsNumbers() {
+        let value: [String: Any] = ["a": Int8(1), "b": Int16(-2), "c": Int32(3), "d": UInt(4), "e": UInt8(0),
+                                    "f": UInt16(6), "g": UInt32(7), "h": UInt64.max, "i": Int64.min, "j": 1.5]
+        XCTAssertEqual(String(decoding: Reports.encode(value), as: UTF8.self), """
+            {
+              "a" : 1,
+              "b" : -2,
+              "c" : 3,
+              "d" : 4,
+              "e" : 0,
+              "f" : 6,
+              "g" : 7,
+              "h" : 18446744073709551615,
+              "i" : -9223372036854775808,
+              "j" : 1.5
+            }
+
+            """)
+    }
 }
