@@ -161,22 +161,10 @@ struct JSONValue: Encodable {
         if let v = value as? String { return try c.encode(v) }
         // By exact type first: `as? Bool` also matches an NSNumber 0 or 1, and `as? Int` a
         // Swift `Bool` bridged to NSNumber.
-        switch value {
-        case let v as Bool where type(of: value) == Bool.self: return try c.encode(v)
-        case let v as Int where type(of: value) == Int.self: return try c.encode(v)
-        case let v as Int64 where type(of: value) == Int64.self: return try c.encode(v)
-        case let v as Int32 where type(of: value) == Int32.self: return try c.encode(v)
-        case let v as Int16 where type(of: value) == Int16.self: return try c.encode(v)
-        case let v as Int8 where type(of: value) == Int8.self: return try c.encode(v)
-        case let v as UInt where type(of: value) == UInt.self: return try c.encode(v)
-        case let v as UInt64 where type(of: value) == UInt64.self: return try c.encode(v)
-        case let v as UInt32 where type(of: value) == UInt32.self: return try c.encode(v)
-        case let v as UInt16 where type(of: value) == UInt16.self: return try c.encode(v)
-        case let v as UInt8 where type(of: value) == UInt8.self: return try c.encode(v)
-        case let v as Double where type(of: value) == Double.self: return try c.encode(v)
-        case let v as Float where type(of: value) == Float.self: return try c.encode(Double(v))
-        default: break
+        if Self.scalarTypes.contains(ObjectIdentifier(type(of: value))), let v = value as? any Encodable {
+            return try c.encode(v)
         }
+        if type(of: value) == Float.self, let v = value as? Float { return try c.encode(Double(v)) }
         if let n = value as? NSNumber {
             switch String(cString: n.objCType) {
             case "c": return try c.encode(n.boolValue)  // JSON true/false
@@ -191,6 +179,12 @@ struct JSONValue: Encodable {
         }
         try c.encode("\(value)")
     }
+
+    /// Swift's own booleans, integers of every width and doubles, printed as they are.
+    static let scalarTypes: Set<ObjectIdentifier> = Set([
+        Bool.self, Int.self, Int64.self, Int32.self, Int16.self, Int8.self,
+        UInt.self, UInt64.self, UInt32.self, UInt16.self, UInt8.self, Double.self,
+    ].map { ObjectIdentifier($0 as any Encodable.Type) })
 
     struct Key: CodingKey {
         let stringValue: String

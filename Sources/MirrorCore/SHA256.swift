@@ -5,31 +5,32 @@ import Foundation
 public enum SHA256 {
     /// The digest of `bytes` as 64 lowercase hex characters.
     public static func hex<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        bytes.withUnsafeBytes { raw in
-            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
-        }
-        return hexString(digest)
+        hexString(bytes.withUnsafeBytes(digest))
+    }
+
+    /// The digest of the UTF-8 bytes of `text`.
+    public static func hex(_ text: String) -> String {
+        hexString(digest(of: text))
     }
 
     /// The first 128 bits of the digest of `text`'s UTF-8 bytes, big-endian: a compact,
     /// seed-free key for sets of strings (URLs) too large to keep as strings.
     public static func prefix128(_ text: String) -> UInt128 {
-        var text = text
-        var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        var length: UInt32 = 0
-        text.withUTF8 { utf8 in
-            withUnsafeMutableBytes(of: &digest) { out in
-                _ = EVP_Digest(utf8.baseAddress, utf8.count, out.baseAddress, &length, EVP_sha256(), nil)
-            }
-        }
-        return UInt128(UInt64(bigEndian: digest.0)) << 64 | UInt128(UInt64(bigEndian: digest.1))
+        digest(of: text).prefix(16).reduce(0) { $0 << 8 | UInt128($1) }
     }
 
-    /// The digest of the UTF-8 bytes of `text`.
-    public static func hex(_ text: String) -> String {
-        hex(Array(text.utf8))
+    /// The 32-byte digest of `raw`.
+    static func digest(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
+        return digest
+    }
+
+    /// The digest of `text`'s UTF-8 bytes, read in place.
+    static func digest(of text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { digest(UnsafeRawBufferPointer($0)) }
     }
 
     /// An incremental SHA-256: the digest of everything passed to `update` in order, equal to

@@ -52,10 +52,8 @@ public final class HTMLDocument: MarkupDocument {
         // libxml2 2.9 ends the document at a NUL byte (a page with ten NULs after a banner
         // image lost its whole article); the HTML Standard's tree builder ignores U+0000 in
         // text (§13.2.6.4.7, "in body"), so they are dropped, as a browser shows the page.
-        // (memchr over the UTF-8 buffer: the generic `utf8.contains` was 5 % of extraction.)
         var text = consume html
-        let hasNUL = text.withUTF8 { buf in buf.baseAddress.map { memchr($0, 0, buf.count) != nil } ?? false }
-        if hasNUL { text = text.replacingOccurrences(of: "\u{0}", with: "") }
+        if text.containsUTF8(0) { text = text.replacingOccurrences(of: "\u{0}", with: "") }
         let context = text.withUTF8 { Self.context(copying: $0) }
         _ = consume text
         super.init(doc: context.flatMap(Self.parse))
