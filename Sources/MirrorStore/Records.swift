@@ -156,10 +156,12 @@ extension DocumentRecord {
         linksKnown = row[22]
     }
 
-    /// Writes every column of an existing row (by `id`).
+    /// Writes every column of an existing row (by `id`). `depth` only ever goes down: a check
+    /// that read its row before the run found a shorter path to it (`lowerDepth`) keeps the
+    /// shorter one.
     public func save(_ db: Database) throws {
         try db.cachedStatement(sql: """
-            UPDATE documents SET url = ?, source = ?, kind = ?, depth = ?, title = ?, first_seen = ?, last_checked = ?,
+            UPDATE documents SET url = ?, source = ?, kind = ?, depth = MIN(depth, ?), title = ?, first_seen = ?, last_checked = ?,
               next_check = ?, last_status = ?, etag = ?, last_modified = ?, error = ?, current_version_id = ?,
               raw_sha256 = ?, content_sha256 = ?, version_count = ?, revision_count = ?, failures = ?, gone = ?,
               fetch_url = ?, changed_at = ?, links_known = ?

@@ -82,8 +82,9 @@ public final class RunProgress: @unchecked Sendable {
 ///
 /// A run checks every index of the sources it covers, every document discovered during the
 /// run, and every known article whose `next_check` has come (all of them with `all`).
-/// Discovery follows `index_links` transitively up to the source's `max_depth`; links inside
-/// articles only with `follow_article_links`.
+/// Discovery follows `index_links` transitively up to the source's `max_depth`, counted along
+/// the shortest path from a start URL found so far (`SeenURLs`); links inside articles only
+/// with `follow_article_links`.
 public final class SyncEngine: Sendable {
     public let config: MirrorConfig
     public let database: MirrorDatabase
@@ -122,7 +123,8 @@ public final class SyncEngine: Sendable {
     struct QueuedJob: Sendable {
         let id: Int64
         /// Its depth in the link graph (`DocumentRecord.depth`): what its links' depth counts from.
-        let depth: Int
+        /// Lowered while it waits when the run finds a shorter path to it (`SeenURLs`).
+        var depth: Int
         let plan: SourcePlan
         var isNew: Bool
         var source: SourceConfig { plan.source }
@@ -137,17 +139,51 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    /// The URLs a run has queued, found known, or passed over as indexes beyond `max_depth`,
-    /// each kept as the first 128 bits of its SHA-256 rather than as the string: 16 bytes a
-    /// URL, where the strings had been 3 MB at 30,000 articles. The database stays the
-    /// authority on what is new (a link whose URL is not here yet is still looked up there).
-    /// Two URLs would share a digest with a probability of about n²/2¹²⁹.
+    /// The URLs a run has queued or found known, each kept as the first 128 bits of its SHA-256
+    /// rather than as the string (the strings had been 3 MB at 30,000 articles), with the
+    /// smallest depth the run found it at and where it sits in the run's queue. The database
+    /// stays the authority on what is new (a link whose URL is not here yet is still looked up
+    /// there). Two URLs would share a digest with a probability of about n²/2¹²⁹.
+    ///
+    /// A document's depth is its shortest link distance from a start URL: links come back in
+    /// the order their pages finish, and a later run can find a new, shorter path (a new
+    /// section page, a start URL added), so a URL met again closer to a start is not passed
+    /// over (`Visit.shallower`).
     struct SeenURLs {
-        private var digests = Set<UInt128>()
+        typealias Key = UInt128
+        private struct Entry {
+            var depth: Int32
+            var position: Int32  // in the run's queue; -1: known to the database, not queued
+        }
+        private var entries: [Key: Entry] = [:]
 
-        /// Adds `url`; false when it was there already.
-        mutating func insert(_ url: String) -> Bool {
-            digests.insert(SHA256.prefix128(url)).inserted
+        enum Visit: Equatable {
+            /// Not met before in this run: look it up, and `place` it if it is queued.
+            case first
+            /// Met before at a greater depth, now recorded as `depth`; `position` is its place in
+            /// the queue, if it was queued.
+            case shallower(position: Int?)
+            /// Met before at this depth or a smaller one.
+            case again
+        }
+
+        static func key(_ url: String) -> Key { SHA256.prefix128(url) }
+
+        /// Notes that the run met `key` at `depth`.
+        mutating func visit(_ key: Key, depth: Int) -> Visit {
+            let depth = Int32(clamping: depth)
+            guard let found = entries[key] else {
+                entries[key] = Entry(depth: depth, position: -1)
+                return .first
+            }
+            guard depth < found.depth else { return .again }
+            entries[key]?.depth = depth
+            return .shallower(position: found.position < 0 ? nil : Int(found.position))
+        }
+
+        /// Records where the run queued `key` (after `visit` returned `.first`).
+        mutating func place(_ key: Key, at position: Int) {
+            entries[key]?.position = Int32(clamping: position)
         }
     }
 
@@ -241,18 +277,29 @@ public final class SyncEngine: Sendable {
                     guard let uri = URI(start) else { continue }
                     let url = rules.normalize(uri).description
                     starts.insert(url)
-                    let (doc, isNew) = try writing("recording start URL \(url)") {
+                    var (doc, isNew) = try writing("recording start URL \(url)") {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
                     }
+                    if doc.depth > 0 {  // a page found by its links before it became a start URL
+                        try writing("recording start URL \(url)") { try database.lowerDepth(url: url, to: 0) }
+                        doc.depth = 0
+                    }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    if queued.insert(url) { queue.append(QueuedJob(doc, plan: plan, isNew: isNew)) }
+                    let key = SeenURLs.key(url)
+                    if queued.visit(key, depth: 0) == .first {
+                        queue.append(QueuedJob(doc, plan: plan, isNew: isNew))
+                        queued.place(key, at: queue.count - 1)
+                    }
                 }
                 let candidates = try database.documentRefs(source: source.name, dueAt: options.all ? nil : started)
-                for doc in candidates where queued.insert(doc.url) {
+                for doc in candidates {
+                    let key = SeenURLs.key(doc.url)
+                    guard queued.visit(key, depth: doc.depth) == .first else { continue }
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
                     if options.all || !retiredStart {
                         queue.append(QueuedJob(doc, plan: plan, isNew: false))
+                        queued.place(key, at: queue.count - 1)
                     }
                 }
             }
@@ -322,15 +369,39 @@ public final class SyncEngine: Sendable {
                     }
                     for link in outcome.discovered {
                         let url = link.url.description
-                        // Known documents keep their own schedule: only never-seen URLs join the run.
-                        guard queued.insert(url), try database.document(url: url) == nil else { continue }
                         let depth = link.kind == .index ? job.depth + 1 : job.depth
+                        // Before the URL counts as met: a shorter path later in the run still reaches it.
                         if link.kind == .index && depth > job.source.maxDepth { continue }
+                        let key = SeenURLs.key(url)
+                        switch queued.visit(key, depth: depth) {
+                        case .again:
+                            continue
+                        case .shallower(let position):
+                            // A check not started yet counts its links from here; one under way
+                            // keeps its depth for this run, and the row has the new one for the next.
+                            if let position, position >= next { queue[position].depth = depth }
+                            try writing("recording the depth of \(url) found on \(jobURL)") {
+                                try database.lowerDepth(url: url, to: depth)
+                            }
+                            continue
+                        case .first:
+                            break
+                        }
+                        // Known documents keep their own schedule: only never-seen URLs join the run.
+                        if let known = try database.document(url: url) {
+                            if known.depth > depth {
+                                try writing("recording the depth of \(url) found on \(jobURL)") {
+                                    try database.lowerDepth(url: url, to: depth)
+                                }
+                            }
+                            continue
+                        }
                         let (doc, isNew) = try writing("recording \(link.kind.rawValue) \(url) found on \(jobURL)") {
                             try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue, depth: depth, now: now())
                         }
                         if isNew { live.update { $0.newDocuments += 1 } }
                         queue.append(QueuedJob(doc, plan: job.plan, isNew: isNew))
+                        queued.place(key, at: queue.count - 1)
                     }
                     if let mark = outcome.linksKnown {
                         // Only now: every link above is a known document (or beyond max_depth).
@@ -484,7 +555,8 @@ public final class SyncEngine: Sendable {
     func check(_ queued: QueuedJob, row: DocumentRecord?, readError: String? = nil, runId: Int64?) async -> Outcome {
         // (The run loop names the document before these: its URL, or its id when the row is unread.)
         if let readError { return Outcome(kind: .failed, error: readError) }
-        guard let doc = row else { return Outcome(kind: .failed, error: "its row vanished") }
+        guard var doc = row else { return Outcome(kind: .failed, error: "its row vanished") }
+        doc.depth = min(doc.depth, queued.depth)  // (the row may have been read before a shorter path was found)
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
@@ -834,10 +906,14 @@ public final class SyncEngine: Sendable {
     }
 
     /// The `linksKnown` value of a document's `body` (its raw SHA-256) under this run's rules,
-    /// for a document whose links are followed, when it is not noted already.
+    /// for a document whose links are followed, when it is not noted already. A document at
+    /// `max_depth` or deeper, whose index links were passed over, is marked as such
+    /// (`capped`): once a shorter path lowers its depth, the mark no longer matches and its
+    /// stored body is read again for the index links it had not followed.
     private func linksMark(_ doc: DocumentRecord, _ job: Job, body: String?) -> String? {
         guard let body, doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else { return nil }
-        let mark = "\(body) \(job.linksFingerprint)"
+        let capped = doc.depth >= job.source.maxDepth
+        let mark = "\(body) \(job.linksFingerprint)\(capped ? " capped" : "")"
         return mark == doc.linksKnown ? nil : mark
     }
 

@@ -23,7 +23,7 @@ final class Harness {
         let path = try Tool.writeConfig(dir, server: server, pollInterval: nil, extra: """
             [http]
             \(http.contains("timeout =") ? "" : "timeout = \"5s\"")
-            concurrency = 4
+            \(http.contains("concurrency =") ? "" : "concurrency = 4")
             retry_delay = "10ms"
             \(http)
 
