@@ -270,6 +270,33 @@ public final class BlobStore: @unchecked Sendable {
         unlink(path(for: sha256))
     }
 
+    /// The SHA-256 (hex) of every blob file in place (`<root>/<2 hex>/<64 hex>.zst`), in no
+    /// particular order; temp files and dictionaries are not blobs.
+    public func storedHashes() -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where shard.utf8.count == 2 && shard.allSatisfy(\.isHexDigit) {
+            for name in (try? fm.contentsOfDirectory(atPath: root + "/" + shard)) ?? [] {
+                guard name.hasSuffix(".zst"), name.hasPrefix(shard) else { continue }
+                let sha = String(name.dropLast(4))
+                if sha.utf8.count == 64, sha.allSatisfy(\.isHexDigit) { out.append(sha) }
+            }
+        }
+        return out
+    }
+
+    /// Deletes the blob files that no row of the `blobs` table names (`rows`), and returns
+    /// their hashes. Such a file was made durable for a batch whose transaction never
+    /// committed: the process was killed between the two, or the transaction failed (a full
+    /// disk). The write order (blob, then row) makes them garbage, never history. Only for
+    /// when nothing else writes to the store: recovery before a run, `mirrord --compact`,
+    /// both under the state lock; during a run, a staged blob has no row yet either.
+    public func removeOrphans(rows: Set<String>) -> [String] {
+        let orphans = storedHashes().filter { !rows.contains($0) }
+        orphans.forEach(remove)
+        return orphans
+    }
+
     /// The original bytes of a blob (a delta's chain undone).
     /// - Throws: `StoreError` naming the file when it, its base or its dictionary is missing or
     ///   corrupt.

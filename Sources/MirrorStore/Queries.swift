@@ -403,6 +403,11 @@ extension MirrorDatabase {
         }
     }
 
+    /// The SHA-256 of every row of the `blobs` table (see `BlobStore.removeOrphans(rows:)`).
+    public func blobHashes() throws -> Set<String> {
+        try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT sha256 FROM blobs")) }
+    }
+
     /// Every blob a version names, and the bases of their deltas, recursively.
     static let keptBlobsSQL = """
         WITH RECURSIVE kept(sha) AS (

@@ -8,9 +8,10 @@ import MirrorStore
 ///
 /// The write order makes this possible: blob (fsync'ed) → database row → mirror-tree files. So
 /// after a crash the database is the truth: every row's blob exists, and at worst a mirror
-/// file is missing or stale, or a temp file is left over. Recovery removes leftover temp files
-/// (`blobs/tmp/*`, `.mirrord-*.tmp` in the tree) and rewrites from the store any raw copy that is
-/// missing or of the wrong size and any missing parsed copy. It only reads blobs.
+/// file is missing or stale, a temp file is left over, or a blob file has no row. Recovery
+/// removes leftover temp files (`blobs/tmp/*`, `.mirrord-*.tmp` in the tree) and blob files no
+/// row names, and rewrites from the store any raw copy that is missing or of the wrong size and
+/// any missing parsed copy. Blobs that rows name it only reads.
 public struct Recovery: Sendable {
     let config: MirrorConfig
     let database: MirrorDatabase
@@ -26,6 +27,8 @@ public struct Recovery: Sendable {
 
     public struct Summary: Sendable, Equatable {
         public var tempFilesRemoved = 0
+        /// Blob files no `blobs` row names (`BlobStore.removeOrphans(rows:)`).
+        public var orphanBlobsRemoved = 0
         public var rawRewritten = 0
         public var parsedRewritten = 0
 
@@ -43,6 +46,9 @@ public struct Recovery: Sendable {
                 if unlink(config.mirrorDir + "/" + rel) == 0 { s.tempFilesRemoved += 1 }
             }
         }
+        // Blobs made durable for a batch whose rows never committed (killed in between, or a
+        // full disk failed the transaction): no row names them, and nothing will.
+        s.orphanBlobsRemoved = blobs.removeOrphans(rows: try database.blobHashes()).count
         let tree = MirrorTree(root: config.mirrorDir)
         for doc in try database.documents() where doc.kind != "asset" || doc.currentVersionId != nil {
             guard let vid = doc.currentVersionId, let v = try database.version(id: vid), let url = URI(doc.url) else { continue }
@@ -65,7 +71,7 @@ public struct Recovery: Sendable {
             }
         }
         if s != Summary() {
-            logger.notice("recovery after an unclean stop: \(s.tempFilesRemoved) temp files removed, \(s.rawRewritten) raw and \(s.parsedRewritten) parsed copies rewritten")
+            logger.notice("recovery after an unclean stop: \(s.tempFilesRemoved) temp files and \(s.orphanBlobsRemoved) blobs without a row removed, \(s.rawRewritten) raw and \(s.parsedRewritten) parsed copies rewritten")
         }
         return s
     }

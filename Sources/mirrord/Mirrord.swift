@@ -50,7 +50,7 @@ struct Mirrord: AsyncParsableCommand {
     @Flag(name: .long, help: "Regenerate outdated parsed copies from stored raw versions (no network), then exit.")
     var reparse = false
 
-    @Flag(name: .long, help: "Compress every stored body not yet compacted again at zstd level 19 (slow; about a sixth smaller on article pages), rebuild the database packed, then exit. The daemon compacts by itself when idle.")
+    @Flag(name: .long, help: "Compress every stored body not yet compacted again at zstd level 19 (slow; about a sixth smaller on article pages), delete blob files no database row names (left by a crash or a failed write), rebuild the database packed, then exit. The daemon compacts by itself when idle.")
     var compact = false
 
     static let version = "0.1.0"
@@ -132,6 +132,9 @@ struct Mirrord: AsyncParsableCommand {
 
         if compact {
             do {
+                // Blobs of a batch whose rows never committed: before compaction reads the rows.
+                let orphans = blobs.removeOrphans(rows: try database.blobHashes())
+                print("compact: \(orphans.count) blob file\(orphans.count == 1 ? "" : "s") no database row names, removed")
                 let r = try Compactor(database: database, blobs: blobs).run()
                 for failure in r.failures { logger.warning("compaction: left as stored: \(failure)") }
                 print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel) (the others are deltas, images, over 256 KB or no smaller so); \(r.bytesBefore) → \(r.bytesAfter) bytes")

@@ -1,4 +1,6 @@
 import Foundation
+import MirrorCore
+import MirrorStore
 import TestSupport
 import XCTest
 
@@ -112,6 +114,28 @@ final class CommandLineTests: XCTestCase {
         let unknown = try run("mirrorctl", ["log", "\(server.baseURL)/pages/1/999.md", "--config", config])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(unknown.stderr, "mirrorctl: \(server.baseURL)/pages/1/999.md: not a mirrored document (see mirrorctl list)\n")
+    }
+
+    /// `mirrord --compact` deletes blob files no row names (a failed or killed batch) and says
+    /// how many; the store then verifies with none unreferenced.
+    func testCompactDeletesBlobFilesNoRowNames() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        let config = try writeConfig(dir, server: server)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let orphan = Array("a body whose transaction failed".utf8)
+        let blobs = try BlobStore(root: dir.file("state/blobs"))
+        try blobs.put(orphan, sha256: SHA256.hex(orphan))
+        XCTAssertTrue(try run("mirrorctl", ["verify", "--config", config]).stdout.contains(", 1 unreferenced"))
+
+        let r = try run("mirrord", ["--config", config, "--compact"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("compact: 1 blob file no database row names, removed\n"), r.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: blobs.path(for: SHA256.hex(orphan))))
+        let verify = try run("mirrorctl", ["verify", "--config", config])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        XCTAssertTrue(verify.stdout.contains(", 0 unreferenced"), verify.stdout)
     }
 
     func testStatusWithTheDaemonDownShowsTheDatabaseAndExits3() throws {

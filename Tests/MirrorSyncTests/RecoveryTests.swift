@@ -33,6 +33,34 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: h.blobs.root + "/tmp"), [])
     }
 
+    /// A batch's blobs are made durable before its rows commit: a kill between the two leaves
+    /// blob files no row names. The run after the crash deletes exactly those; every blob a row
+    /// names stays, byte for byte, and the store verifies with nothing unreferenced.
+    func testTheRunAfterACrashDeletesBlobFilesNoRowNames() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        let stored = Set(h.blobs.storedHashes())
+        XCTAssertEqual(stored, try h.database.blobHashes())
+        XCTAssertEqual(stored.count, 6)
+        let bytesBefore = try stored.map { try Data(contentsOf: URL(fileURLWithPath: h.blobs.path(for: $0))) }
+        let orphans = ["a body whose row never committed", "another one"].map { Array($0.utf8) }
+        for body in orphans { try h.blobs.put(body, sha256: SHA256.hex(body)) }
+        XCTAssertEqual(try Verifier.verify(database: h.database, blobs: h.blobs).unreferencedBlobs, 2)
+        _ = try h.database.startRun(trigger: "crashed", at: Date())
+        try h.database.closeAbandonedRuns()
+
+        let summary = try Recovery(config: h.config, database: h.database, blobs: h.blobs).run()
+
+        XCTAssertEqual(summary.orphanBlobsRemoved, 2)
+        XCTAssertEqual(Set(h.blobs.storedHashes()), stored)
+        for body in orphans { XCTAssertFalse(FileManager.default.fileExists(atPath: h.blobs.path(for: SHA256.hex(body)))) }
+        XCTAssertEqual(try stored.map { try Data(contentsOf: URL(fileURLWithPath: h.blobs.path(for: $0))) }, bytesBefore)
+        let report = try Verifier.verify(database: h.database, blobs: h.blobs)
+        XCTAssertEqual(report.unreferencedBlobs, 0)
+        XCTAssertEqual(report.problems, [])
+        XCTAssertEqual(report.blobs, 6)
+    }
+
     func testACleanHistoryNeedsNoRecovery() async throws {
         let h = try Harness()
         _ = try await h.sync()
