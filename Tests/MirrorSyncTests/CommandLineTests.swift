@@ -10,6 +10,23 @@ final class CommandLineTests: XCTestCase {
 
     func run(_ tool: String, _ args: [String]) throws -> Tool.Output { try Tool.run(tool, args) }
 
+    /// The standard fixture site, served and mirrored once by `mirrord --once` (exit 0).
+    struct Mirrored {
+        let dir: TemporaryDirectory
+        let server: TestHTTPServer
+        let config: String
+    }
+
+    func mirroredOnce() throws -> Mirrored {
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        let dir = TemporaryDirectory()
+        let m = Mirrored(dir: dir, server: server, config: try writeConfig(dir, server: server))
+        let once = try run("mirrord", ["--config", m.config, "--once"])
+        XCTAssertEqual(once.status, 0, once.stderr)
+        return m
+    }
+
     func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extra: String = "") throws -> String {
         try Tool.writeConfig(dir, server: server, extra: extra)
     }
@@ -102,30 +119,22 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testLogFindsAnArticleByTheLinkAsCopiedFromAnIndex() throws {
-        let dir = TemporaryDirectory()
-        let server = try TestHTTPServer()
-        FixtureSite.standard().publish(to: server)
-        let config = try writeConfig(dir, server: server)
-        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
-        let r = try run("mirrorctl", ["log", "\(server.baseURL)/pages/1/201.md?t=01010100#top", "--config", config])
+        let m = try mirroredOnce(), config = m.config
+        let r = try run("mirrorctl", ["log", "\(m.server.baseURL)/pages/1/201.md?t=01010100#top", "--config", config])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("r1  "), r.stdout)
         XCTAssertTrue(r.stdout.hasSuffix("  松溪镇新修步行桥通行\n"), r.stdout)
-        let unknown = try run("mirrorctl", ["log", "\(server.baseURL)/pages/1/999.md", "--config", config])
+        let unknown = try run("mirrorctl", ["log", "\(m.server.baseURL)/pages/1/999.md", "--config", config])
         XCTAssertEqual(unknown.status, 1)
-        XCTAssertEqual(unknown.stderr, "mirrorctl: \(server.baseURL)/pages/1/999.md: not a mirrored document (see mirrorctl list)\n")
+        XCTAssertEqual(unknown.stderr, "mirrorctl: \(m.server.baseURL)/pages/1/999.md: not a mirrored document (see mirrorctl list)\n")
     }
 
     /// `mirrord --compact` deletes blob files no row names (a failed or killed batch) and says
     /// how many; the store then verifies with none unreferenced.
     func testCompactDeletesBlobFilesNoRowNames() throws {
-        let dir = TemporaryDirectory()
-        let server = try TestHTTPServer()
-        FixtureSite.standard().publish(to: server)
-        let config = try writeConfig(dir, server: server)
-        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let m = try mirroredOnce(), config = m.config
         let orphan = Array("a body whose transaction failed".utf8)
-        let blobs = try BlobStore(root: dir.file("state/blobs"))
+        let blobs = try BlobStore(root: m.dir.file("state/blobs"))
         try blobs.put(orphan, sha256: SHA256.hex(orphan))
         XCTAssertTrue(try run("mirrorctl", ["verify", "--config", config]).stdout.contains(", 1 unreferenced"))
 
@@ -139,17 +148,13 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testStatusWithTheDaemonDownShowsTheDatabaseAndExits3() throws {
-        let dir = TemporaryDirectory()
-        let server = try TestHTTPServer()
-        FixtureSite.standard().publish(to: server)
-        let config = try writeConfig(dir, server: server)
-        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let m = try mirroredOnce(), config = m.config
 
         let r = try run("mirrorctl", ["status", "--config", config])
         XCTAssertEqual(r.status, 3)
         XCTAssertTrue(r.stdout.hasPrefix("mirrord: not running"), r.stdout)
         XCTAssertTrue(r.stdout.contains("totals:  6 documents (3 indexes, 3 articles), 6 versions, 6 revisions, 0 errors"), r.stdout)
-        XCTAssertEqual(r.stderr, "mirrorctl: mirrord is not running (no answer on \(dir.file("run/control.sock"))); showing the database\n")
+        XCTAssertEqual(r.stderr, "mirrorctl: mirrord is not running (no answer on \(m.dir.file("run/control.sock"))); showing the database\n")
 
         let j = try run("mirrorctl", ["--config", config, "status", "--json"])
         XCTAssertEqual(j.status, 3)
