@@ -236,18 +236,21 @@ extension MirrorDatabase {
         }
     }
 
-    /// Records that every link of a document's body is a known document (see
-    /// `DocumentRecord.linksKnown`).
     /// Records that `url` was found `depth` links from a start URL, when that is shorter than
     /// the depth its row holds (a document's depth is its shortest known distance; its links
-    /// count from it against `max_depth`). No row for `url`: nothing happens.
-    public func lowerDepth(url: String, to depth: Int) throws {
+    /// count from it against `max_depth`).
+    /// - Returns: the document's id when its row was lowered; nil when it was at `depth` or
+    ///   closer already, or there is no row for `url`.
+    @discardableResult
+    public func lowerDepth(url: String, to depth: Int) throws -> Int64? {
         try pool.write { db in
-            try db.cachedStatement(sql: "UPDATE documents SET depth = ? WHERE url = ? AND depth > ?")
-                .execute(arguments: [depth, url, depth])
+            try Int64.fetchOne(db.cachedStatement(sql: "UPDATE documents SET depth = ? WHERE url = ? AND depth > ? RETURNING id"),
+                               arguments: [depth, url, depth])
         }
     }
 
+    /// Records that every link of a document's body is a known document (see
+    /// `DocumentRecord.linksKnown`).
     public func recordLinksKnown(documentId: Int64, _ value: String) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE documents SET links_known = ? WHERE id = ?", arguments: [value, documentId])

@@ -123,7 +123,7 @@ public final class SyncEngine: Sendable {
     struct QueuedJob: Sendable {
         let id: Int64
         /// Its depth in the link graph (`DocumentRecord.depth`): what its links' depth counts from.
-        /// Lowered while it waits when the run finds a shorter path to it (`SeenURLs`).
+        /// Lowered when its check starts if the run found a shorter path to it meanwhile.
         var depth: Int
         let plan: SourcePlan
         var isNew: Bool
@@ -141,49 +141,36 @@ public final class SyncEngine: Sendable {
 
     /// The URLs a run has queued or found known, each kept as the first 128 bits of its SHA-256
     /// rather than as the string (the strings had been 3 MB at 30,000 articles), with the
-    /// smallest depth the run found it at and where it sits in the run's queue. The database
-    /// stays the authority on what is new (a link whose URL is not here yet is still looked up
-    /// there). Two URLs would share a digest with a probability of about n²/2¹²⁹.
+    /// smallest depth the run found it at (18 bytes a table slot). The database stays the
+    /// authority on what is new (a link whose URL is not here yet is still looked up there).
+    /// Two URLs would share a digest with a probability of about n²/2¹²⁹.
     ///
     /// A document's depth is its shortest link distance from a start URL: links come back in
     /// the order their pages finish, and a later run can find a new, shorter path (a new
     /// section page, a start URL added), so a URL met again closer to a start is not passed
-    /// over (`Visit.shallower`).
+    /// over (`Visit.shallower`). Depths from 65,535 on count as 65,535.
     struct SeenURLs {
-        typealias Key = UInt128
-        private struct Entry {
-            var depth: Int32
-            var position: Int32  // in the run's queue; -1: known to the database, not queued
-        }
-        private var entries: [Key: Entry] = [:]
+        private var depths: [UInt128: UInt16] = [:]
 
         enum Visit: Equatable {
-            /// Not met before in this run: look it up, and `place` it if it is queued.
+            /// Not met before in this run: the database says whether it is new.
             case first
-            /// Met before at a greater depth, now recorded as `depth`; `position` is its place in
-            /// the queue, if it was queued.
-            case shallower(position: Int?)
+            /// Met before at a greater depth; `depth` is now the one recorded.
+            case shallower
             /// Met before at this depth or a smaller one.
             case again
         }
 
-        static func key(_ url: String) -> Key { SHA256.prefix128(url) }
-
-        /// Notes that the run met `key` at `depth`.
-        mutating func visit(_ key: Key, depth: Int) -> Visit {
-            let depth = Int32(clamping: depth)
-            guard let found = entries[key] else {
-                entries[key] = Entry(depth: depth, position: -1)
+        /// Notes that the run met `url` at `depth`.
+        mutating func visit(_ url: String, depth: Int) -> Visit {
+            let key = SHA256.prefix128(url), depth = UInt16(clamping: depth)
+            guard let found = depths[key] else {
+                depths[key] = depth
                 return .first
             }
-            guard depth < found.depth else { return .again }
-            entries[key]?.depth = depth
-            return .shallower(position: found.position < 0 ? nil : Int(found.position))
-        }
-
-        /// Records where the run queued `key` (after `visit` returned `.first`).
-        mutating func place(_ key: Key, at position: Int) {
-            entries[key]?.position = Int32(clamping: position)
+            guard depth < found else { return .again }
+            depths[key] = depth
+            return .shallower
         }
     }
 
@@ -267,6 +254,9 @@ public final class SyncEngine: Sendable {
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
         var queued = SeenURLs()
+        // Documents the run found closer to a start than their row said (`SeenURLs.Visit.shallower`),
+        // by id: a check that has not started yet takes the new depth when it starts.
+        var shorter: [Int64: Int] = [:]
         var sourceErrors: [String: String] = [:]
         do {
             for source in sources {
@@ -281,25 +271,19 @@ public final class SyncEngine: Sendable {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
                     }
                     if doc.depth > 0 {  // a page found by its links before it became a start URL
-                        try writing("recording start URL \(url)") { try database.lowerDepth(url: url, to: 0) }
+                        _ = try writing("recording start URL \(url)") { try database.lowerDepth(url: url, to: 0) }
                         doc.depth = 0
                     }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    let key = SeenURLs.key(url)
-                    if queued.visit(key, depth: 0) == .first {
-                        queue.append(QueuedJob(doc, plan: plan, isNew: isNew))
-                        queued.place(key, at: queue.count - 1)
-                    }
+                    if queued.visit(url, depth: 0) == .first { queue.append(QueuedJob(doc, plan: plan, isNew: isNew)) }
                 }
                 let candidates = try database.documentRefs(source: source.name, dueAt: options.all ? nil : started)
                 for doc in candidates {
-                    let key = SeenURLs.key(doc.url)
-                    guard queued.visit(key, depth: doc.depth) == .first else { continue }
+                    guard queued.visit(doc.url, depth: doc.depth) == .first else { continue }
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
                     if options.all || !retiredStart {
                         queue.append(QueuedJob(doc, plan: plan, isNew: false))
-                        queued.place(key, at: queue.count - 1)
                     }
                 }
             }
@@ -320,7 +304,8 @@ public final class SyncEngine: Sendable {
                 var rowsError: String?  // why the batch could not be read: each of its checks fails so
                 while next < queue.count || inFlight > 0 {
                     while inFlight < window, next < queue.count {
-                        let job = queue[next]
+                        var job = queue[next]
+                        if let depth = shorter.removeValue(forKey: job.id) { job.depth = min(job.depth, depth) }
                         if next >= rowsEnd {
                             rowsEnd = min(queue.count, next + Self.rowBatch)
                             do {
@@ -372,17 +357,15 @@ public final class SyncEngine: Sendable {
                         let depth = link.kind == .index ? job.depth + 1 : job.depth
                         // Before the URL counts as met: a shorter path later in the run still reaches it.
                         if link.kind == .index && depth > job.source.maxDepth { continue }
-                        let key = SeenURLs.key(url)
-                        switch queued.visit(key, depth: depth) {
+                        switch queued.visit(url, depth: depth) {
                         case .again:
                             continue
-                        case .shallower(let position):
-                            // A check not started yet counts its links from here; one under way
-                            // keeps its depth for this run, and the row has the new one for the next.
-                            if let position, position >= next { queue[position].depth = depth }
-                            try writing("recording the depth of \(url) found on \(jobURL)") {
+                        case .shallower:
+                            // A check not started yet counts its links from here (`shorter`); one
+                            // under way keeps its depth for this run, and the row has the new one.
+                            if let id = try writing("recording the depth of \(url) found on \(jobURL)", {
                                 try database.lowerDepth(url: url, to: depth)
-                            }
+                            }) { shorter[id] = depth }
                             continue
                         case .first:
                             break
@@ -391,7 +374,7 @@ public final class SyncEngine: Sendable {
                         if let known = try database.document(url: url) {
                             if known.depth > depth {
                                 try writing("recording the depth of \(url) found on \(jobURL)") {
-                                    try database.lowerDepth(url: url, to: depth)
+                                    _ = try database.lowerDepth(url: url, to: depth)
                                 }
                             }
                             continue
@@ -401,7 +384,6 @@ public final class SyncEngine: Sendable {
                         }
                         if isNew { live.update { $0.newDocuments += 1 } }
                         queue.append(QueuedJob(doc, plan: job.plan, isNew: isNew))
-                        queued.place(key, at: queue.count - 1)
                     }
                     if let mark = outcome.linksKnown {
                         // Only now: every link above is a known document (or beyond max_depth).

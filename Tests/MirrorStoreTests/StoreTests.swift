@@ -37,7 +37,7 @@ final class BlobStoreTests: XCTestCase {
         let missing = String(repeating: "ab", count: 32)
         XCTAssertThrowsError(try blobs.get(missing)) { XCTAssertEqual("\($0)", "\(blobs.path(for: missing)): blob missing") }
         try FileManager.default.createDirectory(atPath: dir.path + "/blobs/ab", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: blobs.path(for: missing), contents: Data("not zstd".utf8))
+        _ = FileManager.default.createFile(atPath: blobs.path(for: missing), contents: Data("not zstd".utf8))
         XCTAssertThrowsError(try blobs.get(missing)) { XCTAssertEqual("\($0)", "\(blobs.path(for: missing)): not a zstd frame") }
     }
 }
