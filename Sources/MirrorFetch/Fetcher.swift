@@ -6,9 +6,12 @@ import MirrorCore
 ///
 /// One thread owns the multi handle and every easy handle (libcurl handles are not
 /// thread-safe); `fetch` hands a request to it and suspends until the transfer completes.
-/// At most `concurrency` transfers run at once; `CURLMOPT_MAX_HOST_CONNECTIONS` holds each
-/// host to `per_host_concurrency` connections, queueing the rest inside libcurl. Connections
-/// and easy handles are reused.
+/// At most `concurrency` transfers run at once, and at most `per_host_concurrency` to one
+/// host (`Transfer.host`): the rest wait here, not inside libcurl, because libcurl's
+/// `CURLOPT_TIMEOUT` counts the time a transfer spends queued behind
+/// `CURLMOPT_MAX_HOST_CONNECTIONS` (a slow host's queued pages failed after "timeout" without
+/// being requested, with "Failed to resolve host … with timeout after 0 ms"). That libcurl
+/// limit stays set, for a redirect to another host. Connections and easy handles are reused.
 public final class Fetcher: @unchecked Sendable {
     private let settings: HTTPSettings
     private let lock = NSLock()
@@ -89,6 +92,13 @@ public final class Fetcher: @unchecked Sendable {
 
     private var active: [UnsafeMutableRawPointer: Transfer] = [:]
     private var idleHandles: [UnsafeMutableRawPointer] = []
+    /// Transfers started and not yet finished, by `Transfer.host`.
+    private var hostLoad: [String: Int] = [:]
+
+    private func released(_ t: Transfer) {
+        guard let host = t.host, let n = hostLoad[host] else { return }
+        hostLoad[host] = n > 1 ? n - 1 : nil
+    }
 
     private func loop() {
         while true {
@@ -98,8 +108,15 @@ public final class Fetcher: @unchecked Sendable {
             var starting: [Transfer] = []
             pending.removeAll { t in cancelled.contains { $0 === t } && t.complete(.failure(.cancelled)) }
             if !stop {
-                while active.count + starting.count < settings.concurrency, !pending.isEmpty {
-                    starting.append(pending.removeFirst())
+                var i = 0
+                while active.count + starting.count < settings.concurrency, i < pending.count {
+                    if let host = pending[i].host, hostLoad[host, default: 0] >= settings.perHostConcurrency {
+                        i += 1  // its host is busy: a later request to another host may go first
+                        continue
+                    }
+                    let t = pending.remove(at: i)
+                    if let host = t.host { hostLoad[host, default: 0] += 1 }
+                    starting.append(t)
                 }
             }
             let cancelling = cancelled
@@ -152,6 +169,7 @@ public final class Fetcher: @unchecked Sendable {
         guard let (easy, _) = active.first(where: { $0.value === t }) else { return }
         curl_multi_remove_handle(multi, easy)
         active.removeValue(forKey: easy)
+        released(t)
         t.cleanupRequestState()
         idleHandles.append(easy)
         t.complete(.failure(.cancelled))
@@ -174,6 +192,7 @@ public final class Fetcher: @unchecked Sendable {
     private func finish(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
         curl_multi_remove_handle(multi, easy)
         guard let t = active.removeValue(forKey: easy) else { return }
+        released(t)
         var result = t.result(easy, code: code)
         if case let .failure(.transfer(c, message)) = result, c == Int(CURLE_OPERATION_TIMEDOUT.rawValue) {
             result = .failure(.transfer(code: c, message: message + " (" + Self.limitHit(message, settings) + ")"))
@@ -213,10 +232,20 @@ final class Transfer: @unchecked Sendable {
         errorBuffer.deallocate()
     }
 
+    /// `host:port` of the request's URL (lowercased; the scheme's default port when none is
+    /// given), which `per_host_concurrency` counts; nil for `file:` URLs.
+    let host: String?
+
     init(request: FetchRequest, maxBody: Int, continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>) {
         self.request = request
         self.maxBody = maxBody
         self.continuation = continuation
+        if let uri = URI(request.url), let host = uri.host, !host.isEmpty {
+            let port = uri.port ?? (uri.scheme?.lowercased() == "https" ? 443 : 80)
+            self.host = host.lowercased() + ":\(port)"
+        } else {
+            host = nil
+        }
     }
 
     /// Resumes the waiting task once; later calls do nothing.

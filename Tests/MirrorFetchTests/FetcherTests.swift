@@ -130,6 +130,23 @@ final class FetcherTests: XCTestCase {
         XCTAssertLessThan(arrivals.max()!.timeIntervalSince(arrivals.min()!), 0.7)
     }
 
+    /// libcurl's CURLOPT_TIMEOUT counts the time a transfer waits behind
+    /// CURLMOPT_MAX_HOST_CONNECTIONS: queued there, the third of three 0.6 s answers from one
+    /// host at one connection failed at timeout = 1s ("Failed to resolve host … with timeout
+    /// after 0 ms") without being requested. Queued in the fetcher, each gets its whole second.
+    func testTheTimeoutCountsFromTheRequestNotFromTheQueueForItsHost() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 0.6) }
+        let f = makeFetcher { $0.concurrency = 8; $0.perHostConcurrency = 1; $0.timeout = 1 }
+        defer { f.shutdown() }
+        let results = await withTaskGroup(of: Result<FetchResponse, FetchError>.self) { group in
+            for i in 0..<3 { group.addTask { await f.fetch(FetchRequest(url: server.baseURL + "/\(i)")) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(results.compactMap { try? $0.get().status }, [200, 200, 200], "\(results)")
+        XCTAssertEqual(server.requests.count, 3)
+    }
+
     func testPerHostLimitQueuesTheRest() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 0.6) }
