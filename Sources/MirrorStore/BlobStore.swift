@@ -270,31 +270,45 @@ public final class BlobStore: @unchecked Sendable {
         unlink(path(for: sha256))
     }
 
-    /// The SHA-256 (hex) of every blob file in place (`<root>/<2 hex>/<64 hex>.zst`), in no
-    /// particular order; temp files and dictionaries are not blobs.
-    public func storedHashes() -> [String] {
-        var out: [String] = []
-        let fm = FileManager.default
-        for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where shard.utf8.count == 2 && shard.allSatisfy(\.isHexDigit) {
-            for name in (try? fm.contentsOfDirectory(atPath: root + "/" + shard)) ?? [] {
-                guard name.hasSuffix(".zst"), name.hasPrefix(shard) else { continue }
-                let sha = String(name.dropLast(4))
-                if sha.utf8.count == 64, sha.allSatisfy(\.isHexDigit) { out.append(sha) }
-            }
-        }
-        return out
+    /// The shard folders (`<root>/<2 hex>`), sorted.
+    func shards() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.filter { $0.utf8.count == 2 && $0.allSatisfy(\.isHexDigit) }.sorted()
     }
 
-    /// Deletes the blob files that no row of the `blobs` table names (`rows`), and returns
-    /// their hashes. Such a file was made durable for a batch whose transaction never
-    /// committed: the process was killed between the two, or the transaction failed (a full
-    /// disk). The write order (blob, then row) makes them garbage, never history. Only for
-    /// when nothing else writes to the store: recovery before a run, `mirrord --compact`,
-    /// both under the state lock; during a run, a staged blob has no row yet either.
-    public func removeOrphans(rows: Set<String>) -> [String] {
-        let orphans = storedHashes().filter { !rows.contains($0) }
-        orphans.forEach(remove)
-        return orphans
+    /// The SHA-256 (hex) of every blob file in one shard folder; temp files and dictionaries
+    /// are not blobs.
+    func storedHashes(inShard shard: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + shard)) ?? []
+        return names.compactMap { name in
+            guard name.hasSuffix(".zst"), name.hasPrefix(shard) else { return nil }
+            let sha = String(name.dropLast(4))
+            return sha.utf8.count == 64 && sha.allSatisfy(\.isHexDigit) ? sha : nil
+        }
+    }
+
+    /// The SHA-256 (hex) of every blob file in place (`<root>/<2 hex>/<64 hex>.zst`).
+    public func storedHashes() -> [String] {
+        shards().flatMap(storedHashes(inShard:))
+    }
+
+    /// Deletes the blob files that no row of the `blobs` table names, one shard at a time
+    /// (`rows` gives the hashes the table holds for a shard), and returns their hashes. Such
+    /// a file was made durable for a batch whose transaction never committed: the process was
+    /// killed between the two, or the transaction failed (a full disk, a document deleted
+    /// meanwhile). The write order (blob, then row) makes them garbage, never history.
+    ///
+    /// Only while nothing else writes to the store (a staged blob has no row yet either): the
+    /// recovery before a run, the end of a run, `mirrord --compact`, all under the state lock.
+    public func removeOrphans(rows: (_ shard: String) throws -> Set<String>) rethrows -> [String] {
+        var removed: [String] = []
+        for shard in shards() {
+            let named = try rows(shard)
+            for sha in storedHashes(inShard: shard) where !named.contains(sha) && unlink(path(for: sha)) == 0 {
+                removed.append(sha)
+            }
+        }
+        return removed
     }
 
     /// The original bytes of a blob (a delta's chain undone).

@@ -33,6 +33,15 @@ public final class GroupCommit: @unchecked Sendable {
     /// Batches committed and bodies in them, for the benchmarks' log line.
     public private(set) var batches = 0
     public private(set) var bodies = 0
+    /// Bodies whose blob was made durable but whose rows did not commit (the transaction
+    /// failed, or the body's document was gone): their blob files are garbage that
+    /// `BlobStore.removeOrphans(rows:)` deletes once no batch is in flight.
+    public var uncommitted: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return uncommittedCount
+    }
+    private var uncommittedCount = 0
 
     public init(database: MirrorDatabase, blobs: BlobStore) {
         self.database = database
@@ -58,6 +67,7 @@ public final class GroupCommit: @unchecked Sendable {
             condition.unlock()
             let results = commit(batch)
             condition.lock()
+            uncommittedCount += results.filter { if case .failure = $0 { true } else { false } }.count
             for (t, r) in zip(batch, results) { t.result = r }
             batches += 1
             bodies += batch.count

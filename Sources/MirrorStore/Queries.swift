@@ -406,9 +406,26 @@ extension MirrorDatabase {
         }
     }
 
-    /// The SHA-256 of every row of the `blobs` table (see `BlobStore.removeOrphans(rows:)`).
-    public func blobHashes() throws -> Set<String> {
-        try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT sha256 FROM blobs")) }
+    /// The SHA-256 of every row of the `blobs` table, or of those starting with `shard` (two
+    /// hex digits, a blob folder; read through the primary key). See
+    /// `BlobStore.removeOrphans(rows:)`.
+    public func blobHashes(shard: String? = nil) throws -> Set<String> {
+        try pool.read { db in
+            guard let shard else { return Set(try String.fetchAll(db, sql: "SELECT sha256 FROM blobs")) }
+            return Set(try String.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE sha256 >= ? AND sha256 < ?",
+                                           arguments: [shard, shard + "~"]))
+        }
+    }
+
+    /// Deletes the blob files no row names (`BlobStore.removeOrphans(rows:)`) and the blobs
+    /// no version names any more, row and file (`collectUnreferencedBlobs`: retention that a
+    /// kill cut off between its two steps).
+    /// - Returns: how many files of each kind went.
+    public func removeGarbageBlobs(_ blobs: BlobStore) throws -> (orphans: Int, unreferenced: Int) {
+        let orphans = try blobs.removeOrphans { try blobHashes(shard: $0) }
+        let unreferenced = try collectUnreferencedBlobs()
+        unreferenced.forEach(blobs.remove)
+        return (orphans.count, unreferenced.count)
     }
 
     /// Every blob a version names, and the bases of their deltas, recursively.

@@ -29,6 +29,8 @@ public struct Recovery: Sendable {
         public var tempFilesRemoved = 0
         /// Blob files no `blobs` row names (`BlobStore.removeOrphans(rows:)`).
         public var orphanBlobsRemoved = 0
+        /// Blobs no version names, left by retention cut off after its rows went.
+        public var unreferencedBlobsRemoved = 0
         public var rawRewritten = 0
         public var parsedRewritten = 0
 
@@ -48,7 +50,7 @@ public struct Recovery: Sendable {
         }
         // Blobs made durable for a batch whose rows never committed (killed in between, or a
         // full disk failed the transaction): no row names them, and nothing will.
-        s.orphanBlobsRemoved = blobs.removeOrphans(rows: try database.blobHashes()).count
+        (s.orphanBlobsRemoved, s.unreferencedBlobsRemoved) = try database.removeGarbageBlobs(blobs)
         let tree = MirrorTree(root: config.mirrorDir)
         for doc in try database.documents() where doc.kind != "asset" || doc.currentVersionId != nil {
             guard let vid = doc.currentVersionId, let v = try database.version(id: vid), let url = URI(doc.url) else { continue }
@@ -71,7 +73,7 @@ public struct Recovery: Sendable {
             }
         }
         if s != Summary() {
-            logger.notice("recovery after an unclean stop: \(s.tempFilesRemoved) temp files and \(s.orphanBlobsRemoved) blobs without a row removed, \(s.rawRewritten) raw and \(s.parsedRewritten) parsed copies rewritten")
+            logger.notice("recovery after an unclean stop: \(s.tempFilesRemoved) temp files, \(s.orphanBlobsRemoved) blobs without a row and \(s.unreferencedBlobsRemoved) no version names removed, \(s.rawRewritten) raw and \(s.parsedRewritten) parsed copies rewritten")
         }
         return s
     }

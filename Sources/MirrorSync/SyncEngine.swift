@@ -161,9 +161,11 @@ public final class SyncEngine: Sendable {
             case again
         }
 
-        /// Notes that the run met `url` at `depth`.
-        mutating func visit(_ url: String, depth: Int) -> Visit {
-            let key = SHA256.prefix128(url), depth = UInt16(clamping: depth)
+        static func key(_ url: String) -> UInt128 { SHA256.prefix128(url) }
+
+        /// Notes that the run met the URL of `key` at `depth`.
+        mutating func visit(_ key: UInt128, depth: Int) -> Visit {
+            let depth = UInt16(clamping: depth)
             guard let found = depths[key] else {
                 depths[key] = depth
                 return .first
@@ -171,6 +173,14 @@ public final class SyncEngine: Sendable {
             guard depth < found else { return .again }
             depths[key] = depth
             return .shallower
+        }
+
+        /// Records the depth a known document's row holds, when it is smaller than the one it
+        /// was first met at (after `visit` returned `.first`): a later link from between the
+        /// two is then `.again`, with nothing to write.
+        mutating func settle(_ key: UInt128, atMost depth: Int) {
+            let depth = UInt16(clamping: depth)
+            if let found = depths[key], depth < found { depths[key] = depth }
         }
     }
 
@@ -257,6 +267,7 @@ public final class SyncEngine: Sendable {
         // Documents the run found closer to a start than their row said (`SeenURLs.Visit.shallower`),
         // by id: a check that has not started yet takes the new depth when it starts.
         var shorter: [Int64: Int] = [:]
+        let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
         do {
             for source in sources {
@@ -275,11 +286,15 @@ public final class SyncEngine: Sendable {
                         doc.depth = 0
                     }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    if queued.visit(url, depth: 0) == .first { queue.append(QueuedJob(doc, plan: plan, isNew: isNew)) }
+                    switch queued.visit(SeenURLs.key(url), depth: 0) {
+                    case .first: queue.append(QueuedJob(doc, plan: plan, isNew: isNew))
+                    case .shallower: if let id = doc.id { shorter[id] = 0 }  // queued already, by another source
+                    case .again: break
+                    }
                 }
                 let candidates = try database.documentRefs(source: source.name, dueAt: options.all ? nil : started)
                 for doc in candidates {
-                    guard queued.visit(doc.url, depth: doc.depth) == .first else { continue }
+                    guard queued.visit(SeenURLs.key(doc.url), depth: doc.depth) == .first else { continue }
                     // A start URL taken out of the config is kept (history) but no longer polled.
                     let retiredStart = doc.depth == 0 && doc.kind == DocumentKind.index.rawValue && !starts.contains(doc.url)
                     if options.all || !retiredStart {
@@ -357,7 +372,8 @@ public final class SyncEngine: Sendable {
                         let depth = link.kind == .index ? job.depth + 1 : job.depth
                         // Before the URL counts as met: a shorter path later in the run still reaches it.
                         if link.kind == .index && depth > job.source.maxDepth { continue }
-                        switch queued.visit(url, depth: depth) {
+                        let key = SeenURLs.key(url)
+                        switch queued.visit(key, depth: depth) {
                         case .again:
                             continue
                         case .shallower:
@@ -373,9 +389,11 @@ public final class SyncEngine: Sendable {
                         // Known documents keep their own schedule: only never-seen URLs join the run.
                         if let known = try database.document(url: url) {
                             if known.depth > depth {
-                                try writing("recording the depth of \(url) found on \(jobURL)") {
-                                    _ = try database.lowerDepth(url: url, to: depth)
-                                }
+                                if let id = try writing("recording the depth of \(url) found on \(jobURL)", {
+                                    try database.lowerDepth(url: url, to: depth)
+                                }) { shorter[id] = depth }
+                            } else {
+                                queued.settle(key, atMost: known.depth)
                             }
                             continue
                         }
@@ -430,6 +448,12 @@ public final class SyncEngine: Sendable {
             throw error
         }
 
+        // Blobs made durable for bodies whose rows did not commit in this run (a failed
+        // transaction, a document gone): with every check done, nothing else is staging.
+        if commits.uncommitted > uncommittedBefore {
+            let gone = try blobs.removeOrphans { try database.blobHashes(shard: $0) }
+            logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
+        }
         // Articles whose images were stored after their parsed copy was written: point them home.
         for (article, assets) in articleAssets where assets.contains(where: storedAssets.contains) {
             if let current = try database.document(url: article) { try rewriteParsedCopy(current) }
@@ -888,14 +912,14 @@ public final class SyncEngine: Sendable {
     }
 
     /// The `linksKnown` value of a document's `body` (its raw SHA-256) under this run's rules,
-    /// for a document whose links are followed, when it is not noted already. A document at
-    /// `max_depth` or deeper, whose index links were passed over, is marked as such
-    /// (`capped`): once a shorter path lowers its depth, the mark no longer matches and its
-    /// stored body is read again for the index links it had not followed.
+    /// for a document whose links are followed, when it is not noted already. It holds the
+    /// depth the links were counted from: once a shorter path lowers the document's depth, the
+    /// mark no longer matches, and on its next 304 the stored body is read again, so the links
+    /// it had passed over beyond `max_depth` are followed and its known links get their lower
+    /// depth in turn (down a chain, one level a check).
     private func linksMark(_ doc: DocumentRecord, _ job: Job, body: String?) -> String? {
         guard let body, doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else { return nil }
-        let capped = doc.depth >= job.source.maxDepth
-        let mark = "\(body) \(job.linksFingerprint)\(capped ? " capped" : "")"
+        let mark = "\(body) \(job.linksFingerprint) \(doc.depth)"
         return mark == doc.linksKnown ? nil : mark
     }
 

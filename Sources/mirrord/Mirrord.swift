@@ -133,8 +133,11 @@ struct Mirrord: AsyncParsableCommand {
         if compact {
             do {
                 // Blobs of a batch whose rows never committed: before compaction reads the rows.
-                let orphans = blobs.removeOrphans(rows: try database.blobHashes())
-                print("compact: \(orphans.count) blob file\(orphans.count == 1 ? "" : "s") no database row names, removed")
+                let garbage = try database.removeGarbageBlobs(blobs)
+                print("compact: \(garbage.orphans) blob file\(garbage.orphans == 1 ? "" : "s") no database row names, removed")
+                if garbage.unreferenced > 0 {
+                    print("compact: \(garbage.unreferenced) blob\(garbage.unreferenced == 1 ? "" : "s") no version names (retention cut off), removed")
+                }
                 let r = try Compactor(database: database, blobs: blobs).run()
                 for failure in r.failures { logger.warning("compaction: left as stored: \(failure)") }
                 print("compact: \(r.rewritten) of \(r.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel) (the others are deltas, images, over 256 KB or no smaller so); \(r.bytesBefore) → \(r.bytesAfter) bytes")

@@ -14,6 +14,11 @@ final class DepthTests: XCTestCase {
         (["### \(title)", ""] + links.map { "#### [\($0)](\($0))\n" }).joined(separator: "\n")
     }
 
+    /// Serves each path as an index page linking the given (relative) paths.
+    private func publish(_ h: Harness, _ pages: KeyValuePairs<String, [String]>) {
+        for (path, links) in pages { h.server.put(path, index(path, links)) }
+    }
+
     private func depth(_ h: Harness, _ path: String) throws -> Int? { try h.document(path)?.depth }
 
     /// The chain README → a → b (at `max_depth` 2). In the second run b gains a link to x (depth
@@ -21,16 +26,20 @@ final class DepthTests: XCTestCase {
     /// checked before c, so x is met beyond `max_depth` first: it must still be queued from c.
     func testAnIndexPassedOverBeyondMaxDepthIsQueuedWhenAShorterPathFollowsInTheSameRun() async throws {
         let h = try Harness(http: "concurrency = 1", extraSource: "max_depth = 2")
-        h.server.put("/README.md", index("首页", ["indexes/a.md"]))
-        h.server.put("/indexes/a.md", index("甲", ["b.md"]))
-        h.server.put("/indexes/b.md", index("乙", ["../pages/1/201.md"]))
+        publish(h, [
+            "/README.md": ["indexes/a.md"],
+            "/indexes/a.md": ["b.md"],
+            "/indexes/b.md": ["../pages/1/201.md"],
+        ])
         let first = try await h.sync()
         XCTAssertEqual(first.newDocuments, 4)  // README, a, b, 201
 
-        h.server.put("/README.md", index("首页", ["indexes/a.md", "indexes/c.md"]))
-        h.server.put("/indexes/b.md", index("乙", ["../pages/1/201.md", "x.md"]))
-        h.server.put("/indexes/c.md", index("丙", ["x.md"]))
-        h.server.put("/indexes/x.md", index("丁", ["../pages/1/203.md"]))
+        publish(h, [
+            "/README.md": ["indexes/a.md", "indexes/c.md"],
+            "/indexes/b.md": ["../pages/1/201.md", "x.md"],
+            "/indexes/c.md": ["x.md"],
+            "/indexes/x.md": ["../pages/1/203.md"],
+        ])
         h.server.clearRequests()
         let second = try await h.sync()
 
@@ -49,16 +58,18 @@ final class DepthTests: XCTestCase {
     /// on its 304 the stored body is read again and c (depth 2) joins the run.
     func testAKnownIndexFoundCloserToTheStartFollowsTheLinksItHadPassedOver() async throws {
         let h = try Harness(http: "concurrency = 1", extraSource: "max_depth = 2")
-        h.server.put("/README.md", index("首页", ["indexes/a.md"]))
-        h.server.put("/indexes/a.md", index("甲", ["b.md"]))
-        h.server.put("/indexes/b.md", index("乙", ["c.md"]))
-        h.server.put("/indexes/c.md", index("丙", ["../pages/1/202.md"]))
+        publish(h, [
+            "/README.md": ["indexes/a.md"],
+            "/indexes/a.md": ["b.md"],
+            "/indexes/b.md": ["c.md"],
+            "/indexes/c.md": ["../pages/1/202.md"],
+        ])
         let first = try await h.sync()
         XCTAssertEqual(first.newDocuments, 3)  // README, a, b
         XCTAssertNil(try h.document("/indexes/c.md"))
         XCTAssertEqual(try depth(h, "/indexes/b.md"), 2)
 
-        h.server.put("/README.md", index("首页", ["indexes/a.md", "indexes/b.md"]))
+        publish(h, ["/README.md": ["indexes/a.md", "indexes/b.md"]])
         h.server.clearRequests()
         let second = try await h.sync()
 
@@ -70,19 +81,50 @@ final class DepthTests: XCTestCase {
         XCTAssertEqual(try depth(h, "/indexes/c.md"), 2)
         XCTAssertEqual(try h.parsedJSON(202)["title"] as? String, "河湾社区开办老年手机课")
 
-        // Nothing new: b's links are known again at its new depth, and nothing is read twice.
-        h.server.clearRequests()
+        // Nothing new: b's links are noted as known from its new depth.
         let third = try await h.sync()
         XCTAssertEqual(third.newDocuments, 0)
+        XCTAssertEqual(third.notModified, 4)  // README, a, b, c
         XCTAssertEqual(try depth(h, "/indexes/b.md"), 1)
+        XCTAssertEqual(try h.document("/indexes/b.md")?.linksKnown?.split(separator: " ").last, "1")
+    }
+
+    /// A lowered depth goes down a chain of known indexes: README → a → b → c at `max_depth`
+    /// 3 leaves c's link to d (depth 4) passed over. When README links b, b drops to 1, and on
+    /// its 304 its links are read again: c drops to 2 before its own check, which then reads
+    /// its links again and reaches d (depth 3), all in one run.
+    func testALoweredDepthReachesTheIndexesBelowInTheSameRun() async throws {
+        let h = try Harness(http: "concurrency = 1", extraSource: "max_depth = 3")
+        publish(h, [
+            "/README.md": ["indexes/a.md"],
+            "/indexes/a.md": ["b.md"],
+            "/indexes/b.md": ["c.md"],
+            "/indexes/c.md": ["d.md"],
+            "/indexes/d.md": ["../pages/1/201.md"],
+        ])
+        _ = try await h.sync()
+        XCTAssertEqual(try depth(h, "/indexes/c.md"), 3)
+        XCTAssertNil(try h.document("/indexes/d.md"))
+
+        publish(h, ["/README.md": ["indexes/a.md", "indexes/b.md"]])
+        h.server.clearRequests()
+        let second = try await h.sync()
+
+        XCTAssertEqual(h.server.requests.map(\.path),
+                       ["/README.md", "/indexes/a.md", "/indexes/b.md", "/indexes/c.md", "/indexes/d.md", "/pages/1/201.md"])
+        XCTAssertEqual(second.notModified, 3)  // a, b, c
+        XCTAssertEqual(second.newDocuments, 2)  // d, 201
+        XCTAssertEqual([try depth(h, "/indexes/b.md"), try depth(h, "/indexes/c.md"), try depth(h, "/indexes/d.md")], [1, 2, 3])
     }
 
     /// A page met through the links first and named as a start URL later starts at depth 0.
     func testAPageMadeAStartURLStartsAtDepthZero() async throws {
         let h = try Harness(http: "concurrency = 1", extraSource: "max_depth = 1")
-        h.server.put("/README.md", index("首页", ["indexes/a.md"]))
-        h.server.put("/indexes/a.md", index("甲", ["b.md"]))
-        h.server.put("/indexes/b.md", index("乙", ["../pages/1/201.md"]))
+        publish(h, [
+            "/README.md": ["indexes/a.md"],
+            "/indexes/a.md": ["b.md"],
+            "/indexes/b.md": ["../pages/1/201.md"],
+        ])
         _ = try await h.sync()
         XCTAssertEqual(try depth(h, "/indexes/a.md"), 1)
         XCTAssertNil(try h.document("/indexes/b.md"))

@@ -34,8 +34,10 @@ final class RecoveryTests: XCTestCase {
     }
 
     /// A batch's blobs are made durable before its rows commit: a kill between the two leaves
-    /// blob files no row names. The run after the crash deletes exactly those; every blob a row
-    /// names stays, byte for byte, and the store verifies with nothing unreferenced.
+    /// blob files no row names. Retention deletes versions, then their blobs: a kill between
+    /// leaves blobs no version names. The run after the crash deletes exactly those; every
+    /// blob a version names stays, byte for byte, and the store verifies with nothing
+    /// unreferenced.
     func testTheRunAfterACrashDeletesBlobFilesNoRowNames() async throws {
         let h = try Harness()
         _ = try await h.sync()
@@ -45,20 +47,58 @@ final class RecoveryTests: XCTestCase {
         let bytesBefore = try stored.map { try Data(contentsOf: URL(fileURLWithPath: h.blobs.path(for: $0))) }
         let orphans = ["a body whose row never committed", "another one"].map { Array($0.utf8) }
         for body in orphans { try h.blobs.put(body, sha256: SHA256.hex(body)) }
-        XCTAssertEqual(try Verifier.verify(database: h.database, blobs: h.blobs).unreferencedBlobs, 2)
+        // And one whose versions retention deleted, killed before it deleted the blob itself.
+        let pruned = Array("a version retention had deleted".utf8)
+        let size = try h.blobs.put(pruned, sha256: SHA256.hex(pruned))
+        try await h.database.pool.write { db in
+            try db.execute(sql: "INSERT INTO blobs (sha256, size, stored_size) VALUES (?, ?, ?)",
+                           arguments: [SHA256.hex(pruned), pruned.count, size])
+        }
+        XCTAssertEqual(try Verifier.verify(database: h.database, blobs: h.blobs).unreferencedBlobs, 3)
         _ = try h.database.startRun(trigger: "crashed", at: Date())
         try h.database.closeAbandonedRuns()
 
         let summary = try Recovery(config: h.config, database: h.database, blobs: h.blobs).run()
 
         XCTAssertEqual(summary.orphanBlobsRemoved, 2)
+        XCTAssertEqual(summary.unreferencedBlobsRemoved, 1)
+        XCTAssertEqual(try h.database.blobHashes(), stored)
         XCTAssertEqual(Set(h.blobs.storedHashes()), stored)
-        for body in orphans { XCTAssertFalse(FileManager.default.fileExists(atPath: h.blobs.path(for: SHA256.hex(body)))) }
+        for body in orphans + [pruned] { XCTAssertFalse(FileManager.default.fileExists(atPath: h.blobs.path(for: SHA256.hex(body)))) }
         XCTAssertEqual(try stored.map { try Data(contentsOf: URL(fileURLWithPath: h.blobs.path(for: $0))) }, bytesBefore)
         let report = try Verifier.verify(database: h.database, blobs: h.blobs)
         XCTAssertEqual(report.unreferencedBlobs, 0)
         XCTAssertEqual(report.problems, [])
         XCTAssertEqual(report.blobs, 6)
+    }
+
+    /// A batch whose transaction fails (here a trigger refuses one article's version) leaves
+    /// its blobs durable and unnamed while the run goes on and completes: the run deletes them
+    /// at its end, and the next run stores the article as usual.
+    func testBlobsOfABatchWhoseTransactionFailedAreDeletedAtTheEndOfTheRun() async throws {
+        let h = try Harness()
+        try await h.database.pool.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_202 BEFORE INSERT ON versions
+                WHEN (SELECT url FROM documents WHERE id = NEW.document_id) LIKE '%/202.md'
+                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                """)
+        }
+        let body202 = Array(FixtureSite.standard().files()["/pages/1/202.md"]!.utf8)
+
+        let run = try await h.sync()
+
+        XCTAssertEqual(run.status, "completed")
+        XCTAssertGreaterThanOrEqual(run.errors, 1)
+        XCTAssertNil(try h.document("/pages/1/202.md")?.currentVersionId)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.blobs.path(for: SHA256.hex(body202))))
+        XCTAssertEqual(Set(h.blobs.storedHashes()), try h.database.blobHashes())
+        XCTAssertEqual(try Verifier.verify(database: h.database, blobs: h.blobs).unreferencedBlobs, 0)
+
+        try await h.database.pool.write { db in try db.execute(sql: "DROP TRIGGER refuse_202") }
+        _ = try await h.sync(all: true)
+        XCTAssertEqual(try h.document("/pages/1/202.md")?.rawSha256, SHA256.hex(body202))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: h.blobs.path(for: SHA256.hex(body202))))
     }
 
     func testACleanHistoryNeedsNoRecovery() async throws {
