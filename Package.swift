@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(name: "mirrord-bench", dependencies: ["MirrorCore", "MirrorDiff", "MirrorExtract", "MirrorMarkup"],
                           path: "Benchmarks/mirrord-bench"),
 
-        .testTarget(name: "MirrorCoreTests", dependencies: ["MirrorCore"]),
+        .testTarget(name: "MirrorCoreTests", dependencies: ["MirrorCore", "TestSupport"]),
         .testTarget(name: "MirrorMarkupTests", dependencies: ["MirrorMarkup", "TestSupport"]),
         .testTarget(name: "MirrorDiscoveryTests", dependencies: ["MirrorDiscovery"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MirrorExtractTests", dependencies: ["MirrorExtract"],

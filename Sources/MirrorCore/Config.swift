@@ -190,9 +190,7 @@ public struct MirrorConfig: Sendable, Equatable {
     /// - Throws: `ConfigError` naming the file, the line where it can, the key and the reason.
     public static func load(path: String) throws -> MirrorConfig {
         let absolute = Paths.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
-        guard let data = FileManager.default.contents(atPath: absolute) else {
-            throw ConfigError(file: absolute, reason: "cannot read the file (\(Paths.describeMissing(absolute)))")
-        }
+        let data = try Paths.readFile(absolute) { ConfigError(file: absolute, reason: "cannot read the file (\($0))") }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: absolute, reason: "not UTF-8 text")
         }
@@ -347,10 +345,13 @@ private struct ConfigReader {
 
     /// The line assigning `key` in the `occurrence`-th `[section]` / `[[section]]` (top level when
     /// `section` is nil). TOMLKit keeps no source positions for values, so the text is scanned.
+    /// The 1-based line where `key` is set in `section` (its `occurrence`-th `[[section]]`);
+    /// for a key the section lacks (a required one missing), the section's header line.
     func line(of key: String, in section: String? = nil, occurrence: Int = 0) -> Int? {
         var current: String?
         var currentOccurrence = 0
         var headers: [String: Int] = [:]
+        var header: Int?
         for (i, raw) in lines.enumerated() {
             let l = raw.trimmingCharacters(in: .whitespaces)
             if l.hasPrefix("[") {
@@ -358,6 +359,7 @@ private struct ConfigReader {
                 currentOccurrence = headers[name, default: 0]
                 headers[name] = currentOccurrence + 1
                 current = name
+                if name == section, currentOccurrence == occurrence { header = i + 1 }
                 continue
             }
             guard current == section, section == nil || currentOccurrence == occurrence else { continue }
@@ -367,7 +369,7 @@ private struct ConfigReader {
                 if after.hasPrefix("=") { return i + 1 }
             }
         }
-        return nil
+        return header
     }
 
     func error(_ key: String, _ reason: String, section: String? = nil, occurrence: Int = 0) -> ConfigError {
@@ -566,10 +568,13 @@ private struct ConfigReader {
 
     func duration(_ t: TOMLTable, _ key: String, section: String? = nil, occurrence: Int = 0) throws -> Double? {
         guard let v = t[key] else { return nil }
-        if let n = v.int, n > 0 { return Double(n) }
-        guard let s = v.string, let seconds = DurationParser.seconds(s), seconds > 0 else {
+        // A bare number is seconds, as in systemd.time(7).
+        guard let seconds = v.int.map(Double.init) ?? v.string.flatMap(DurationParser.seconds) else {
             throw error(key, "'\(v.string ?? v.debugDescription)' is not a duration (use ms, s, m, h or d, e.g. \"15m\")",
                         section: section, occurrence: occurrence)
+        }
+        guard seconds > 0 else {
+            throw error(key, "'\(v.string ?? v.debugDescription)' is no time: it must be more than zero", section: section, occurrence: occurrence)
         }
         return seconds
     }
@@ -643,7 +648,26 @@ public enum Paths {
         return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
     }
 
-    static func describeMissing(_ path: String) -> String {
-        FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+    /// The whole file at `path`.
+    /// - Throws: `failure(reason)`, with the reason as `cat` would give it: the system's
+    ///   message for the errno of `open(2)` or `read(2)` ("No such file or directory",
+    ///   "Permission denied"), or "Is a directory".
+    public static func readFile(_ path: String, failure: (String) -> Error) throws -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw failure(String(cString: strerror(EISDIR))) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure(String(cString: strerror(errno)))
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: chunk[..<n])
+        }
     }
 }

@@ -16,6 +16,12 @@ public struct StoreError: Error, CustomStringConvertible {
         self.errno = nil
     }
 
+    init(path: String, reason: String, errno code: Int32) {
+        self.path = path
+        self.reason = reason
+        self.errno = code
+    }
+
     init(path: String, errno code: Int32) {
         self.path = path
         self.reason = String(cString: strerror(code))
@@ -513,14 +519,26 @@ public struct StagedBlob: Sendable {
 
 /// POSIX file operations with the durability the stores promise.
 public enum FileSystem {
+    /// `mkdir -p path` (mode 0755 less the umask).
+    /// - Throws: `StoreError` naming `path`, and the component that failed when it is another
+    ///   one: "cannot create directory: /a/file is not a directory" (a file where a folder
+    ///   should be), "… /a: Permission denied", with the errno (`isDiskFull` on ENOSPC).
     public static func makeDirectories(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-                throw StoreError(path: path, errno: Int32(posix.code))
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return }
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) == 0 { continue }
+            let code = errno
+            if code == EEXIST, stat(prefix, &st) == 0 {
+                if (st.st_mode & S_IFMT) == S_IFDIR { continue }
+                throw StoreError(path: path, reason: prefix == path ? "exists and is not a directory"
+                                    : "cannot create directory: \(prefix) is not a directory", errno: ENOTDIR)
             }
-            throw StoreError(path: path, reason: "cannot create directory (\((error as NSError).localizedDescription))")
+            let reason = String(cString: strerror(code))
+            throw StoreError(path: path, reason: "cannot create directory" + (prefix == path ? " (\(reason))" : ": \(prefix): \(reason)"),
+                             errno: code)
         }
     }
 

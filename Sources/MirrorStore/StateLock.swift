@@ -16,7 +16,7 @@ public final class StateLock: Sendable {
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw StoreError(path: path, reason: "store locked by another mirrord (pid \(holder?.isEmpty == false ? holder! : "unknown"))")
+            throw Held(path: path, holder: holder?.isEmpty == false ? holder! : "unknown")
         }
         ftruncate(fd, 0)
         let pid = Array("\(getpid())\n".utf8)
@@ -25,5 +25,14 @@ public final class StateLock: Sendable {
 
     deinit {
         close(fd)
+    }
+
+    /// Another process holds the lock (mirrord's exit status 3); every other failure to take
+    /// it is the store's own (`StoreError`: a state_dir that cannot be created or opened).
+    public struct Held: Error, CustomStringConvertible {
+        public let path: String
+        /// The PID the lock file names, or "unknown".
+        public let holder: String
+        public var description: String { "\(path): store locked by another mirrord (pid \(holder))" }
     }
 }

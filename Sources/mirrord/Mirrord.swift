@@ -103,8 +103,10 @@ struct Mirrord: AsyncParsableCommand {
         let blobs: BlobStore
         do {
             lock = try StateLock(stateDir: cfg.stateDir)
+        } catch let held as StateLock.Held {
+            fail("\(held)", code: 3)
         } catch {
-            fail("\(error)", code: 3)
+            fail("\(error)", code: 1)  // state_dir cannot be created or opened
         }
         do {
             database = try MirrorDatabase(path: cfg.databasePath)

@@ -1,4 +1,5 @@
 import MirrorCore
+import TestSupport
 import XCTest
 
 final class ConfigTests: XCTestCase {
@@ -212,9 +213,32 @@ final class ConfigTests: XCTestCase {
         }
     }
 
-    func testMissingFile() {
+    /// The reason is the one `cat` would give, from the errno (a directory had read
+    /// "permission denied").
+    func testAConfigFileThatCannotBeReadSaysWhyAsCatWould() throws {
         XCTAssertThrowsError(try MirrorConfig.load(path: "/nonexistent/mirrord.toml")) { error in
-            XCTAssertEqual("\(error)", "/nonexistent/mirrord.toml: cannot read the file (no such file)")
+            XCTAssertEqual("\(error)", "/nonexistent/mirrord.toml: cannot read the file (No such file or directory)")
         }
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("mirrord.toml"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try MirrorConfig.load(path: dir.file("mirrord.toml"))) { error in
+            XCTAssertEqual("\(error)", "\(dir.file("mirrord.toml")): cannot read the file (Is a directory)")
+        }
+    }
+
+    /// A bare number is seconds (systemd.time(7)); zero in any spelling is no interval at all.
+    func testABareNumberIsSecondsAndZeroIsRejected() throws {
+        XCTAssertEqual(try parse("poll_interval = 15\n" + minimal).pollInterval, 15)
+        XCTAssertEqual(try parse("poll_interval = \"1h30m\"\n" + minimal).pollInterval, 5400)
+        expectError("poll_interval = \"0s\"\n" + minimal,
+                    "/etc/mirrord/test.toml:1: key 'poll_interval': '0s' is no time: it must be more than zero")
+        expectError("[http]\ntimeout = 0\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'http.timeout': '0' is no time: it must be more than zero")
+    }
+
+    /// A required key that is missing is reported at its section's header.
+    func testAMissingStartNamesTheSourcesLine() {
+        expectError(minimal + "\n[[source]]\nname = \"other\"\n",
+                    "/etc/mirrord/test.toml:4: key 'source.start': source 'other' needs at least one start URL")
     }
 }

@@ -147,6 +147,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(verify.stdout.contains(", 0 unreferenced"), verify.stdout)
     }
 
+    /// A state_dir that cannot be created is the store's own failure (exit 1, naming what is
+    /// in the way), not "another mirrord holds the store" (exit 3). It had read
+    /// "cannot create directory (The operation could not be completed. (NSCocoaErrorDomain error 512.))".
+    func testAStateDirThatCannotBeCreatedExits1NamingWhatIsInTheWay() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        let config = try writeConfig(dir, server: server)
+        try dir.write("state", "a file where the state folder should be")
+        let r = try run("mirrord", ["--config", config, "--once"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "mirrord: \(dir.file("state")): exists and is not a directory\n")
+
+        try dir.write("deeper.toml", try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "state_dir = \"state\"", with: "state_dir = \"state/store\""))
+        let below = try run("mirrord", ["--config", dir.file("deeper.toml"), "--once"])
+        XCTAssertEqual(below.status, 1)
+        XCTAssertEqual(below.stderr, "mirrord: \(dir.file("state/store")): cannot create directory: \(dir.file("state")) is not a directory\n")
+    }
+
     func testStatusWithTheDaemonDownShowsTheDatabaseAndExits3() throws {
         let m = try mirroredOnce(), config = m.config
 
