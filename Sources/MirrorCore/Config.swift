@@ -180,7 +180,10 @@ public struct MirrorConfig: Sendable, Equatable {
     }
 
     /// Path of the SQLite database inside `stateDir`.
-    public var databasePath: String { stateDir + "/mirror.sqlite3" }
+    public var databasePath: String { Self.databasePath(stateDir: stateDir) }
+
+    /// The SQLite database in a state_dir.
+    public static func databasePath(stateDir: String) -> String { stateDir + "/mirror.sqlite3" }
 
     public func source(named name: String) -> SourceConfig? {
         sources.first { $0.name == name }
@@ -209,6 +212,26 @@ public struct MirrorConfig: Sendable, Equatable {
             throw ConfigError(file: file, line: error.source.begin.line, reason: error.description)
         }
         return try ConfigReader(text: text, file: file).read(table)
+    }
+
+    /// Where the file at `path` puts the control socket and the store, read with no other
+    /// check: `state_dir` and `control_socket` when they are strings, else the defaults,
+    /// relative ones resolved against the file's folder as `load` does. For `mirrorctl`, which
+    /// must still reach a running daemon (to `reload` it, or ask its `status`) after the file
+    /// was edited into one that does not validate.
+    /// - Returns: nil when the file cannot be read or is not TOML at all.
+    public static func locations(path: String) -> (controlSocket: String, stateDir: String)? {
+        let absolute = Paths.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
+        guard let data = try? Paths.readFile(absolute, failure: { ConfigError(file: absolute, reason: $0) }),
+              var text = String(data: data, encoding: .utf8) else { return nil }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        guard (try? checkBeforeTOMLKit(text, file: absolute)) != nil, let table = try? TOMLTable(string: text) else { return nil }
+        let folder = (absolute as NSString).deletingLastPathComponent
+        func location(_ key: String, _ fallback: String) -> String {
+            guard let value = table[key]?.string, !value.isEmpty else { return fallback }
+            return Paths.absolute(value, relativeTo: folder)
+        }
+        return (location("control_socket", "/run/mirrord/control.sock"), location("state_dir", "/var/lib/mirrord"))
     }
 }
 

@@ -25,14 +25,21 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     func resolve() throws -> Connection {
-        let cfg: MirrorConfig?
+        var cfg: MirrorConfig?
+        var located: (controlSocket: String, stateDir: String)?
         do {
             cfg = try loadConfig()
         } catch {
-            throw Abort("\(error)", code: 2)
+            // Edited into a file that does not validate: the daemon still runs on the one it
+            // read, and `reload` is how its error reaches the user. Its socket and store are
+            // still found, with the error shown; a file that is no TOML at all stops here.
+            let path = config ?? Self.defaultConfig
+            guard let found = MirrorConfig.locations(path: path) else { throw Abort("\(error)", code: 2) }
+            FileHandle.standardError.write(Data("mirrorctl: warning: \(error); using its control_socket and state_dir\n".utf8))
+            located = found
         }
-        let socket = self.socket ?? cfg?.controlSocket ?? "/run/mirrord/control.sock"
-        let db = self.db ?? cfg?.databasePath
+        let socket = self.socket ?? cfg?.controlSocket ?? located?.controlSocket ?? "/run/mirrord/control.sock"
+        let db = self.db ?? cfg?.databasePath ?? located.map { MirrorConfig.databasePath(stateDir: $0.stateDir) }
         return Connection(config: cfg, client: ControlClient(socket: socket), databasePath: db, forceDatabase: self.db != nil)
     }
 }
