@@ -210,7 +210,8 @@ struct Mirrord: AsyncParsableCommand {
             services.append(.init(service: WatchdogService(interval: interval, fetchers: reloader, notifier: notifier)))
         }
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        // In-flight transfers get this long to finish before they are cancelled.
+        // The run cancels its transfers at once on SIGTERM; what has not wound down after this
+        // long (a large page in its parse, a commit) is cancelled too.
         groupConfig.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: groupConfig)
         logger.notice("mirrord \(Self.version) started (pid \(getpid()), config \(cfg.file), \(cfg.sources.count) source(s))")
