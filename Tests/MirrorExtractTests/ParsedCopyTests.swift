@@ -45,6 +45,27 @@ final class ParsedCopyTests: XCTestCase {
             """)
     }
 
+    /// Front-matter values are YAML double-quoted scalars in JSON's string syntax (YAML 1.2,
+    /// 7.3.1): quotes, backslashes and control characters escaped, slashes left alone (the URL
+    /// fields), nothing else touched.
+    func testFrontMatterValuesAreQuotedAsYAMLReadsThemBack() {
+        let article = ParsedArticle(title: "引号\"与\\反斜杠/斜杠\n换行\t制表\u{1}", published: nil, source: "a/b", reporter: nil,
+                                    editor: nil, originalURL: "https://example.org/p/1?a=1&b=2#c", paragraphs: ["正文。"])
+        let copy = ParsedCopy(article: article, url: "https://example.org/pages/1/1.md", revision: 1,
+                              contentSHA256: "ab", fetchedAt: "2026-11-29T10:00:00Z", parserVersion: 9, rulesHash: "none")
+        let front = String(decoding: copy.markdown(), as: UTF8.self).split(separator: "\n").prefix(8)
+        XCTAssertEqual(Array(front), [
+            "---",
+            #"title: "引号\"与\\反斜杠/斜杠\n换行\t制表\u0001""#,
+            #"url: "https://example.org/pages/1/1.md""#,
+            #"original_url: "https://example.org/p/1?a=1&b=2#c""#,
+            "published: null",
+            #"source: "a/b""#,
+            "reporter: null",
+            "editor: null",
+        ])
+    }
+
     /// Body links become Markdown links: to the local parsed copy when the mirror tracks the
     /// article, to the page's URL otherwise; a link whose text is in no paragraph is left out,
     /// and the ones after it still match.
