@@ -25,6 +25,14 @@ public struct UTCTime: Equatable, Sendable {
         self.init(milliseconds: Self.milliseconds(date.timeIntervalSince1970 * 1000))
     }
 
+    /// The fields of `date` at the nearest millisecond (halves up), as the database stores
+    /// it (`StoredDate`). A date read back from a row is `ms / 1000` as a Double, which can
+    /// fall a hair below the millisecond: dropping the fraction would then give 08.999 for a
+    /// stored 09.000, and a second that differs from the row's.
+    public init(nearestMillisecond date: Date) {
+        self.init(milliseconds: Self.milliseconds(date.timeIntervalSince1970 * 1000 + 0.5))
+    }
+
     /// The fields of an instant counted in milliseconds since 1970-01-01T00:00:00Z, clamped
     /// like `init(_:)`.
     public init(milliseconds: Int64) {
@@ -121,8 +129,12 @@ public struct UTCTime: Equatable, Sendable {
 
 /// Timestamps as the contract writes them: RFC 3339 in UTC, whole seconds (`2024-03-05T12:00:00Z`).
 public enum RFC3339 {
+    /// `2024-03-05T12:00:09Z`: the second of `date` taken at the nearest millisecond, as the
+    /// database keeps it, so a time written both to a row and to a file (a parsed copy's
+    /// `fetched_at`) names the same second in both (12:00:08.9996 had been :08 in the copy
+    /// and :09.000 in the row, and a reparse rewrote the copy).
     public static func string(_ date: Date) -> String {
-        var text = UTCTime(date).text(separator: UInt8(ascii: "T"))
+        var text = UTCTime(nearestMillisecond: date).text(separator: UInt8(ascii: "T"))
         text.append(UInt8(ascii: "Z"))
         return String(decoding: text, as: UTF8.self)
     }

@@ -17,7 +17,7 @@ public enum StoredDate {
     /// write a date read back from this text 1 ms earlier whenever the Double's error falls
     /// below the whole millisecond, so each save of a row could move its dates.
     public static func text(_ date: Date) -> String {
-        let t = UTCTime(milliseconds: UTCTime.milliseconds(date.timeIntervalSince1970 * 1000 + 0.5))
+        let t = UTCTime(nearestMillisecond: date)
         var out = t.text(separator: UInt8(ascii: " "))
         out.append(UInt8(ascii: "."))
         UTCTime.append(t.millisecond, width: 3, to: &out)

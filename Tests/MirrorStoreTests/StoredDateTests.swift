@@ -13,8 +13,28 @@ final class StoredDateTests: XCTestCase {
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 951_782_400)), "2000-02-29 00:00:00.000")  // leap by 400
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: -1.5)), "1969-12-31 23:59:58.500")
         XCTAssertEqual(StoredDate.text(Date(timeIntervalSince1970: 4_102_444_799)), "2099-12-31 23:59:59.000")
-        // RFC 3339 in the contract drops the fraction, as gmtime did.
-        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: 1_709_208_000.9996)), "2024-02-29T12:00:00Z")
+        // RFC 3339 in the contract drops the fraction of the second the row holds (the
+        // nearest millisecond): 12:00:00.9996 is stored as 12:00:01.000.
+        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: 1_709_208_000.9996)), "2024-02-29T12:00:01Z")
+        XCTAssertEqual(RFC3339.string(Date(timeIntervalSince1970: 1_709_208_000.9994)), "2024-02-29T12:00:00Z")
+    }
+
+    /// A time written both to a row and, to the second, to a file (a parsed copy's
+    /// `fetched_at`) names the same second in both, and again when read back from the row: a
+    /// fetch at 17:57:08.9996 had written :08 into the copy and :09.000 into the row, so the
+    /// next reparse rewrote the copy. Every millisecond and sub-millisecond fraction around a
+    /// few seconds, across a leap day and the year 2100.
+    func testTheSecondInAFileIsTheSecondOfTheRow() {
+        for base in [1_709_207_999.0, 1_796_493_428, 4_102_444_799] {
+            for step in 0..<2000 {
+                let date = Date(timeIntervalSince1970: base + Double(step) * 0.0005 + 0.00001)
+                let row = StoredDate.text(date)
+                let file = RFC3339.string(date)
+                let back = StoredDate.date(row.databaseValue)!
+                XCTAssertEqual(String(file.dropLast().replacingOccurrences(of: "T", with: " ")), String(row.prefix(19)), "\(date.timeIntervalSince1970)")
+                XCTAssertEqual(RFC3339.string(back), file, "read back: \(date.timeIntervalSince1970)")
+            }
+        }
     }
 
     /// Years stay four digits whatever the Double holds (a `Retry-After` of 9e15 seconds, a
