@@ -1,6 +1,7 @@
 import Foundation
 import MirrorCore
 import MirrorDiff
+import MirrorDiscovery
 import MirrorExtract
 import MirrorStore
 import MirrorSync
@@ -45,6 +46,7 @@ public struct History: Sendable {
     /// against the revision before it and the revision it reverts to, if any.
     public func log(url: String) throws -> [[String: Any]] {
         let doc = try document(url)
+        guard doc.kind != DocumentKind.asset.rawValue else { throw ReportError.asset(doc.url) }
         var previous: DiffableContent?
         return try database.revisions(documentId: doc.id!).map { v in
             let current = Self.diffable(try content(v, doc))
@@ -77,6 +79,18 @@ public struct History: Sendable {
     /// `show URL[@REV]`: the parsed copy of a revision as Markdown and JSON, and its raw bytes.
     public func show(url: String, revision rev: Int?) throws -> (markdown: [UInt8], json: [UInt8], raw: [UInt8]) {
         let doc = try document(url)
+        if doc.kind == DocumentKind.asset.rawValue {
+            // An image has no parsed copy: what is stored about it, and its bytes.
+            guard rev == nil else { throw ReportError.asset(doc.url) }
+            guard let v = try doc.currentVersionId.flatMap({ try database.version(id: $0) }) else {
+                throw ReportError.noRevisions(doc.url)
+            }
+            let text = "# \(doc.url)\n\nAn asset (\(v.contentType ?? "no content type"), \(v.size) bytes, fetched "
+                + "\(RFC3339.string(v.fetchedAt))), kept as stored: mirrorctl show --raw writes its bytes.\n"
+            let json = Reports.encode(["url": doc.url, "kind": doc.kind, "content_type": Reports.json(v.contentType),
+                                       "size": v.size, "raw_sha256": v.rawSha256, "fetched_at": RFC3339.string(v.fetchedAt)])
+            return (Array(text.utf8), json, try blobs.get(v.rawSha256))
+        }
         // Without @REV: the current version (the one the parsed copy on disk was made from; a
         // later body with the same content belongs to the latest revision too).
         let current = try rev == nil ? doc.currentVersionId.flatMap { try database.version(id: $0) } : nil
@@ -103,6 +117,7 @@ public struct History: Sendable {
     /// revision, that one against the latest.
     public func diff(url: String, from: Int?, to: Int?, context: Int = 1) throws -> (renderer: DiffRenderer, title: String) {
         let doc = try document(url)
+        guard doc.kind != DocumentKind.asset.rawValue else { throw ReportError.asset(doc.url) }
         let all = try database.revisions(documentId: doc.id!)
         guard let last = all.last else { throw ReportError.noRevisions(doc.url) }
         let newV = try revision(doc, to ?? last.revision)

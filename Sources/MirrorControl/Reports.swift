@@ -217,6 +217,8 @@ public enum ReportError: Error, CustomStringConvertible {
     case noRevisions(String)
     case onlyOneRevision(String)
     case unknownRevision(String, Int, Int)
+    /// `log` or `diff` of an image or other asset, whose versions are bytes, not revisions.
+    case asset(String)
 
     public var description: String {
         switch self {
@@ -224,6 +226,9 @@ public enum ReportError: Error, CustomStringConvertible {
         case let .noRevisions(url): return "\(url): no revision stored yet (see its error in mirrorctl list)"
         case let .onlyOneRevision(url): return "\(url): only one revision, nothing to compare (mirrorctl show shows it)"
         case let .unknownRevision(url, rev, count): return "\(url): no revision \(rev) (it has r1…r\(count))"
+        case let .asset(url):
+            return "\(url): an image or other asset: its bytes are kept as stored, with no revisions to list or compare "
+                + "(mirrorctl show --raw writes them)"
         }
     }
 }

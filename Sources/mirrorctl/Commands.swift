@@ -327,14 +327,23 @@ struct Show: ParsableCommand {
     @Flag(help: "The raw bytes as served.") var raw = false
     @Flag(help: "The parsed copy as JSON.") var json = false
 
+    func validate() throws {
+        _ = try Self.split(target)
+    }
+
+    /// `URL@REV` → the URL and the revision; a URL without `@r2`/`@2` at its end is whole (a
+    /// URL may hold an @ of its own). `@0` and `@r0` ask for a revision that cannot exist.
+    static func split(_ target: String) throws -> (url: String, revision: Int?) {
+        guard let at = target.lastIndex(of: "@") else { return (target, nil) }
+        let suffix = String(target[target.index(after: at)...])
+        let digits = suffix.hasPrefix("r") ? suffix.dropFirst() : Substring(suffix)
+        guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }) else { return (target, nil) }
+        return (String(target[..<at]), try parseRevision(suffix))
+    }
+
     func run() throws {
         let c = try connection.resolve()
-        var url = target
-        var rev: Int?
-        if let at = target.lastIndex(of: "@"), let n = try? parseRevision(String(target[target.index(after: at)...])) {
-            url = String(target[..<at])
-            rev = n
-        }
+        let (url, rev) = try Self.split(target)
         let format = raw ? "raw" : json ? "json" : "md"
         let path = "/v1/show?url=\(Format.query(url))&format=\(format)" + (rev.map { "&rev=\($0)" } ?? "")
         let bytes = try c.readRaw(path) { h in

@@ -123,6 +123,32 @@ final class AssetTests: XCTestCase {
         XCTAssertTrue(String(decoding: onDisk, as: UTF8.self).contains("\"rules_sha256\" : \"" + ExtractionRules(source: h.config.sources[0]).hash))
     }
 
+    /// An image has versions, not revisions: `log` and `diff` say so (they had printed nothing,
+    /// or "no revision stored yet (see its error…)" for an image with no error), and `show`
+    /// describes what is stored, with its bytes for `--raw`.
+    func testLogDiffAndShowOfAnImageSayWhatIsStored() async throws {
+        let h = try Harness(site: nil)
+        site(h, pages: [1: Self.page(1, lead: "../../img/a.png", inline: "/img/b.png")])
+        _ = try await h.sync()
+        let history = History(database: h.database, blobs: h.blobs, config: h.config)
+        let image = h.url("/img/a.png")
+        let expected = "\(image): an image or other asset: its bytes are kept as stored, with no revisions to list or compare "
+            + "(mirrorctl show --raw writes them)"
+        XCTAssertThrowsError(try history.log(url: image)) { XCTAssertEqual("\($0)", expected) }
+        XCTAssertThrowsError(try history.diff(url: image, from: nil, to: nil)) { XCTAssertEqual("\($0)", expected) }
+        let shown = try history.show(url: image, revision: nil)
+        XCTAssertEqual(shown.raw, Self.png1)
+        let version = try XCTUnwrap(h.database.version(id: XCTUnwrap(h.document("/img/a.png")?.currentVersionId)))
+        XCTAssertEqual(String(decoding: shown.markdown, as: UTF8.self),
+                       "# \(image)\n\nAn asset (\(version.contentType ?? "no content type"), \(Self.png1.count) bytes, fetched "
+                       + "\(RFC3339.string(version.fetchedAt))), kept as stored: mirrorctl show --raw writes its bytes.\n")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(shown.json)) as? [String: Any])
+        XCTAssertEqual(json["kind"] as? String, "asset")
+        XCTAssertEqual(json["size"] as? Int, Self.png1.count)
+        XCTAssertEqual(json["raw_sha256"] as? String, SHA256.hex(Self.png1))
+        XCTAssertThrowsError(try history.show(url: image, revision: 1)) { XCTAssertEqual("\($0)", expected) }
+    }
+
     func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
         let h = try Harness(site: nil)
         site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"),

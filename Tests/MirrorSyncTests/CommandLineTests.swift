@@ -118,6 +118,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(help.stdout.hasPrefix("OVERVIEW: Show what changed between two revisions"), help.stdout)
     }
 
+    /// `URL@0` and `URL@r0` ask for a revision that cannot exist, and say so; they had been
+    /// taken as a URL ending in "@0", "not a mirrored document".
+    func testShowOfRevisionZeroSaysItIsNoRevision() throws {
+        let m = try mirroredOnce(), config = m.config
+        for suffix in ["0", "r0"] {
+            let r = try run("mirrorctl", ["show", "\(m.server.baseURL)/pages/1/201.md@\(suffix)", "--config", config])
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("Error: '\(suffix)' is not a revision (r1, r2, … or 1, 2, …)\nUsage: mirrorctl show "), r.stderr)
+        }
+        let r1 = try run("mirrorctl", ["show", "\(m.server.baseURL)/pages/1/201.md@r1", "--config", config])
+        XCTAssertEqual(r1.status, 0, r1.stderr)
+    }
+
     func testLogFindsAnArticleByTheLinkAsCopiedFromAnIndex() throws {
         let m = try mirroredOnce(), config = m.config
         let r = try run("mirrorctl", ["log", "\(m.server.baseURL)/pages/1/201.md?t=01010100#top", "--config", config])
