@@ -232,20 +232,37 @@ final class Transfer: @unchecked Sendable {
         errorBuffer.deallocate()
     }
 
-    /// `host:port` of the request's URL (lowercased; the scheme's default port when none is
-    /// given), which `per_host_concurrency` counts; nil for `file:` URLs.
+    /// `host:port` of the request's URL (`hostKey`), which `per_host_concurrency` counts; nil
+    /// for `file:` URLs.
     let host: String?
 
     init(request: FetchRequest, maxBody: Int, continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>) {
         self.request = request
         self.maxBody = maxBody
         self.continuation = continuation
-        if let uri = URI(request.url), let host = uri.host, !host.isEmpty {
-            let port = uri.port ?? (uri.scheme?.lowercased() == "https" ? 443 : 80)
-            self.host = host.lowercased() + ":\(port)"
-        } else {
-            host = nil
+        host = Self.hostKey(request.url)
+    }
+
+    /// `host:port` of an absolute http(s) URL, lowercased, with the scheme's default port when
+    /// it names none (RFC 3986 section 3.2: userinfo dropped, an IPv6 literal kept in its
+    /// brackets); nil for other URLs. One pass over the bytes: through `URI` and its `host`
+    /// and `port`, this was 3.7 % of a resync.
+    static func hostKey(_ url: String) -> String? {
+        let b = Array(url.utf8)
+        guard let colon = b.firstIndex(of: UInt8(ascii: ":")), colon + 2 < b.count,
+              b[colon + 1] == UInt8(ascii: "/"), b[colon + 2] == UInt8(ascii: "/") else { return nil }
+        let scheme = String(decoding: b[..<colon], as: UTF8.self).lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        var start = colon + 3, end = start
+        while end < b.count, b[end] != UInt8(ascii: "/"), b[end] != UInt8(ascii: "?"), b[end] != UInt8(ascii: "#") { end += 1 }
+        if let at = b[start..<end].lastIndex(of: UInt8(ascii: "@")) { start = at + 1 }
+        guard start < end else { return nil }
+        var authority = b[start..<end].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+        let afterLiteral = authority.lastIndex(of: UInt8(ascii: "]")).map { $0 + 1 } ?? 0
+        if let portColon = authority[afterLiteral...].lastIndex(of: UInt8(ascii: ":")) {
+            if portColon == authority.count - 1 { authority.removeLast() } else { return String(decoding: authority, as: UTF8.self) }
         }
+        return String(decoding: authority, as: UTF8.self) + (scheme == "https" ? ":443" : ":80")
     }
 
     /// Resumes the waiting task once; later calls do nothing.

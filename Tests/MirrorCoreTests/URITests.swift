@@ -65,6 +65,10 @@ final class URITests: XCTestCase {
             ("https://user@Example.org/a", "https://user@example.org/a"),
             ("https://example.org/a\\b", "https://example.org/a/b"),
             ("https://example.org/100%", "https://example.org/100%25"),
+            ("https://example.org/a%4", "https://example.org/a%254"),
+            ("https://example.org/a%zz%41", "https://example.org/a%25zzA"),
+            ("\u{3000}https://example.org/a\n", "https://example.org/a"),  // trimmed past the ASCII fast path
+            ("https://example.org/a\u{00A0}", "https://example.org/a"),
             ("https://example.org/../../etc/passwd", "https://example.org/etc/passwd"),
             ("https://example.org/a/%2e%2e/b", "https://example.org/b"),
             ("https://example.org/a/%2E%2e/%2e%2E/../etc/passwd", "https://example.org/etc/passwd"),

@@ -1,6 +1,6 @@
 import Foundation
 import MirrorCore
-import MirrorFetch
+@testable import MirrorFetch
 import TestSupport
 import XCTest
 
@@ -145,6 +145,24 @@ final class FetcherTests: XCTestCase {
         }
         XCTAssertEqual(results.compactMap { try? $0.get().status }, [200, 200, 200], "\(results)")
         XCTAssertEqual(server.requests.count, 3)
+    }
+
+    /// What `per_host_concurrency` counts: one key per host and port, whatever the case,
+    /// userinfo or an explicit default port.
+    func testHostKeys() {
+        let cases: KeyValuePairs<String, String?> = [
+            "http://Example.ORG/a?b#c": "example.org:80",
+            "https://example.org": "example.org:443",
+            "HTTPS://user:pw@example.org:8443/x": "example.org:8443",
+            "http://example.org:/x": "example.org:80",
+            "http://[2001:DB8::1]/x": "[2001:db8::1]:80",
+            "http://[2001:db8::1]:8080": "[2001:db8::1]:8080",
+            "http://127.0.0.1:34567/pages/1.md": "127.0.0.1:34567",
+            "file:///srv/site/README.md": nil,
+            "http:///path": nil,
+            "not a url": nil,
+        ]
+        for (url, key) in cases { XCTAssertEqual(Transfer.hostKey(url), key, url) }
     }
 
     func testPerHostLimitQueuesTheRest() async throws {
