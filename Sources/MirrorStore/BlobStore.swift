@@ -236,20 +236,22 @@ public final class BlobStore: @unchecked Sendable {
     ///   with the same bytes stored smaller (`rename` over it).
     /// - Returns: what is in place for each blob, in order.
     /// - Throws: `StoreError`; the temp files are removed.
+    ///
+    /// A folder stays owed an fsync until one succeeds (`unsyncedFolders`): a name linked by a
+    /// batch that then failed is synced by the next call, even one whose blobs are all in
+    /// place already, before any row can name it.
     @discardableResult
     public func makeDurable(_ staged: [StagedBlob], replacing: Bool = false) throws -> [StagedBlob] {
-        guard staged.contains(where: { $0.temp != nil }) else { return staged }
         var result = staged
-        var folders = Set<String>()
         do {
             for (i, blob) in staged.enumerated() {
                 guard let temp = blob.temp else { continue }
                 let folder = "\(root)/\(blob.sha256.prefix(2))"
                 try FileSystem.makeDirectories(folder)
-                folders.insert(folder)
                 let final = path(for: blob.sha256)
                 if replacing {
                     guard rename(temp, final) == 0 else { throw StoreError(path: final, errno: errno) }
+                    lock.withLock { _ = unsyncedFolders.insert(folder) }
                     continue
                 }
                 if link(temp, final) != 0 {
@@ -258,15 +260,26 @@ public final class BlobStore: @unchecked Sendable {
                     result[i] = StagedBlob(sha256: blob.sha256, temp: temp, storedSize: fileSize(blob.sha256) ?? blob.storedSize,
                                            base: base, dictionaryID: dictionaryID)
                 }
+                // (In place already: its name may be one a failed batch linked, not yet synced.)
+                lock.withLock { _ = unsyncedFolders.insert(folder) }
                 unlink(temp)
             }
-            for folder in folders { try FileSystem.syncFolder(folder) }
+            for folder in lock.withLock({ unsyncedFolders }) {
+                try FileSystem.syncFolder(folder)
+                lock.withLock { _ = unsyncedFolders.remove(folder) }
+            }
         } catch {
             for blob in staged { if let t = blob.temp { unlink(t) } }
             throw error
         }
         return result
     }
+
+    /// Shard folders with a name linked or renamed into them and no successful fsync since.
+    private var unsyncedFolders = Set<String>()
+
+    /// `unsyncedFolders`, for tests.
+    var foldersOwedSync: Set<String> { lock.withLock { unsyncedFolders } }
 
     /// Removes a blob's file (garbage collection; the row naming it is gone already).
     public func remove(_ sha256: String) {
@@ -516,7 +529,9 @@ public struct StagedBlob: Sendable {
 
 /// POSIX file operations with the durability the stores promise.
 public enum FileSystem {
-    /// `mkdir -p path` (mode 0755 less the umask).
+    /// `mkdir -p path` (mode 0755 less the umask); each folder it creates is fsynced into its
+    /// parent, so a blob's shard folder or the dictionary folder cannot vanish in a power cut
+    /// after a row names a file inside it.
     /// - Throws: `StoreError` naming `path`, and the component that failed when it is another
     ///   one: "cannot create directory: /a/file is not a directory" (a file where a folder
     ///   should be), "… /a: Permission denied", with the errno (`isDiskFull` on ENOSPC).
@@ -525,8 +540,13 @@ public enum FileSystem {
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return }
         var prefix = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + part
-            if mkdir(prefix, 0o755) == 0 { continue }
+            if mkdir(prefix, 0o755) == 0 {
+                // The new folder's name is durable before anything inside it is relied on.
+                try syncFolder(parent)
+                continue
+            }
             let code = errno
             if code == EEXIST, stat(prefix, &st) == 0 {
                 if (st.st_mode & S_IFMT) == S_IFDIR { continue }
@@ -550,7 +570,7 @@ public enum FileSystem {
             unlink(temp)
             throw StoreError(path: path, errno: e)
         }
-        syncDirectory((path as NSString).deletingLastPathComponent)
+        try syncFolder((path as NSString).deletingLastPathComponent)
     }
 
     /// Writes a whole file with `O_NOFOLLOW` (never through a planted symlink); fsyncs on request.
@@ -592,10 +612,5 @@ public enum FileSystem {
         guard fsync(fd) == 0 else { throw StoreError(path: path, errno: errno) }
     }
 
-    public static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
+
 }

@@ -31,6 +31,30 @@ final class BlobStoreTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/blobs/tmp"), [], "no temp file left")
     }
 
+    /// A batch that fails after linking some of its blobs leaves their folder owed an fsync:
+    /// the next batch syncs it even when all its own blobs are in place already (the names of
+    /// a failed batch may be what a later row names). Here the second blob's shard is a file.
+    func testAFolderLinkedIntoByAFailedBatchIsSyncedByTheNext() throws {
+        let dir = ScratchDir()
+        let blobs = try BlobStore(root: dir.path + "/blobs")
+        let bodies = (0..<64).map { Array("body \($0)".utf8) }
+        let byShard = Dictionary(grouping: bodies) { SHA256.hex($0).prefix(2) }.values.map { $0[0] }
+        let (first, second) = (byShard[0], byShard[1])
+        let blocked = "\(dir.path)/blobs/\(SHA256.hex(second).prefix(2))"
+        XCTAssertTrue(FileManager.default.createFile(atPath: blocked, contents: Data()))
+        let staged = try [first, second].map { try blobs.stage($0, sha256: SHA256.hex($0)) }
+        XCTAssertThrowsError(try blobs.makeDurable(staged)) { XCTAssertEqual("\($0)", "\(blocked): exists and is not a directory") }
+        XCTAssertTrue(blobs.contains(SHA256.hex(first)), "linked before the failure")
+        XCTAssertEqual(blobs.foldersOwedSync, ["\(dir.path)/blobs/\(SHA256.hex(first).prefix(2))"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/blobs/tmp"), [], "temp files removed")
+
+        let again = try blobs.stage(first, sha256: SHA256.hex(first))
+        XCTAssertNil(again.temp, "in place already")
+        _ = try blobs.makeDurable([again])
+        XCTAssertEqual(blobs.foldersOwedSync, [])
+        XCTAssertEqual(try blobs.get(SHA256.hex(first)), first)
+    }
+
     func testMissingAndCorruptBlobs() throws {
         let dir = ScratchDir()
         let blobs = try BlobStore(root: dir.path + "/blobs")
