@@ -58,7 +58,8 @@ struct Connection {
 
     func database() throws -> MirrorDatabase {
         guard let databasePath else {
-            throw Abort("daemon not running and no database to read (give --config or --db)", code: 3)
+            throw Abort("mirrord is not running (no answer on \(client.socket)) and there is no database to read "
+                + "(give --config or --db)", code: 3)
         }
         do {
             return try MirrorDatabase(path: databasePath, readOnly: true)

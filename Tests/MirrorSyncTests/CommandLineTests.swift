@@ -179,6 +179,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(below.stderr, "mirrord: \(dir.file("state/store")): cannot create directory: \(dir.file("state")) is not a directory\n")
     }
 
+    /// With no daemon on the socket and no configuration, the message names the socket tried.
+    func testNoDaemonAndNoDatabaseNamesTheSocket() throws {
+        let dir = TemporaryDirectory()
+        let r = try run("mirrorctl", ["status", "--socket", dir.file("none.sock")])
+        XCTAssertEqual(r.status, 3)
+        XCTAssertEqual(r.stderr, "mirrorctl: mirrord is not running (no answer on \(dir.file("none.sock"))) and there is no "
+            + "database to read (give --config or --db)\n")
+    }
+
     func testStatusWithTheDaemonDownShowsTheDatabaseAndExits3() throws {
         let m = try mirroredOnce(), config = m.config
 
