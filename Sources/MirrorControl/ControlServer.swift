@@ -53,9 +53,7 @@ public final class ControlServer: Service, @unchecked Sendable {
             guard (st.st_mode & S_IFMT) == S_IFSOCK else {
                 throw ControlSocketError(path: socketPath, reason: "exists and is not a socket; refusing to replace it")
             }
-            if Self.answers(socketPath) {
-                throw ControlSocketError(path: socketPath, reason: "another process is serving this socket (another mirrord with a different state_dir?)")
-            }
+            if let served = Self.served(socketPath) { throw served }
             unlink(socketPath)  // stale: left by a crash
         }
         let router = self.router
@@ -82,6 +80,13 @@ public final class ControlServer: Service, @unchecked Sendable {
     }
 
     /// Whether something accepts connections on the Unix socket at `path`.
+    /// The error for a socket another process is serving, or nil. A daemon checks this before
+    /// it takes its store, so that a second one on the same socket leaves nothing behind.
+    public static func served(_ path: String) -> ControlSocketError? {
+        guard answers(path) else { return nil }
+        return ControlSocketError(path: path, reason: "another process is serving this socket (another mirrord with a different state_dir?)")
+    }
+
     static func answers(_ path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }

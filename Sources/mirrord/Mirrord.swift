@@ -98,6 +98,11 @@ struct Mirrord: AsyncParsableCommand {
         } catch {
             fail("\(error)", code: 2)
         }
+        // A daemon whose control socket another process serves stops before it creates or
+        // locks its store (a second mirrord pointed at another state_dir had made one).
+        if !once && !reparse && !compact, let served = ControlServer.served(cfg.controlSocket) {
+            fail("\(served)", code: 3)
+        }
         let lock: StateLock
         let database: MirrorDatabase
         let blobs: BlobStore

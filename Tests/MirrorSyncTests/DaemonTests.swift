@@ -103,6 +103,28 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.terminationStatus, 0)
     }
 
+    /// A second daemon on a socket the first one serves, with a state_dir of its own, stops
+    /// (exit 3, naming the socket) before it creates or locks anything there.
+    func testASecondDaemonOnTheSameSocketLeavesNoStoreBehind() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        let config = try writeConfig(dir, server: server)
+        let notify = NotifySocket(path: dir.file("notify.sock"))
+        let first = try startDaemon(config: config, notify: notify.path)
+        defer { if first.isRunning { first.terminate() } }
+        _ = notify.receive(until: { $0.hasPrefix("READY=1") }, timeout: 30)
+
+        try dir.write("second.toml", try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "state_dir = \"state\"", with: "state_dir = \"state2\""))
+        let (code, _, err) = try run("mirrord", ["--config", dir.file("second.toml")])
+        XCTAssertEqual(code, 3)
+        XCTAssertEqual(err, "mirrord: \(dir.file("run/control.sock")): another process is serving this socket "
+            + "(another mirrord with a different state_dir?)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("state2")))
+        XCTAssertTrue(first.isRunning)
+    }
+
     func testReloadWithAGoodAndABadConfig() throws {
         let dir = TemporaryDirectory()
         let server = try TestHTTPServer()
