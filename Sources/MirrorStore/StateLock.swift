@@ -27,6 +27,21 @@ public final class StateLock: Sendable {
         close(fd)
     }
 
+    /// Who holds the lock of `stateDir`, found without creating anything; nil when nobody does
+    /// (or there is no store there yet).
+    public static func holder(stateDir: String) -> Held? {
+        let path = stateDir + "/mirrord.lock"
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) != 0 else {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let pid = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return Held(path: path, holder: pid?.isEmpty == false ? pid! : "unknown")
+    }
+
     /// Another process holds the lock (mirrord's exit status 3); every other failure to take
     /// it is the store's own (`StoreError`: a state_dir that cannot be created or opened).
     public struct Held: Error, CustomStringConvertible {

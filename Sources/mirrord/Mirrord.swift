@@ -101,7 +101,8 @@ struct Mirrord: AsyncParsableCommand {
         // A daemon whose control socket another process serves stops before it creates or
         // locks its store (a second mirrord pointed at another state_dir had made one).
         if !once && !reparse && !compact, let served = ControlServer.served(cfg.controlSocket) {
-            fail("\(served)", code: 3)
+            // (The same store's daemon is named as such, with its PID.)
+            fail("\(StateLock.holder(stateDir: cfg.stateDir).map { "\($0)" } ?? "\(served)")", code: 3)
         }
         let lock: StateLock
         let database: MirrorDatabase
