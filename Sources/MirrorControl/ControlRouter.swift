@@ -95,7 +95,11 @@ public struct ControlRouter: Sendable {
             case ("GET", "/metrics"):
                 return ControlResponse(status: 200, body: await metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             case ("GET", "/v1/runs"):
-                let limit = request.query["limit"].flatMap(Int.init) ?? 20
+                var limit = 20
+                if let v = request.query["limit"] {
+                    guard let n = Int(v), n >= 1 else { return .error(400, "limit=\(v) is not a number of runs, 1 or more") }
+                    limit = n
+                }
                 return .json(200, try database.runs(limit: limit).map(Reports.run))
             case ("GET", "/v1/documents"):
                 return .json(200, try Reports.documents(database: database, kind: request.query["kind"],
@@ -127,6 +131,12 @@ public struct ControlRouter: Sendable {
             guard let n = Int(v.trimmingCharacters(in: CharacterSet(charactersIn: "r"))) else { throw BadParameter(key: key, value: v) }
             return n
         }
+        /// `context`: a count of paragraphs, 0 or more.
+        func count(_ key: String) throws -> Int? {
+            guard let v = request.query[key], !v.isEmpty else { return nil }
+            guard let n = Int(v), n >= 0 else { throw BadParameter(key: key, value: v, expected: "a number of paragraphs, 0 or more") }
+            return n
+        }
         do {
             switch request.path {
             case "/v1/revisions":
@@ -140,7 +150,7 @@ public struct ControlRouter: Sendable {
                 case let f: return .error(400, "format '\(f)' is not md, json or raw")
                 }
             default:
-                let context = try number("context") ?? 1
+                let context = try count("context") ?? 1
                 let (renderer, title) = try history.diff(url: url, from: try number("from"), to: try number("to"), context: context)
                 switch request.query["format"] ?? "text" {
                 case "text": return ControlResponse(status: 200, body: Array(renderer.text().utf8), contentType: "text/plain; charset=utf-8")
@@ -157,7 +167,8 @@ public struct ControlRouter: Sendable {
     struct BadParameter: Error, CustomStringConvertible {
         let key: String
         let value: String
-        var description: String { "\(key)=\(value) is not a revision number" }
+        var expected = "a revision number"
+        var description: String { "\(key)=\(value) is not \(expected)" }
     }
 
     /// `GET /metrics`: the Prometheus text exposition.
@@ -225,14 +236,19 @@ public struct ControlRouter: Sendable {
         case .success(let parsed): (options, wait) = parsed
         case .failure(let bad): return .error(bad.status, bad.message)
         }
-        let alreadyRunning = await coordinator.isSyncing
+        let joining = await coordinator.joining(options)
         let task = await coordinator.sync(options)
+        // `coalesced`: the run in progress does what was asked; `queued`: it does not (`all`
+        // during a plain run, another source), and a run after it will.
+        let how: [String: Any] = ["started": joining == .starts, "coalesced": joining == .joins, "queued": joining == .queued]
         guard wait else {
-            return .json(202, ["started": !alreadyRunning, "coalesced": alreadyRunning])
+            return .json(202, how)
         }
         do {
             let run = try await task.value
-            return .json(200, ["run": Reports.run(run), "coalesced": alreadyRunning])
+            return .json(200, how.merging(["run": Reports.run(run)]) { a, _ in a })
+        } catch is CancellationError {
+            return .error(503, "the run was interrupted (mirrord is stopping); it is recorded as interrupted")
         } catch {
             return .error(500, "run failed: \(error)")
         }

@@ -10,16 +10,20 @@ public struct DiffRenderer {
     /// `--- a/…` / `+++ b/…` labels.
     public var oldLabel: String
     public var newLabel: String
-    /// Unchanged paragraphs shown around each change.
+    /// Unchanged paragraphs shown around each change: 0 up to the number of paragraphs (any
+    /// larger value shows them all).
     public var context: Int
 
+    /// - Parameter context: clamped to 0 up to the number of paragraphs: a request's
+    ///   `context=-5` or `context=9223372036854775807` had trapped in the hunk arithmetic and
+    ///   killed the daemon.
     public init(diff: RevisionDiff, old: DiffableContent, new: DiffableContent, oldLabel: String, newLabel: String, context: Int = 1) {
         self.diff = diff
         self.old = old
         self.new = new
         self.oldLabel = oldLabel
         self.newLabel = newLabel
-        self.context = context
+        self.context = min(max(0, context), diff.paragraphs.count)
     }
 
     // MARK: text

@@ -5,13 +5,21 @@ import MirrorStore
 import Synchronization
 
 /// Owns "the run": starts runs for the scheduler and for `sync now`, and coalesces a request
-/// that arrives while a run is in progress with that run (the caller gets its result).
+/// that arrives while a run is in progress with that run when the run covers it (the caller
+/// gets its result). One the run does not cover (`--all` during a plain run, another source)
+/// is queued as one follow-up run after it, which later requests widen until it starts.
 public actor SyncCoordinator {
     public private(set) var engine: SyncEngine
     public private(set) var reparser: Reparser
     /// Called with every finished run (the daemon reports it to systemd as `STATUS=`).
     private var runObserver: (@Sendable (RunRecord) -> Void)?
     private var current: Task<RunRecord, Error>?
+    /// What the run in progress was started with.
+    private var currentOptions: RunOptions?
+    /// The run queued after it, and what it will be started with (widened by each request
+    /// it takes in until it starts).
+    private var followUp: Task<RunRecord, Error>?
+    private var followUpOptions: RunOptions?
     private var reparsing: Task<ReparseSummary, Error>?
     /// Set to stop the reparse in progress between two documents (see `Reparser.run`).
     private var reparseStop: StopFlag?
@@ -111,6 +119,24 @@ public actor SyncCoordinator {
 
     public var isSyncing: Bool { current != nil }
 
+    /// The options of the run queued after the one in progress, if any.
+    public var queuedRun: RunOptions? { followUpOptions }
+
+    /// How `sync` will satisfy a request for `options` right now.
+    public enum Joining: Sendable, Equatable {
+        /// No run in progress: a new one starts.
+        case starts
+        /// The run in progress covers the request.
+        case joins
+        /// The run in progress does not cover it: a run after it will.
+        case queued
+    }
+
+    public func joining(_ options: RunOptions) -> Joining {
+        guard current != nil, let running = currentOptions else { return .starts }
+        return running.covers(options) ? .joins : .queued
+    }
+
     /// Seconds since this coordinator (the daemon) started.
     public nonisolated var uptime: Double { Date().timeIntervalSince(started) }
 
@@ -120,7 +146,32 @@ public actor SyncCoordinator {
     /// Starts a run, or joins the one in progress.
     /// - Returns: the task of the run that will satisfy this request.
     public func sync(_ options: RunOptions) -> Task<RunRecord, Error> {
-        if let current { return current }
+        if let current, let running = currentOptions {
+            if running.covers(options) { return current }
+            if let followUp, let pending = followUpOptions {
+                followUpOptions = pending.merged(with: options)
+                return followUp
+            }
+            followUpOptions = options
+            let task = Task<RunRecord, Error> {
+                _ = try? await current.value
+                try Task.checkCancellation()  // (a shutdown cancels the queued run too)
+                return try await self.startFollowUp().value
+            }
+            followUp = task
+            return task
+        }
+        return start(options)
+    }
+
+    private func startFollowUp() -> Task<RunRecord, Error> {
+        let options = followUpOptions ?? RunOptions(trigger: "manual")
+        followUp = nil
+        followUpOptions = nil
+        return sync(options)
+    }
+
+    private func start(_ options: RunOptions) -> Task<RunRecord, Error> {
         let engine = self.engine
         let holder = ProgressHolder()
         progress = holder
@@ -141,11 +192,13 @@ public actor SyncCoordinator {
             }
         }
         current = task
+        currentOptions = options
         return task
     }
 
     private func finished(_ run: RunRecord?) {
         current = nil
+        currentOptions = nil
         progress = nil
         if let run { lastRun = run }
     }
@@ -161,9 +214,23 @@ public actor SyncCoordinator {
             reparseStop?.set()
             _ = try? await reparsing.value
         }
+        followUp?.cancel()
         guard let current else { return }
         current.cancel()
         _ = try? await current.value
+    }
+}
+
+extension RunOptions {
+    /// Whether a run started with these options does what `other` asks: every source or the
+    /// same one, and every document when `other` wants all.
+    public func covers(_ other: RunOptions) -> Bool {
+        (source == nil || source == other.source) && (all || !other.all)
+    }
+
+    /// Options that do what both ask (the queued run takes in each request).
+    public func merged(with other: RunOptions) -> RunOptions {
+        RunOptions(trigger: trigger, all: all || other.all, source: source == other.source ? source : nil)
     }
 }
 

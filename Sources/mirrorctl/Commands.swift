@@ -44,7 +44,7 @@ struct Sync: ParsableCommand {
 
     struct Now: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start a run now (joins the run in progress, if any).",
+            abstract: "Start a run now (joins the run in progress when that does what is asked, else runs after it).",
             discussion: """
                 EXAMPLES
                   mirrorctl sync now                    start and return at once
@@ -75,10 +75,15 @@ struct Sync: ParsableCommand {
             let object = answer as? [String: Any] ?? [:]
             if json {
                 FileHandle.standardOutput.write(Data(Reports.encode(object)))
-            } else if let run = object["run"] as? [String: Any] {
-                print(Format.runLine(run))
             } else {
-                print(object["coalesced"] as? Bool == true ? "a run is already in progress; joined it" : "run started")
+                if object["coalesced"] as? Bool == true {
+                    print("a run is already in progress and does this; joined it")
+                } else if object["queued"] as? Bool == true {
+                    print("a run is in progress that does not do this (--all or --source); queued a run after it")
+                } else if object["run"] == nil {
+                    print("run started")
+                }
+                if let run = object["run"] as? [String: Any] { print(Format.runLine(run)) }
             }
         }
     }

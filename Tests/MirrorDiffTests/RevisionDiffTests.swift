@@ -13,6 +13,15 @@ final class RevisionDiffTests: XCTestCase {
         DiffRenderer(diff: RevisionDiff.compute(a, b), old: a, new: b, oldLabel: "r1", newLabel: "r2", context: context).text()
     }
 
+    /// The context is clamped to 0 up to the number of paragraphs: -5 and Int.max had trapped
+    /// in the hunk arithmetic (a request's `context=` reached it unchecked).
+    func testContextOutsideItsRangeIsClamped() {
+        let a = content(["第一段。", "第二段。", "第三段。"]), b = content(["第一段。", "第二段改了。", "第三段。"])
+        XCTAssertEqual(text(a, b, context: -5), text(a, b, context: 0))
+        XCTAssertEqual(text(a, b, context: .max), text(a, b, context: 3))
+        XCTAssertEqual(text(a, b, context: .min), text(a, b, context: 0))
+    }
+
     func testOneCJKCharacterChanged() {
         let a = content(["居民说，下雨天门口终于不再积水。"]), b = content(["居民说，下雨天门口终于不再积雪。"])
         XCTAssertEqual(text(a, b), """

@@ -19,9 +19,13 @@ final class ControlAPITests: XCTestCase {
         return try JSONSerialization.jsonObject(with: Data(bytes))
     }
 
+    /// The coordinator behind the socket of the current `withControl`.
+    var coordinator: SyncCoordinator!
+
     func withControl(_ body: (Harness, ControlClient) async throws -> Void) async throws {
         let h = try Harness()
         let coordinator = SyncCoordinator(engine: h.engine)
+        self.coordinator = coordinator
         let router = ControlRouter(coordinator: coordinator, database: h.database, blobs: h.blobs)
         let server = ControlServer(socketPath: h.config.controlSocket, router: router)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -129,6 +133,76 @@ final class ControlAPITests: XCTestCase {
         }
     }
 
+    /// `sync now --all` during a plain run is not that run: it is queued as a run after it
+    /// (it had joined the plain run and returned its result, and no `--all` run happened). A
+    /// plain request during the plain run joins it. The plain run is held on one slow article.
+    func testAllDuringAPlainRunIsQueuedAfterIt() async throws {
+        try await withControl { h, client in
+            _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])  // everything known
+            h.server.clearRequests()
+            let gate = DispatchSemaphore(value: 0)
+            let held = NSLock()
+            nonisolated(unsafe) var holding = true
+            h.server.handler = { req in
+                guard req.path == "/pages/1/203.md" else { return nil }
+                held.lock()
+                let hold = holding
+                holding = false
+                held.unlock()
+                if hold { gate.wait() }  // the plain run's check of 203, until the requests below are in
+                return nil
+            }
+            h.clock.advance(3 * 86400)  // articles due again: the plain run checks 203
+            // Calls that block until a run ends go on threads of their own: on the two threads of
+            // the cooperative pool they would leave none for the server that answers them.
+            func post(_ body: [String: Bool]) -> Task<[UInt8], Error> {
+                Task {
+                    try await withCheckedThrowingContinuation { answer in
+                        Thread.detachNewThread {
+                            answer.resume(with: Result { try client.call("POST", "/v1/sync", body: body, timeout: 60).1 })
+                        }
+                    }
+                }
+            }
+            let plain = post(["wait": true])
+            while !h.server.requests.contains(where: { $0.path == "/pages/1/203.md" }) { try await Task.sleep(nanoseconds: 5_000_000) }
+
+            let joinedAnswer = try await call(client, "POST", "/v1/sync", body: [:])
+            let joined = try XCTUnwrap(joinedAnswer as? [String: Any])
+            XCTAssertEqual(joined["coalesced"] as? Bool, true)
+            XCTAssertEqual(joined["queued"] as? Bool, false)
+            let all = post(["all": true, "wait": true])
+            while await coordinator.queuedRun == nil { try await Task.sleep(nanoseconds: 5_000_000) }
+            let queued = await coordinator.queuedRun
+            XCTAssertEqual(queued?.all, true)
+            gate.signal()
+
+            let firstBytes = try await plain.value, allBytes = try await all.value
+            let first = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(firstBytes)) as? [String: Any])?["run"] as? [String: Any])
+            let answer = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(allBytes)) as? [String: Any])
+            XCTAssertEqual(answer["queued"] as? Bool, true)
+            let second = try XCTUnwrap(answer["run"] as? [String: Any])
+            XCTAssertEqual(second["id"] as? Int, (first["id"] as? Int).map { $0 + 1 })
+            XCTAssertEqual((second["fetched"] as? Int ?? 0) + (second["not_modified"] as? Int ?? 0), 6, "every document, --all")
+        }
+    }
+
+    /// Which run does what a `sync now` asks, and what the queued run takes in.
+    func testRunOptionsCoverAndMerge() {
+        let plain = RunOptions(trigger: "t"), all = RunOptions(trigger: "t", all: true)
+        let town = RunOptions(trigger: "t", source: "town"), school = RunOptions(trigger: "t", source: "school")
+        XCTAssertTrue(plain.covers(plain))
+        XCTAssertTrue(plain.covers(town))
+        XCTAssertFalse(plain.covers(all))
+        XCTAssertTrue(all.covers(plain))
+        XCTAssertFalse(town.covers(plain))
+        XCTAssertFalse(town.covers(school))
+        XCTAssertTrue(RunOptions(trigger: "t", all: true, source: "town").covers(town))
+        XCTAssertEqual(town.merged(with: school), plain)
+        XCTAssertEqual(town.merged(with: RunOptions(trigger: "x", all: true, source: "town")), RunOptions(trigger: "t", all: true, source: "town"))
+        XCTAssertEqual(plain.merged(with: all), all)
+    }
+
     func testRevisionsShowAndDiff() async throws {
         try await withControl { h, client in
             _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])
@@ -167,6 +241,18 @@ final class ControlAPITests: XCTestCase {
             await expectAPIError(404, "\(url): no revision 7 (it has r1…r2)", "revision 7") {
                 try await self.raw(client, "/v1/show?url=\(q)&rev=7")
             }
+
+            // A negative context is refused; a huge one shows every paragraph. Both had
+            // trapped in the hunk arithmetic and killed the daemon.
+            for bad in ["-5", "abc", "-9223372036854775808"] {
+                await expectAPIError(400, "context=\(bad) is not a number of paragraphs, 0 or more", "context \(bad)") {
+                    try await self.raw(client, "/v1/diff?url=\(q)&context=\(bad)")
+                }
+            }
+            let all = String(decoding: try await raw(client, "/v1/diff?url=\(q)&context=9223372036854775807"), as: UTF8.self)
+            XCTAssertEqual(all.split(separator: "\n").count, 2 + 1 + 3, all)  // labels, one hunk, three paragraphs
+            let status = try await call(client, "GET", "/v1/status") as? [String: Any]
+            XCTAssertNotNil(status?["state"], "the daemon still answers")
         }
     }
 
