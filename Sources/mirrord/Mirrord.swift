@@ -31,7 +31,8 @@ struct Mirrord: AsyncParsableCommand {
               0  the run completed (documents that failed are recorded, see mirrorctl list)
               1  the run could not complete (store unusable, interrupted)
               2  bad command line or configuration
-              3  the store is locked by another mirrord, or its control socket is in use
+              3  the store is locked by another mirrord, or its control socket or [web]
+                 address is in use
             """,
         version: Mirrord.version)
 

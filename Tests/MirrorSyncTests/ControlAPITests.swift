@@ -187,6 +187,47 @@ final class ControlAPITests: XCTestCase {
         }
     }
 
+    /// A `--wait` whose run a stop cancels hears that it was interrupted (it had read 500 "run
+    /// failed: CancellationError()"). Here the waiting request is the queued `--all` run, so
+    /// the test knows it is in before the stop.
+    func testAWaitEndedByAStopSaysTheRunWasInterrupted() async throws {
+        try await withControl { h, client in
+            _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])
+            h.server.clearRequests()
+            let gate = DispatchSemaphore(value: 0)
+            h.server.handler = { req in
+                if req.path == "/pages/1/203.md" { gate.wait() }
+                return nil
+            }
+            h.clock.advance(3 * 86400)
+            _ = try await call(client, "POST", "/v1/sync", body: [:])  // the plain run, held on 203
+            while !h.server.requests.contains(where: { $0.path == "/pages/1/203.md" }) { try await Task.sleep(nanoseconds: 5_000_000) }
+            let waiting = Task {
+                try await withCheckedThrowingContinuation { (answer: CheckedContinuation<Int, Error>) in
+                    Thread.detachNewThread {
+                        do {
+                            _ = try client.call("POST", "/v1/sync", body: ["all": true, "wait": true], timeout: 60)
+                            answer.resume(returning: 200)
+                        } catch ControlClient.Failure.api(let status, let message) {
+                            XCTAssertEqual(message, "the run was interrupted (mirrord is stopping); it is recorded as interrupted")
+                            answer.resume(returning: status)
+                        } catch {
+                            answer.resume(throwing: error)
+                        }
+                    }
+                }
+            }
+            while await coordinator.queuedRun == nil { try await Task.sleep(nanoseconds: 5_000_000) }
+            let coordinator: SyncCoordinator = self.coordinator
+            let stop = Task { await coordinator.cancelAndWait() }
+            gate.signal()
+            await stop.value
+            let status = try await waiting.value
+            XCTAssertEqual(status, 503)
+            h.server.handler = nil
+        }
+    }
+
     /// Which run does what a `sync now` asks, and what the queued run takes in.
     func testRunOptionsCoverAndMerge() {
         let plain = RunOptions(trigger: "t"), all = RunOptions(trigger: "t", all: true)
