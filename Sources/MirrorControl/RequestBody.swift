@@ -31,6 +31,11 @@ struct RequestBody {
         do {
             members = try StrictJSON.objectMembers(body)
         } catch let e as StrictJSON.SyntaxError {
+            // `[]`, `3`, `"x"`: JSON, but not the object every endpoint takes.
+            let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            if first != UInt8(ascii: "{"), (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil {
+                throw ControlRouter.BadRequest(status: 400, message: "request body must be a JSON object ({\"…\": …})")
+            }
             throw ControlRouter.BadRequest(status: 400, message: "request body is not valid JSON: \(e)")
         }
         let known = schema.map(\.key)

@@ -263,7 +263,9 @@ struct List: ParsableCommand {
             let note = (d["error"] as? String).map { "error: " + $0 }
                 ?? (asset ? "\(Format.bytes(Format.int(d["size"]))) \(Format.s(d["content_type"]))" : Format.s(d["title"]))
             let next = (d["next_check"] as? String).map { $0.hasPrefix("4001-") ? "never" : $0 } ?? "next run"
-            return [Format.s(d["kind"]), Format.s(d["versions"]), Format.s(d["revisions"]), Format.s(d["last_status"]),
+            // No HTTP status (connection refused, a timeout, a body over the limit): "-", not 0.
+            let status = (d["last_status"] as? Int).map { $0 == 0 ? "-" : "\($0)" } ?? Format.s(d["last_status"])
+            return [Format.s(d["kind"]), Format.s(d["versions"]), Format.s(d["revisions"]), status,
                     Format.s(d["last_checked"]), d["gone"] as? Bool == true ? "gone; " + next : next, Format.s(d["url"]), note]
         }))
     }

@@ -179,6 +179,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(below.stderr, "mirrord: \(dir.file("state/store")): cannot create directory: \(dir.file("state")) is not a directory\n")
     }
 
+    /// A document whose last check got no HTTP answer (connection refused) shows "-" in
+    /// `list`'s STATUS column, not 0, and its error names the reason.
+    func testListShowsNoStatusForAFetchWithoutAnAnswer() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        let config = try writeConfig(dir, server: server)
+        let closed = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: server.baseURL, with: "http://127.0.0.1:9")
+        try dir.write("mirrord.toml", closed)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let r = try run("mirrorctl", ["list", "--config", config])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let row = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains("http://127.0.0.1:9/README.md") }, r.stdout)
+        XCTAssertEqual(row.split(separator: " ", omittingEmptySubsequences: true)[3], "-", String(row))
+        XCTAssertTrue(row.contains("error: "), String(row))
+    }
+
     /// With no daemon on the socket and no configuration, the message names the socket tried.
     func testNoDaemonAndNoDatabaseNamesTheSocket() throws {
         let dir = TemporaryDirectory()

@@ -410,6 +410,8 @@ final class ControlAPITests: XCTestCase {
                 answer = try await post(path, #"{"source": "town"} x"#)
                 XCTAssertEqual(answer, "request body is not valid JSON: unexpected bytes after the object at byte 19", path)
                 answer = try await post(path, "[true]")
+                XCTAssertEqual(answer, #"request body must be a JSON object ({"…": …})"#, path)
+                answer = try await post(path, "[true")
                 XCTAssertEqual(answer, "request body is not valid JSON: expected a JSON object at byte 0", path)
                 answer = try await post(path, #"{"source": 7}"#)
                 XCTAssertEqual(answer, "'source' must be a string, not a number", path)
