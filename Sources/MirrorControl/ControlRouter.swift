@@ -1,5 +1,6 @@
 import Foundation
 import MirrorCore
+import MirrorDiscovery
 import MirrorStore
 import MirrorSync
 
@@ -102,6 +103,15 @@ public struct ControlRouter: Sendable {
                 }
                 return .json(200, try database.runs(limit: limit).map(Reports.run))
             case ("GET", "/v1/documents"):
+                // As `mirrorctl list` checks them: a kind or source that cannot match is a
+                // mistake, not an empty list.
+                let kinds = DocumentKind.allCases.map(\.rawValue)
+                if let kind = request.query["kind"], !kinds.contains(kind) {
+                    return .error(400, "kind=\(kind) is not \(kinds.joined(separator: ", "))")
+                }
+                if let source = request.query["source"], config.source(named: source) == nil {
+                    return .error(404, "no source named '\(source)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
+                }
                 return .json(200, try Reports.documents(database: database, kind: request.query["kind"],
                                                         source: request.query["source"]))
             case ("GET", "/v1/revisions"), ("GET", "/v1/show"), ("GET", "/v1/diff"):

@@ -388,6 +388,10 @@ final class ControlAPITests: XCTestCase {
             await expect("POST", "/v1/sync", ["al": true], status: 400, message: "unknown field 'al' (known: source, all, wait)")
             await expect("GET", "/v1/revisions?url=http%3A%2F%2Fx%2Fy", nil, status: 404,
                          message: "http://x/y: not a mirrored document (see mirrorctl list)")
+            // A filter that cannot match is a mistake, as mirrorctl list says (it had answered []).
+            await expect("GET", "/v1/documents?kind=zzz", nil, status: 400, message: "kind=zzz is not index, article, asset")
+            await expect("GET", "/v1/documents?source=nope", nil, status: 404, message: "no source named 'nope' (configured: town)")
+            await expect("GET", "/v1/runs?limit=abc", nil, status: 400, message: "limit=abc is not a number of runs, 1 or more")
         }
     }
 
