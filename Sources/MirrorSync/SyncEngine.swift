@@ -373,28 +373,21 @@ public final class SyncEngine: Sendable {
                         // Before the URL counts as met: a shorter path later in the run still reaches it.
                         if link.kind == .index && depth > job.source.maxDepth { continue }
                         let key = SeenURLs.key(url)
-                        switch queued.visit(key, depth: depth) {
-                        case .again:
+                        let visit = queued.visit(key, depth: depth)
+                        if visit == .again { continue }
+                        // Known documents keep their own schedule: only never-seen URLs join the run.
+                        let known = visit == .first ? try database.document(url: url) : nil
+                        if let known, known.depth <= depth {
+                            queued.settle(key, atMost: known.depth)
                             continue
-                        case .shallower:
-                            // A check not started yet counts its links from here (`shorter`); one
-                            // under way keeps its depth for this run, and the row has the new one.
+                        }
+                        if visit == .shallower || known != nil {
+                            // Found closer to a start than before. A check not started yet counts
+                            // its links from here (`shorter`); one under way keeps its depth for
+                            // this run, and the row has the new one.
                             if let id = try writing("recording the depth of \(url) found on \(jobURL)", {
                                 try database.lowerDepth(url: url, to: depth)
                             }) { shorter[id] = depth }
-                            continue
-                        case .first:
-                            break
-                        }
-                        // Known documents keep their own schedule: only never-seen URLs join the run.
-                        if let known = try database.document(url: url) {
-                            if known.depth > depth {
-                                if let id = try writing("recording the depth of \(url) found on \(jobURL)", {
-                                    try database.lowerDepth(url: url, to: depth)
-                                }) { shorter[id] = depth }
-                            } else {
-                                queued.settle(key, atMost: known.depth)
-                            }
                             continue
                         }
                         let (doc, isNew) = try writing("recording \(link.kind.rawValue) \(url) found on \(jobURL)") {
