@@ -13,13 +13,13 @@ public actor SyncCoordinator {
     public private(set) var reparser: Reparser
     /// Called with every finished run (the daemon reports it to systemd as `STATUS=`).
     private var runObserver: (@Sendable (RunRecord) -> Void)?
-    private var current: Task<RunRecord, Error>?
-    /// What the run in progress was started with.
-    private var currentOptions: RunOptions?
-    /// The run queued after it, and what it will be started with (widened by each request
-    /// it takes in until it starts).
-    private var followUp: Task<RunRecord, Error>?
-    private var followUpOptions: RunOptions?
+    /// A run and what it was (or will be) started with.
+    private typealias Scheduled = (task: Task<RunRecord, Error>, options: RunOptions)
+    /// The run in progress.
+    private var current: Scheduled?
+    /// The run queued after it, with the options it will be started with (widened by each
+    /// request it takes in until it starts).
+    private var followUp: Scheduled?
     private var reparsing: Task<ReparseSummary, Error>?
     /// Set to stop the reparse in progress between two documents (see `Reparser.run`).
     private var reparseStop: StopFlag?
@@ -56,7 +56,7 @@ public actor SyncCoordinator {
     /// Cancelling the returned task (or `cancelAndWait`) stops it between two documents.
     public func reparse(source: String? = nil, force: Bool = false) -> Task<ReparseSummary, Error> {
         if let reparsing { return reparsing }
-        let before = current
+        let before = current?.task
         let reparser = self.reparser
         let stop = StopFlag()
         let task = Task<ReparseSummary, Error> {
@@ -120,7 +120,7 @@ public actor SyncCoordinator {
     public var isSyncing: Bool { current != nil }
 
     /// The options of the run queued after the one in progress, if any.
-    public var queuedRun: RunOptions? { followUpOptions }
+    public var queuedRun: RunOptions? { followUp?.options }
 
     /// How `sync` will satisfy a request for `options` right now.
     public enum Joining: Sendable, Equatable {
@@ -133,8 +133,8 @@ public actor SyncCoordinator {
     }
 
     public func joining(_ options: RunOptions) -> Joining {
-        guard current != nil, let running = currentOptions else { return .starts }
-        return running.covers(options) ? .joins : .queued
+        guard let current else { return .starts }
+        return current.options.covers(options) ? .joins : .queued
     }
 
     /// Seconds since this coordinator (the daemon) started.
@@ -146,28 +146,24 @@ public actor SyncCoordinator {
     /// Starts a run, or joins the one in progress.
     /// - Returns: the task of the run that will satisfy this request.
     public func sync(_ options: RunOptions) -> Task<RunRecord, Error> {
-        if let current, let running = currentOptions {
-            if running.covers(options) { return current }
-            if let followUp, let pending = followUpOptions {
-                followUpOptions = pending.merged(with: options)
-                return followUp
-            }
-            followUpOptions = options
-            let task = Task<RunRecord, Error> {
-                _ = try? await current.value
-                try Task.checkCancellation()  // (a shutdown cancels the queued run too)
-                return try await self.startFollowUp().value
-            }
-            followUp = task
-            return task
+        guard let current else { return start(options) }
+        if current.options.covers(options) { return current.task }
+        if let followUp {
+            self.followUp?.options = followUp.options.merged(with: options)
+            return followUp.task
         }
-        return start(options)
+        let task = Task<RunRecord, Error> {
+            _ = try? await current.task.value
+            try Task.checkCancellation()  // (a shutdown cancels the queued run too)
+            return try await self.startFollowUp().value
+        }
+        followUp = (task, options)
+        return task
     }
 
     private func startFollowUp() -> Task<RunRecord, Error> {
-        let options = followUpOptions ?? RunOptions(trigger: "manual")
+        let options = followUp?.options ?? RunOptions(trigger: "manual")
         followUp = nil
-        followUpOptions = nil
         return sync(options)
     }
 
@@ -191,14 +187,12 @@ public actor SyncCoordinator {
                 throw error
             }
         }
-        current = task
-        currentOptions = options
+        current = (task, options)
         return task
     }
 
     private func finished(_ run: RunRecord?) {
         current = nil
-        currentOptions = nil
         progress = nil
         if let run { lastRun = run }
     }
@@ -214,8 +208,8 @@ public actor SyncCoordinator {
             reparseStop?.set()
             _ = try? await reparsing.value
         }
-        followUp?.cancel()
-        guard let current else { return }
+        followUp?.task.cancel()
+        guard let current = current?.task else { return }
         current.cancel()
         _ = try? await current.value
     }
