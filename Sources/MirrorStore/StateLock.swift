@@ -14,9 +14,8 @@ public final class StateLock: Sendable {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError(path: path, errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw Held(path: path, holder: holder?.isEmpty == false ? holder! : "unknown")
+            throw Held(path: path)
         }
         ftruncate(fd, 0)
         let pid = Array("\(getpid())\n".utf8)
@@ -38,8 +37,7 @@ public final class StateLock: Sendable {
             flock(fd, LOCK_UN)
             return nil
         }
-        let pid = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        return Held(path: path, holder: pid?.isEmpty == false ? pid! : "unknown")
+        return Held(path: path)
     }
 
     /// Another process holds the lock (mirrord's exit status 3); every other failure to take
@@ -49,5 +47,11 @@ public final class StateLock: Sendable {
         /// The PID the lock file names, or "unknown".
         public let holder: String
         public var description: String { "\(path): store locked by another mirrord (pid \(holder))" }
+
+        /// The holder as the lock file names it.
+        init(path: String) {
+            let pid = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            (self.path, holder) = (path, pid?.isEmpty == false ? pid! : "unknown")
+        }
     }
 }
