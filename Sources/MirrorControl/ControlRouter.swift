@@ -110,7 +110,7 @@ public struct ControlRouter: Sendable {
                     return .error(400, "kind=\(kind) is not \(kinds.joined(separator: ", "))")
                 }
                 if let source = request.query["source"], config.source(named: source) == nil {
-                    return .error(404, "no source named '\(source)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
+                    return .error(404, config.noSource(source))
                 }
                 return .json(200, try Reports.documents(database: database, kind: request.query["kind"],
                                                         source: request.query["source"]))
@@ -199,7 +199,7 @@ public struct ControlRouter: Sendable {
         }
         let source = body.string("source")
         if let source, config.source(named: source) == nil {
-            return .error(404, "no source named '\(source)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))")
+            return .error(404, config.noSource(source))
         }
         let force = body.bool("force") ?? false
         do {
@@ -231,7 +231,7 @@ public struct ControlRouter: Sendable {
         }
         if let name = fields.string("source") {
             guard sources.contains(name) else {
-                return .failure(BadRequest(status: 404, message: "no source named '\(name)' (configured: \(sources.joined(separator: ", ")))"))
+                return .failure(BadRequest(status: 404, message: MirrorConfig.noSource(name, among: sources)))
             }
             options.source = name
         }

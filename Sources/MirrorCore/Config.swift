@@ -192,26 +192,52 @@ public struct MirrorConfig: Sendable, Equatable {
     /// Reads and validates a TOML configuration file.
     /// - Throws: `ConfigError` naming the file, the line where it can, the key and the reason.
     public static func load(path: String) throws -> MirrorConfig {
+        let (file, text) = try readText(path)
+        return try parse(text, file: file)
+    }
+
+    /// The absolute path of `path` and its text.
+    /// - Throws: `ConfigError` naming the file: unreadable (the reason from the errno), not UTF-8.
+    private static func readText(_ path: String) throws -> (file: String, text: String) {
         let absolute = Paths.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
         let data = try Paths.readFile(absolute) { ConfigError(file: absolute, reason: "cannot read the file (\($0))") }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: absolute, reason: "not UTF-8 text")
         }
-        return try parse(text, file: absolute)
+        return (absolute, text)
     }
 
     /// Parses configuration text as if read from `file` (used for relative paths and messages).
     public static func parse(_ text: String, file: String) throws -> MirrorConfig {
+        let (text, table) = try table(text, file: file)
+        return try ConfigReader(text: text, file: file).read(table)
+    }
+
+    /// The TOML table of configuration text, and the text it was read from.
+    /// - Throws: `ConfigError` with the line of a TOML syntax error.
+    private static func table(_ text: String, file: String) throws -> (text: String, table: TOMLTable) {
         // A byte-order mark (editors on some systems write one) is not TOML (found by fuzz-config).
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         try checkBeforeTOMLKit(text, file: file)
-        let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
+            return (text, try TOMLTable(string: text))
         } catch let error as TOMLParseError {
             throw ConfigError(file: file, line: error.source.begin.line, reason: error.description)
         }
-        return try ConfigReader(text: text, file: file).read(table)
+    }
+
+    /// Where the store and the control socket are when the file names none.
+    public static let defaultStateDir = "/var/lib/mirrord"
+    public static let defaultControlSocket = "/run/mirrord/control.sock"
+
+    /// The message for a source name that is not configured, as every command gives it.
+    public static func noSource(_ name: String, among names: [String]) -> String {
+        "no source named '\(name)' (configured: \(names.joined(separator: ", ")))"
+    }
+
+    /// `noSource` for this configuration's sources.
+    public func noSource(_ name: String) -> String {
+        Self.noSource(name, among: sources.map(\.name))
     }
 
     /// Where the file at `path` puts the control socket and the store, read with no other
@@ -221,17 +247,13 @@ public struct MirrorConfig: Sendable, Equatable {
     /// was edited into one that does not validate.
     /// - Returns: nil when the file cannot be read or is not TOML at all.
     public static func locations(path: String) -> (controlSocket: String, stateDir: String)? {
-        let absolute = Paths.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
-        guard let data = try? Paths.readFile(absolute, failure: { ConfigError(file: absolute, reason: $0) }),
-              var text = String(data: data, encoding: .utf8) else { return nil }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        guard (try? checkBeforeTOMLKit(text, file: absolute)) != nil, let table = try? TOMLTable(string: text) else { return nil }
+        guard let (absolute, text) = try? readText(path), let (_, table) = try? table(text, file: absolute) else { return nil }
         let folder = (absolute as NSString).deletingLastPathComponent
         func location(_ key: String, _ fallback: String) -> String {
             guard let value = table[key]?.string, !value.isEmpty else { return fallback }
             return Paths.absolute(value, relativeTo: folder)
         }
-        return (location("control_socket", "/run/mirrord/control.sock"), location("state_dir", "/var/lib/mirrord"))
+        return (location("control_socket", defaultControlSocket), location("state_dir", defaultStateDir))
     }
 }
 
@@ -366,10 +388,10 @@ private struct ConfigReader {
 
     var folder: String { (file as NSString).deletingLastPathComponent }
 
-    /// The line assigning `key` in the `occurrence`-th `[section]` / `[[section]]` (top level when
-    /// `section` is nil). TOMLKit keeps no source positions for values, so the text is scanned.
-    /// The 1-based line where `key` is set in `section` (its `occurrence`-th `[[section]]`);
-    /// for a key the section lacks (a required one missing), the section's header line.
+    /// The 1-based line assigning `key` in the `occurrence`-th `[section]` / `[[section]]` (top
+    /// level when `section` is nil); for a key the section lacks (a required one missing), the
+    /// section's header line. TOMLKit keeps no source positions for values, so the text is
+    /// scanned.
     func line(of key: String, in section: String? = nil, occurrence: Int = 0) -> Int? {
         var current: String?
         var currentOccurrence = 0
@@ -411,12 +433,12 @@ private struct ConfigReader {
             guard !value.isEmpty else { throw error(key, "must not be empty") }
             return Paths.absolute(value, relativeTo: folder)
         }
-        let stateDir = try path("state_dir", "/var/lib/mirrord")
+        let stateDir = try path("state_dir", MirrorConfig.defaultStateDir)
         var config = MirrorConfig(
             file: file,
             stateDir: stateDir,
             mirrorDir: try path("mirror_dir", stateDir + "/mirror"),
-            controlSocket: try path("control_socket", "/run/mirrord/control.sock"))
+            controlSocket: try path("control_socket", MirrorConfig.defaultControlSocket))
         config.pollInterval = try duration(root, "poll_interval") ?? config.pollInterval
         config.controlSocketGroup = try string(root, "control_socket_group")
         if let group = config.controlSocketGroup, getgrnam(group) == nil {

@@ -246,7 +246,7 @@ struct List: ParsableCommand {
     func run() throws {
         let c = try connection.resolve()
         if let source, let config = c.config, config.source(named: source) == nil {
-            throw Abort("no source named '\(source)' (configured: \(config.sources.map(\.name).joined(separator: ", ")))", code: 2)
+            throw Abort(config.noSource(source), code: 2)
         }
         var query: [String] = []
         if let kind { query.append("kind=\(kind.rawValue)") }

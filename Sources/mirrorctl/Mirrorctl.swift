@@ -38,7 +38,7 @@ struct ConnectionOptions: ParsableArguments {
             FileHandle.standardError.write(Data("mirrorctl: warning: \(error); using its control_socket and state_dir\n".utf8))
             located = found
         }
-        let socket = self.socket ?? cfg?.controlSocket ?? located?.controlSocket ?? "/run/mirrord/control.sock"
+        let socket = self.socket ?? cfg?.controlSocket ?? located?.controlSocket ?? MirrorConfig.defaultControlSocket
         let db = self.db ?? cfg?.databasePath ?? located.map { MirrorConfig.databasePath(stateDir: $0.stateDir) }
         return Connection(config: cfg, client: ControlClient(socket: socket), databasePath: db, forceDatabase: self.db != nil)
     }
@@ -53,7 +53,7 @@ struct Connection {
 
     /// Where the blobs are: beside the database.
     var blobsRoot: String {
-        (config?.stateDir ?? (databasePath.map { ($0 as NSString).deletingLastPathComponent } ?? "/var/lib/mirrord")) + "/blobs"
+        (config?.stateDir ?? (databasePath.map { ($0 as NSString).deletingLastPathComponent } ?? MirrorConfig.defaultStateDir)) + "/blobs"
     }
 
     func database() throws -> MirrorDatabase {

@@ -93,7 +93,7 @@ struct Mirrord: AsyncParsableCommand {
         do {
             cfg = try MirrorConfig.load(path: config)
             if let source, cfg.source(named: source) == nil {
-                throw ConfigError(file: cfg.file, reason: "no source named '\(source)' (configured: \(cfg.sources.map(\.name).joined(separator: ", ")))")
+                throw ConfigError(file: cfg.file, reason: cfg.noSource(source))
             }
             try Self.checkExtractionRules(cfg)
         } catch {
