@@ -79,7 +79,6 @@ public final class ControlServer: Service, @unchecked Sendable {
         logger.info("control API listening on \(socketPath)")
     }
 
-    /// Whether something accepts connections on the Unix socket at `path`.
     /// The error for a socket another process is serving, or nil. A daemon checks this before
     /// it takes its store, so that a second one on the same socket leaves nothing behind.
     public static func served(_ path: String) -> ControlSocketError? {
@@ -87,6 +86,7 @@ public final class ControlServer: Service, @unchecked Sendable {
         return ControlSocketError(path: path, reason: "another process is serving this socket (another mirrord with a different state_dir?)")
     }
 
+    /// Whether something accepts connections on the Unix socket at `path`.
     static func answers(_ path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }

@@ -611,6 +611,4 @@ public enum FileSystem {
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw StoreError(path: path, errno: errno) }
     }
-
-
 }
