@@ -66,6 +66,14 @@ public final class BlobStore: @unchecked Sendable {
     /// The last body read back (the base of the next delta, or the next version a reparse
     /// reads): a chain is undone once, not once per version.
     private var recent: (sha: String, bytes: [UInt8])?
+    /// zstd contexts between calls, at most one per thread that used them at once: a context
+    /// allocates its workspace on first use, and a new one per blob had been 1.4 % of a
+    /// reparse (`ZSTD_createDCtx`). Taken and returned under `lock`; reset on return. A
+    /// context whose workspace grew past `pooledContextBytes` (a large body at the compaction
+    /// level) is freed instead, so an idle daemon does not hold it.
+    private var idleCompressors: [OpaquePointer] = []
+    static let pooledContextBytes = 4 << 20
+    private var idleDecompressors: [OpaquePointer] = []
 
     public init(root: String) throws {
         self.root = root
@@ -74,6 +82,41 @@ public final class BlobStore: @unchecked Sendable {
 
     deinit {
         for d in decoders.values { ZSTD_freeDDict(d) }
+        for c in idleCompressors { ZSTD_freeCCtx(c) }
+        for d in idleDecompressors { ZSTD_freeDCtx(d) }
+    }
+
+    /// Runs `body` with a compression context from the pool, reset to defaults afterwards
+    /// (`ZSTD_reset_session_and_parameters`: a prefix or window set for a delta does not stay).
+    private func withCompressor<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
+        let taken = lock.withLock { idleCompressors.popLast() }
+        guard let cctx = taken ?? ZSTD_createCCtx() else { throw StoreError(path: root, reason: "zstd: out of memory") }
+        defer {
+            if ZSTD_sizeof_CCtx(cctx) > Self.pooledContextBytes {
+                ZSTD_freeCCtx(cctx)
+            } else {
+                ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
+                lock.withLock { idleCompressors.append(cctx) }
+            }
+        }
+        return try body(cctx)
+    }
+
+    /// Runs `body` with a decompression context from the pool (window limit 2^27, as
+    /// `zstd -d --long=27` reads), reset afterwards.
+    private func withDecompressor<T>(path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+        let taken = lock.withLock { idleDecompressors.popLast() }
+        guard let dctx = taken ?? ZSTD_createDCtx() else { throw StoreError(path: path, reason: "zstd: out of memory") }
+        defer {
+            if ZSTD_sizeof_DCtx(dctx) > Self.pooledContextBytes {
+                ZSTD_freeDCtx(dctx)
+            } else {
+                ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters)
+                lock.withLock { idleDecompressors.append(dctx) }
+            }
+        }
+        ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, 27)
+        return try body(dctx)
     }
 
     public func path(for sha256: String) -> String {
@@ -399,16 +442,16 @@ public final class BlobStore: @unchecked Sendable {
     }
 
     func compress(_ bytes: [UInt8], dictionary: BlobDictionary? = nil, level: Int32? = nil) throws -> [UInt8] {
-        guard let cctx = ZSTD_createCCtx() else { throw StoreError(path: root, reason: "zstd: out of memory") }
-        defer { ZSTD_freeCCtx(cctx) }
         let bound = ZSTD_compressBound(bytes.count)
         var out = [UInt8](repeating: 0, count: bound)
-        let n = out.withUnsafeMutableBytes { dst in
-            bytes.withUnsafeBytes { src in
-                if let dictionary {
-                    return ZSTD_compress_usingCDict(cctx, dst.baseAddress, bound, src.baseAddress, src.count, dictionary.compressor)
+        let n = try withCompressor { cctx in
+            out.withUnsafeMutableBytes { dst in
+                bytes.withUnsafeBytes { src in
+                    if let dictionary {
+                        return ZSTD_compress_usingCDict(cctx, dst.baseAddress, bound, src.baseAddress, src.count, dictionary.compressor)
+                    }
+                    return ZSTD_compressCCtx(cctx, dst.baseAddress, bound, src.baseAddress, src.count, level ?? self.level)
                 }
-                return ZSTD_compressCCtx(cctx, dst.baseAddress, bound, src.baseAddress, src.count, level ?? self.level)
             }
         }
         try check(n)
@@ -418,18 +461,18 @@ public final class BlobStore: @unchecked Sendable {
 
     /// Compresses `bytes` with `prefix` as raw-content dictionary (`ZSTD_CCtx_refPrefix`).
     func compress(_ bytes: [UInt8], prefix: [UInt8]) throws -> [UInt8] {
-        guard let cctx = ZSTD_createCCtx() else { throw StoreError(path: root, reason: "zstd: out of memory") }
-        defer { ZSTD_freeCCtx(cctx) }
-        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))
-        // The window must reach back over the whole prefix.
-        let window = Int32(max(10, min(27, Int.bitWidth - (prefix.count + bytes.count).leadingZeroBitCount)))
-        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window))
         let bound = ZSTD_compressBound(bytes.count)
         var out = [UInt8](repeating: 0, count: bound)
-        let n = try prefix.withUnsafeBytes { pre in
-            try check(ZSTD_CCtx_refPrefix(cctx, pre.baseAddress, pre.count))
-            return out.withUnsafeMutableBytes { dst in
-                bytes.withUnsafeBytes { src in ZSTD_compress2(cctx, dst.baseAddress, bound, src.baseAddress, src.count) }
+        let n = try withCompressor { cctx in
+            try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))
+            // The window must reach back over the whole prefix.
+            let window = Int32(max(10, min(27, Int.bitWidth - (prefix.count + bytes.count).leadingZeroBitCount)))
+            try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window))
+            return try prefix.withUnsafeBytes { pre in
+                try check(ZSTD_CCtx_refPrefix(cctx, pre.baseAddress, pre.count))
+                return out.withUnsafeMutableBytes { dst in
+                    bytes.withUnsafeBytes { src in ZSTD_compress2(cctx, dst.baseAddress, bound, src.baseAddress, src.count) }
+                }
             }
         }
         try check(n)
@@ -449,23 +492,22 @@ public final class BlobStore: @unchecked Sendable {
         guard size < UInt64.max - 1 else { throw StoreError(path: path, reason: "not a zstd frame") }
         let dictID = frame.withUnsafeBytes { ZSTD_getDictID_fromFrame($0.baseAddress, $0.count) }
         let ddict = dictID == 0 || prefix != nil ? nil : try decoder(dictID, blob: path)
-        guard let dctx = ZSTD_createDCtx() else { throw StoreError(path: path, reason: "zstd: out of memory") }
-        defer { ZSTD_freeDCtx(dctx) }
-        ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, 27)
         var out = [UInt8](repeating: 0, count: Int(size))
-        let n = out.withUnsafeMutableBytes { dst in
-            frame.withUnsafeBytes { src -> Int in
-                if let prefix {
-                    return prefix.withUnsafeBytes { pre in
-                        let r = ZSTD_DCtx_refPrefix(dctx, pre.baseAddress, pre.count)
-                        if ZSTD_isError(r) != 0 { return r }
-                        return ZSTD_decompressDCtx(dctx, dst.baseAddress, Int(size), src.baseAddress, src.count)
+        let n = try withDecompressor(path: path) { dctx in
+            out.withUnsafeMutableBytes { dst in
+                frame.withUnsafeBytes { src -> Int in
+                    if let prefix {
+                        return prefix.withUnsafeBytes { pre in
+                            let r = ZSTD_DCtx_refPrefix(dctx, pre.baseAddress, pre.count)
+                            if ZSTD_isError(r) != 0 { return r }
+                            return ZSTD_decompressDCtx(dctx, dst.baseAddress, Int(size), src.baseAddress, src.count)
+                        }
                     }
+                    if let ddict {
+                        return ZSTD_decompress_usingDDict(dctx, dst.baseAddress, Int(size), src.baseAddress, src.count, ddict)
+                    }
+                    return ZSTD_decompressDCtx(dctx, dst.baseAddress, Int(size), src.baseAddress, src.count)
                 }
-                if let ddict {
-                    return ZSTD_decompress_usingDDict(dctx, dst.baseAddress, Int(size), src.baseAddress, src.count, ddict)
-                }
-                return ZSTD_decompressDCtx(dctx, dst.baseAddress, Int(size), src.baseAddress, src.count)
             }
         }
         if ZSTD_isError(n) != 0 {

@@ -91,6 +91,26 @@ final class BlobDeltaTests: XCTestCase {
         }
     }
 
+    /// The store reuses its zstd contexts: a delta's prefix and window must not leak into the
+    /// next whole body, whose file has to be the bytes a store that never made a delta writes.
+    func testAWholeBodyAfterADeltaIsCompressedAsIfByAFreshContext() throws {
+        let dir = ScratchDir()
+        let blobs = try BlobStore(root: dir.path + "/blobs")
+        let v1 = SyntheticSite.page(5, paragraphs: 400), v2 = SyntheticSite.page(5, paragraphs: 400, edit: 1)
+        let s1 = SHA256.hex(v1)
+        try blobs.put(v1, sha256: s1)
+        let delta = try blobs.stage(v2, sha256: SHA256.hex(v2), base: DeltaBase(sha256: s1, bytes: v1, depth: 0))
+        XCTAssertEqual(delta.base, s1)
+        try blobs.makeDurable([delta])
+        let other = SyntheticSite.page(6), s3 = SHA256.hex(other)
+        try blobs.put(other, sha256: s3)
+        let fresh = try BlobStore(root: dir.path + "/fresh")
+        try fresh.put(other, sha256: s3)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: blobs.path(for: s3))),
+                       try Data(contentsOf: URL(fileURLWithPath: fresh.path(for: s3))))
+        XCTAssertEqual(try BlobStore(root: dir.path + "/blobs").get(s3), other)
+    }
+
     func testAMissingBaseIsNamedWithTheDelta() throws {
         let dir = ScratchDir()
         let blobs = try BlobStore(root: dir.path + "/blobs")
