@@ -115,6 +115,18 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The server answered for the URL itself: an HTTP status other than 408, 429 and 5xx, a
+    /// redirect (a loop), or a body (too large, or unreadable). A transfer failure (DNS,
+    /// connect, TLS, timeout), a busy or broken server, and a cancel say nothing about the
+    /// document, so they do not end what an earlier answer established (that it is gone).
+    public var isAnswer: Bool {
+        switch self {
+        case .transfer, .cancelled: return false
+        case let .http(status): return !(status == 408 || status == 429 || (500...599).contains(status))
+        case .tooLarge, .redirectLoop, .badContentEncoding, .undecodableBody: return true
+        }
+    }
+
     /// A timeout (the whole transfer, the connect, or the low-speed limit): a server that
     /// stalls once will likely stall again, so it is retried at most once per run.
     public var isTimeout: Bool {

@@ -75,6 +75,11 @@ public struct CheckPolicy: Sendable {
     /// no later than `goneRecheckInterval`: `Retry-After: 9000000000000000` is a number too);
     /// otherwise after the source's `poll_interval` doubled per consecutive failure before this
     /// one, at most `maxFailureBackoff` (and never sooner than `poll_interval`).
+    ///
+    /// A document is gone after a 404 or 410, and stays gone through failures that are no
+    /// answer about it (DNS, connect errors, timeouts, 408, 429, 5xx: `FetchError.isAnswer`):
+    /// an upstream that is down for a while does not bring its deleted articles back. Any
+    /// other answer (a 403, a 451, a body) ends it.
     public func failure(_ doc: DocumentRecord, status: Int, _ error: FetchError, retryAfter: Double?) -> CheckDecision.Failure {
         let delay: Double
         if error.isGone {
@@ -85,7 +90,8 @@ public struct CheckPolicy: Sendable {
             let doubled = source.pollInterval * pow(2, Double(min(doc.failures, 20)))
             delay = max(source.pollInterval, min(Self.maxFailureBackoff, doubled))
         }
-        return CheckDecision.Failure(status: status, error: error, nextCheck: now.addingTimeInterval(delay), gone: error.isGone)
+        let gone = error.isGone || (doc.gone && !error.isAnswer)
+        return CheckDecision.Failure(status: status, error: error, nextCheck: now.addingTimeInterval(delay), gone: gone)
     }
 
     /// When to look again after a successful check: an index after `poll_interval` (indexes

@@ -69,6 +69,28 @@ final class CheckDecisionTests: XCTestCase {
                        .failed(.init(status: 503, error: .http(status: 503), nextCheck: now.addingTimeInterval(3600), gone: false)))
     }
 
+    /// A gone article whose weekly re-check meets a server that is down stays gone: a
+    /// connection error, a DNS failure or a 503 says nothing about the article. A 403 or a
+    /// body is an answer, and ends it (the error then says what it is).
+    func testAGoneDocumentStaysGoneThroughTransientFailures() {
+        var gone = article(changedDaysAgo: 30, failures: 1)
+        gone.gone = true
+        let refused = FetchError.transfer(code: 7, message: "Failed to connect to example.org port 443 after 2 ms: Connection refused")
+        for (result, stillGone) in [(Result<FetchResponse, FetchError>.failure(refused), true),
+                                    (.failure(.transfer(code: 28, message: "Operation timed out")), true),
+                                    (response(503), true), (response(429), true),
+                                    (response(404), true), (response(410), true),
+                                    (.failure(.transfer(code: 6, message: "Could not resolve host: example.org")), true),
+                                    (response(403), false), (response(451), false),
+                                    (.failure(.tooLarge(limit: 1000)), false)] {
+            guard case .failed(let f) = policy.decide(gone, result, retryAfter: nil) else { return XCTFail("\(result) did not fail") }
+            XCTAssertEqual(f.gone, stillGone, "\(result)")
+        }
+        // A document that was not gone does not become gone on a transient failure.
+        guard case .failed(let f) = policy.decide(article(changedDaysAgo: 1), .failure(refused), retryAfter: nil) else { return XCTFail() }
+        XCTAssertFalse(f.gone)
+    }
+
     func testIndexesAndImagesHaveTheirOwnSchedules() {
         var index = article(changedDaysAgo: 100)
         index.kind = "index"

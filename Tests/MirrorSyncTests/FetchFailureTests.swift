@@ -48,6 +48,27 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(gone.nextCheck!.timeIntervalSince(gone.lastChecked!), SyncEngine.goneRecheckInterval, accuracy: 1)
     }
 
+    /// A gone article stays gone while its server answers 503: that does not say the article
+    /// is back (nor does a refused connection: `CheckDecisionTests`). A 403 is an answer, and
+    /// ends it.
+    func testAGoneArticleStaysGoneWhileItsServerFails() async throws {
+        let h = try Harness(http: "retries = 0")
+        h.server.put("/indexes/school.md", "#### [一](../pages/1/404.md)\n")
+        _ = try await h.sync()
+        XCTAssertEqual(try h.document("/pages/1/404.md")?.gone, true)
+        h.server.handler = { req in req.path == "/pages/1/404.md" ? .init(status: 503) : nil }
+        _ = try await h.sync(all: true)
+        var doc = try XCTUnwrap(h.document("/pages/1/404.md"))
+        XCTAssertEqual(doc.error, "HTTP 503 Service Unavailable")
+        XCTAssertTrue(doc.gone)
+        XCTAssertEqual(doc.failures, 2)
+        h.server.handler = { req in req.path == "/pages/1/404.md" ? .init(status: 403) : nil }
+        _ = try await h.sync(all: true)
+        doc = try XCTUnwrap(h.document("/pages/1/404.md"))
+        XCTAssertEqual(doc.error, "HTTP 403 Forbidden")
+        XCTAssertFalse(doc.gone)
+    }
+
     /// A server that stalls costs two attempts per sync, however many `retries` the config
     /// allows for other transient failures (each timeout takes the whole `timeout`).
     func testATimeoutIsRetriedAtMostOncePerSync() async throws {
