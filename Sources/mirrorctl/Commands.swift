@@ -299,6 +299,12 @@ struct Log: ParsableCommand {
             FileHandle.standardOutput.write(Data(Reports.encode(list)))
             return
         }
+        if list.isEmpty {
+            // Known, but never stored (every check failed): an empty log, as `git log` of a
+            // path without commits, with a word on stderr so that it does not look like a hang.
+            FileHandle.standardError.write(Data("mirrorctl: \(ReportError.noRevisions(url))\n".utf8))
+            return
+        }
         for r in list {
             let hash = (r["content_sha256"] as? String).map { String($0.prefix(12)) } ?? "-"
             let revert = (r["reverts_to"] as? NSNumber).map { "  (revert to r\($0))" } ?? ""

@@ -142,6 +142,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(unknown.stderr, "mirrorctl: \(m.server.baseURL)/pages/1/999.md: not a mirrored document (see mirrorctl list)\n")
     }
 
+    /// `log` of a document every check of which failed lists nothing, and says why on stderr
+    /// (it had printed nothing at all); `--json` stays `[]`.
+    func testLogOfADocumentWithNoRevisionSaysSo() throws {
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        server.put("/indexes/school.md", "#### [一](../pages/1/203.md)\n\n#### [二](../pages/1/404.md)\n")
+        let dir = TemporaryDirectory()
+        let config = try writeConfig(dir, server: server)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let missing = "\(server.baseURL)/pages/1/404.md"
+        let r = try run("mirrorctl", ["log", missing, "--config", config])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertEqual(r.stderr, "mirrorctl: \(missing): no revision stored yet (see its error in mirrorctl list)\n")
+        let json = try run("mirrorctl", ["log", missing, "--json", "--config", config])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any])?.count, 0, json.stdout)
+        XCTAssertEqual(json.stderr, "")
+    }
+
     /// `mirrord --compact` deletes blob files no row names (a failed or killed batch) and says
     /// how many; the store then verifies with none unreferenced.
     func testCompactDeletesBlobFilesNoRowNames() throws {
