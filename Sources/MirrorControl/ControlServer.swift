@@ -183,17 +183,19 @@ final class ControlHTTPHandler: ChannelInboundHandler {
             guard let head else { return }
             deadline?.cancel()  // a whole request: however long the answer takes (sync --wait), no deadline
             let request = ControlRequest(method: head.method.rawValue, uri: head.uri, body: body)
-            let keepAlive = head.isKeepAlive
+            let keepAlive = head.isKeepAlive, headOnly = head.method == .HEAD
             let handle = self.handle
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.makeFutureWithTask { await handle(request) }.whenSuccess { response in
                 let (handler, ctx) = bound.value
-                handler.respond(ctx, response, keepAlive: keepAlive)
+                handler.respond(ctx, response, keepAlive: keepAlive, headOnly: headOnly)
             }
         }
     }
 
-    func respond(_ context: ChannelHandlerContext, _ response: ControlResponse, keepAlive: Bool) {
+    /// Writes `response`. For a HEAD request (`headOnly`) only the head goes out, with the
+    /// `Content-Length` the GET would have (RFC 9110 §9.3.2: the same header fields).
+    func respond(_ context: ChannelHandlerContext, _ response: ControlResponse, keepAlive: Bool, headOnly: Bool = false) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: "\(response.body.count)")
@@ -202,9 +204,11 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         let status = HTTPResponseStatus(statusCode: response.status)
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !headOnly {
+            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+            buffer.writeBytes(response.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             let channel = context.channel

@@ -38,13 +38,9 @@ public struct WebRouter: Sendable {
         ("Cache-Control", "no-store"),
     ]
 
+    /// The answer to `request`; a HEAD gets the GET's answer, whose body the server then
+    /// leaves out (keeping its `Content-Length`).
     public func handle(_ request: ControlRequest) async -> ControlResponse {
-        var response = await answer(request)
-        if request.method == "HEAD" { response.body = [] }
-        return response
-    }
-
-    func answer(_ request: ControlRequest) async -> ControlResponse {
         guard request.method == "GET" || request.method == "HEAD" else {
             var r = Self.page(405, "Method not allowed", "<p>This view is read-only: GET only.</p>")
             r.headers.append(("Allow", "GET, HEAD"))

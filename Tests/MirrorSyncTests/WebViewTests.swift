@@ -100,7 +100,8 @@ final class WebViewTests: XCTestCase {
         }
         let head = await get(router, "/", method: "HEAD")
         XCTAssertEqual(head.status, 200)
-        XCTAssertEqual(head.text, "")
+        let front = await get(router, "/")
+        XCTAssertEqual(head.text, front.text, "the server leaves the body out (testServedOnLoopback)")
         func status(_ path: String) async -> Int { await get(router, path).status }
         let served = await status("/mirror/raw/\(h.hostDir)/pages/1/1.md")
         XCTAssertEqual(served, 200)
@@ -132,11 +133,42 @@ final class WebViewTests: XCTestCase {
         let fetcher = Fetcher(settings: HTTPSettings())
         let r = await fetcher.fetch(FetchRequest(url: "http://127.0.0.1:\(port)/articles"))
         fetcher.shutdown()
+        // HEAD, as `curl -I` sends it: the GET's head, Content-Length included (it had said 0),
+        // and no body: the connection's bytes end with the blank line.
+        // (A blocking read here is fine: the server answers on its own event loop thread.)
+        let head = try Self.exchange(port: port, "HEAD /articles HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         await server.close()
         try await group.shutdownGracefully()
         let page = try r.get()
         XCTAssertEqual(page.status, 200)
         XCTAssertEqual(page.contentType, "text/html; charset=utf-8")
         XCTAssertTrue(String(decoding: page.body, as: UTF8.self).contains("<p>2 of 2 articles</p>"))
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK\r\n"), head)
+        XCTAssertTrue(head.lowercased().contains("\r\ncontent-length: \(page.body.count)\r\n"), head)
+        XCTAssertTrue(head.hasSuffix("\r\n\r\n"), head)
+    }
+
+    /// Sends `request` to 127.0.0.1:`port` and reads until the server closes the connection.
+    static func exchange(port: Int, _ request: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        _ = Array(request.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var out: [UInt8] = [], buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            out += buf.prefix(n)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
