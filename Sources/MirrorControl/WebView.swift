@@ -171,11 +171,14 @@ public struct WebRouter: Sendable {
         return Self.page(200, copy.title ?? url, body)
     }
 
-    /// An Atom feed (RFC 4287) of the 50 latest article revisions.
+    /// An Atom feed (RFC 4287) of the 50 latest article revisions. The feed's author is the
+    /// mirror (§4.1.1: a feed names one unless every entry does; the entries are the mirror's
+    /// records of a revision, not the articles).
     func feed() throws -> ControlResponse {
         let entries = try database.recentRevisions(limit: 50)
         var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
-            + "<title>mirrord: new revisions</title><id>urn:mirrord:\(SHA256.hex(config.stateDir))</id>"
+            + "<title>mirrord: new revisions</title><author><name>mirrord</name></author>"
+            + "<id>urn:mirrord:\(SHA256.hex(config.stateDir))</id>"
             + "<updated>\(RFC3339.string(entries.first?.version.fetchedAt ?? Date(timeIntervalSince1970: 0)))</updated>"
         for (doc, v) in entries {
             let n = v.revision ?? 0

@@ -85,6 +85,8 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(noURL.status, 400)
         XCTAssertTrue(noURL.text.contains("missing ?url="), noURL.text)
         let feed = await get(router, "/feed.atom")
+        // RFC 4287 §4.1.1: a feed has an author unless every entry has one (the entries have none).
+        XCTAssertTrue(feed.text.contains("<title>mirrord: new revisions</title><author><name>mirrord</name></author><id>urn:mirrord:"), feed.text)
         XCTAssertTrue(feed.text.contains("<link href=\"/diff?url=\(url)&amp;from=1&amp;to=2\"/>"), feed.text)
         let unknown = await get(router, "/article?url=\(q("https://example.org/never"))")
         XCTAssertEqual(unknown.status, 404)
