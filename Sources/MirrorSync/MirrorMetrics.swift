@@ -99,7 +99,7 @@ public final class MirrorMetrics: Sendable {
         registry.makeGauge(descriptor: d("versions", "", "Versions stored")).set(to: Double(totals.versions))
         registry.makeGauge(descriptor: d("revisions", "", "Revisions stored")).set(to: Double(totals.revisions))
         registry.makeGauge(descriptor: d("documents_in_error", "", "Documents whose last check failed")).set(to: Double(totals.errors))
-        registry.makeGauge(descriptor: d("due_documents", "", "Documents due for a check now (the queue depth)"))
+        registry.makeGauge(descriptor: d("due_documents", "", "Documents a run started now would check: every index, and the articles and assets whose next check has come"))
             .set(to: Double(try database.dueCount(now: now)))
         registry.makeGauge(descriptor: d("store_raw_bytes", "", "Bytes of distinct raw bodies")).set(to: Double(totals.rawBytes))
         registry.makeGauge(descriptor: d("store_bytes", "", "Bytes the compressed blobs occupy")).set(to: Double(totals.storedBytes))

@@ -140,6 +140,10 @@ struct Reload: ParsableCommand {
             A bad file keeps the running configuration; the reason (file, line, key) is \
             printed and the exit status is 1. Sources added, removed and changed take effect \
             from the next run.
+
+            EXAMPLES
+              mirrorctl reload
+              systemctl reload mirrord          (the unit's ExecReload sends SIGHUP)
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -198,7 +202,18 @@ struct Verify: ParsableCommand {
 }
 
 struct Runs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List recent runs with their counters.")
+    static let configuration = CommandConfiguration(
+        abstract: "List recent runs with their counters.",
+        discussion: """
+            Newest first: trigger (startup, scheduled, manual for `sync now`, once for \
+            `mirrord --once`), status, start time, \
+            bodies fetched, 304s, new documents, new versions, new revisions and errors. A run \
+            with errors still completed; `mirrorctl list` names each failing URL.
+
+            EXAMPLES
+              mirrorctl runs --limit 5
+              mirrorctl runs --json | jq '.[0]'
+            """)
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "How many runs.") var limit = 20

@@ -116,6 +116,13 @@ final class CommandLineTests: XCTestCase {
         let help = try run("mirrorctl", ["--config", "x.toml", "help", "diff"])
         XCTAssertEqual(help.status, 0, help.stderr)
         XCTAssertTrue(help.stdout.hasPrefix("OVERVIEW: Show what changed between two revisions"), help.stdout)
+        // Every command's help teaches by example (`runs` and `reload` had none).
+        for command in [["status"], ["sync", "now"], ["runs"], ["list"], ["log"], ["show"], ["diff"], ["reparse"],
+                        ["reload"], ["verify"]] {
+            let r = try run("mirrorctl", ["help"] + command)
+            XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("\nEXAMPLES\n  mirrorctl \(command[0])"), "\(command): \(r.stdout)")
+        }
     }
 
     /// `URL@0` and `URL@r0` ask for a revision that cannot exist, and say so; they had been
