@@ -470,6 +470,14 @@ private struct ConfigReader {
                 if config.sources.contains(where: { $0.name == source.name }) {
                     throw error("name", "duplicate source name '\(source.name)'", section: "source", occurrence: i)
                 }
+                // A document belongs to one source: a start URL two sources share would be
+                // polled under whichever came first, with the other's rules never applied.
+                for start in source.start {
+                    if let other = config.sources.first(where: { $0.start.contains(start) }) {
+                        throw error("start", "'\(start)' is also a start URL of source '\(other.name)' (a document belongs to one source)",
+                                    section: "source", occurrence: i)
+                    }
+                }
                 config.sources.append(source)
             }
         }
@@ -530,7 +538,9 @@ private struct ConfigReader {
         }
         let resolved = try starts.map { raw -> String in
             guard let url = StartURL.resolve(raw, relativeTo: folder) else {
-                throw error("start", "'\(raw)' is not an http://, https:// or file:// URL", section: s, occurrence: index)
+                let web = raw.lowercased().hasPrefix("http://") || raw.lowercased().hasPrefix("https://")
+                throw error("start", web ? "'\(raw)' names no host" : "'\(raw)' is not an http://, https:// or file:// URL",
+                            section: s, occurrence: index)
             }
             return url
         }
@@ -655,7 +665,11 @@ private struct ConfigReader {
 enum StartURL {
     static func resolve(_ raw: String, relativeTo folder: String) -> String? {
         let lower = raw.lowercased()
-        if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return raw }
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+            // `http://` alone, or `https:///path`: curl would refuse it at every run.
+            guard let host = URI(raw)?.host, !host.isEmpty else { return nil }
+            return raw
+        }
         var path: String
         if lower.hasPrefix("file://") {
             path = String(raw.dropFirst("file://".count))

@@ -91,6 +91,13 @@ final class ConfigTests: XCTestCase {
                     "/etc/mirrord/test.toml:2: key 'http.proxy': 'ftp://x' is not a proxy URL (http://, https://, socks4://, socks4a://, socks5://, socks5h://)")
         expectError("[[source]]\nname = \"a\"\nstart = [\"gopher://x\"]\n",
                     "/etc/mirrord/test.toml:3: key 'source.start': 'gopher://x' is not an http://, https:// or file:// URL")
+        // Accepted before: every run then failed with curl's "URL using bad/illegal format".
+        for raw in ["http://", "https:///pages/1.md", "http://:80/"] {
+            expectError("[[source]]\nname = \"a\"\nstart = [\"\(raw)\"]\n",
+                        "/etc/mirrord/test.toml:3: key 'source.start': '\(raw)' names no host")
+        }
+        expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org/\"]\n\n[[source]]\nname = \"b\"\nstart = [\"https://example.org/\"]\n",
+                    "/etc/mirrord/test.toml:7: key 'source.start': 'https://example.org/' is also a start URL of source 'a' (a document belongs to one source)")
         expectError("", "/etc/mirrord/test.toml: no [[source]] configured: nothing to mirror")
         expectError(minimal + "\n" + minimal,
                     "/etc/mirrord/test.toml:5: key 'source.name': duplicate source name 'news'")
