@@ -478,6 +478,29 @@ extension MirrorDatabase {
         }
     }
 
+    /// Gives every document, dictionary and schedule of source `old` to source `new` (a
+    /// source renamed in the config: its start URL is still the same document). One
+    /// transaction; `new`'s own schedule row, if it has one, is kept.
+    /// - Returns: how many documents moved.
+    public func renameSource(from old: String, to new: String) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE documents SET source = ? WHERE source = ?", arguments: [new, old])
+            let moved = db.changesCount
+            try db.execute(sql: "UPDATE dictionaries SET source = ? WHERE source = ?", arguments: [new, old])
+            try db.execute(sql: "UPDATE OR IGNORE sources SET name = ? WHERE name = ?", arguments: [new, old])
+            try db.execute(sql: "DELETE FROM sources WHERE name = ?", arguments: [old])
+            return moved
+        }
+    }
+
+    /// Gives one document to `source` (found by that source's links while its own source is
+    /// no longer configured).
+    public func adopt(documentId: Int64, source: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE documents SET source = ? WHERE id = ?", arguments: [source, documentId])
+        }
+    }
+
     public func sources() throws -> [SourceRecord] {
         try pool.read { db in try SourceRecord.order(Column("name")).fetchAll(db) }
     }

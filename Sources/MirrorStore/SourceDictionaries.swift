@@ -95,6 +95,16 @@ public final class SourceDictionaries: @unchecked Sendable {
         lock.withLock { current[source] }
     }
 
+    /// Source `old` is now called `new` (`MirrorDatabase.renameSource`): its dictionary,
+    /// and the samples gathered so far, go with it unless `new` has its own.
+    public func rename(from old: String, to new: String) {
+        lock.withLock {
+            if current[new] == nil, let d = current.removeValue(forKey: old) { current[new] = d }
+            if samples[new] == nil, let s = samples.removeValue(forKey: old) { samples[new] = s }
+            if closed.remove(old) != nil { closed.insert(new) }
+        }
+    }
+
     /// A dictionary just trained, and the blobs it was trained on: stored before it existed,
     /// they are worth compressing again with it (`BlobStore.recompress`).
     public struct Trained: Sendable {

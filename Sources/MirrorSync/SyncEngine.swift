@@ -281,6 +281,18 @@ public final class SyncEngine: Sendable {
                     var (doc, isNew) = try writing("recording start URL \(url)") {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
                     }
+                    if doc.source != source.name, config.source(named: doc.source) == nil {
+                        // The start URL of a source the config no longer names: the source
+                        // was renamed. Its documents, schedules and dictionary follow (they
+                        // had stayed under the old name, and nothing polled them again).
+                        let old = doc.source
+                        let moved = try writing("renaming source \(old) to \(source.name)") {
+                            try database.renameSource(from: old, to: source.name)
+                        }
+                        dictionaries.rename(from: old, to: source.name)
+                        doc.source = source.name
+                        logger.notice("source '\(old)' is not configured any more and shares its start URL \(url) with '\(source.name)': its \(moved) documents are now '\(source.name)''s")
+                    }
                     if doc.depth > 0 {  // a page found by its links before it became a start URL
                         _ = try writing("recording start URL \(url)") { try database.lowerDepth(url: url, to: 0) }
                         doc.depth = 0
@@ -376,7 +388,22 @@ public final class SyncEngine: Sendable {
                         let visit = queued.visit(key, depth: depth)
                         if visit == .again { continue }
                         // Known documents keep their own schedule: only never-seen URLs join the run.
-                        let known = visit == .first ? try database.document(url: url) : nil
+                        var known = visit == .first ? try database.document(url: url) : nil
+                        if let orphan = known, orphan.source != job.source.name, config.source(named: orphan.source) == nil,
+                           let id = orphan.id {
+                            // Its source was taken out of the config: this one, whose links reach
+                            // it, polls it from now on (no source would, otherwise).
+                            try writing("giving \(url) to source \(job.source.name)") {
+                                try database.adopt(documentId: id, source: job.source.name)
+                            }
+                            known?.source = job.source.name
+                            logger.info("\(url) (of source '\(orphan.source)', no longer configured) is now '\(job.source.name)''s")
+                            // The run chose its due documents before: this one joins it if due.
+                            if options.all || (orphan.nextCheck ?? .distantPast) <= started {
+                                queue.append(QueuedJob(orphan, plan: job.plan, isNew: false))
+                                continue
+                            }
+                        }
                         if let known, known.depth <= depth {
                             queued.settle(key, atMost: known.depth)
                             continue

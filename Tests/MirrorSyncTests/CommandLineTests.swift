@@ -149,6 +149,47 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(unknown.stderr, "mirrorctl: \(m.server.baseURL)/pages/1/999.md: not a mirrored document (see mirrorctl list)\n")
     }
 
+    /// A source renamed in the config keeps its documents: its start URL is still the same
+    /// document, so the run gives the old name's documents, schedules and dictionary to the
+    /// new one (they had stayed under the old name, and no run polled them again: an edit
+    /// upstream was never fetched).
+    func testARenamedSourceKeepsItsDocumentsAndGoesOnMirroring() throws {
+        let server = try TestHTTPServer()
+        var site = FixtureSite.standard()
+        site.publish(to: server)
+        let dir = TemporaryDirectory()
+        let config = try writeConfig(dir, server: server)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "name = \"town\"", with: "name = \"valley\"").write(toFile: config, atomically: true, encoding: .utf8)
+        site.edit(202) { $0.paragraphs[1] = "授课的志愿者换成了社区大学的老师。" }
+        site.publish(to: server)
+        let again = try run("mirrord", ["--config", config, "--once", "--all"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("NOTICE source 'town' is not configured any more and shares its start URL \(server.baseURL)/README.md with 'valley': its 6 documents are now 'valley''s"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("revised article \(server.baseURL)/pages/1/202.md (revision 2)"), again.stderr)
+        let listed = try run("mirrorctl", ["list", "--source", "valley", "--json", "--config", config])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])?.count, 6)
+        let old = try run("mirrorctl", ["list", "--source", "town", "--config", config])
+        XCTAssertEqual(old.status, 2)
+        XCTAssertTrue(old.stderr.contains("no source named 'town' (configured: valley)"), old.stderr)
+
+        // Replaced instead by a source with another start page: what its links reach of the
+        // removed source's documents becomes its own, and is checked.
+        server.put("/hub.md", "# 枢纽\n\n#### [校园](indexes/school.md)\n")
+        try text.replacingOccurrences(of: "name = \"town\"", with: "name = \"hill\"")
+            .replacingOccurrences(of: "/README.md", with: "/hub.md").write(toFile: config, atomically: true, encoding: .utf8)
+        let hill = try run("mirrord", ["--config", config, "--once", "--all"])
+        XCTAssertEqual(hill.status, 0, hill.stderr)
+        XCTAssertTrue(hill.stderr.contains("INFO \(server.baseURL)/pages/1/203.md (of source 'valley', no longer configured) is now 'hill''s"), hill.stderr)
+        let adopted = try run("mirrorctl", ["list", "--source", "hill", "--json", "--config", config])
+        let urls = ((try JSONSerialization.jsonObject(with: Data(adopted.stdout.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["url"] as? String }
+        XCTAssertEqual(Set(urls), Set(["/hub.md", "/indexes/school.md", "/pages/1/203.md"].map { server.baseURL + $0 }))
+        XCTAssertTrue(hill.stderr.contains("completed in"), hill.stderr)
+        XCTAssertTrue(hill.stderr.contains(": fetched 1, not modified 2, new documents 1,"), "the hub, then the two adopted: \(hill.stderr)")
+    }
+
     /// `log` of a document every check of which failed lists nothing, and says why on stderr
     /// (it had printed nothing at all); `--json` stays `[]`.
     func testLogOfADocumentWithNoRevisionSaysSo() throws {
