@@ -56,7 +56,11 @@ public struct DiffRenderer {
         for hunk in hunks() {
             let ops = diff.paragraphs[hunk]
             let oldNums = ops.flatMap(Self.oldIndexes), newNums = ops.flatMap(Self.newIndexes)
-            lines.append(c(Self.cyan, "@@ " + Self.range("-", oldNums) + " " + Self.range("+", newNums) + " @@"))
+            let before = diff.paragraphs[..<hunk.lowerBound]
+            let oldBefore = before.flatMap(Self.oldIndexes).max().map { $0 + 1 } ?? 0
+            let newBefore = before.flatMap(Self.newIndexes).max().map { $0 + 1 } ?? 0
+            lines.append(c(Self.cyan, "@@ " + Self.range("-", oldNums, after: oldBefore) + " "
+                           + Self.range("+", newNums, after: newBefore) + " @@"))
             for op in ops {
                 switch op {
                 case let .equal(_, _, text): lines.append("  " + text)
@@ -101,9 +105,11 @@ public struct DiffRenderer {
         }
     }
 
-    /// `-3,2` (paragraphs 3–4, 1-based), `-3` for one, `-0,0` for none — as unified diffs count lines.
-    static func range(_ sign: String, _ idx: [Int]) -> String {
-        guard let first = idx.min(), let last = idx.max() else { return sign + "0,0" }
+    /// `-3,2` (paragraphs 3–4, 1-based), `-3` for one, and for none `-N,0`, N the paragraph
+    /// the hunk comes after (`after`, 0 at the start): as GNU diff and git count lines (an
+    /// empty hunk "ends at the line that precedes it").
+    static func range(_ sign: String, _ idx: [Int], after: Int) -> String {
+        guard let first = idx.min(), let last = idx.max() else { return "\(sign)\(after),0" }
         return first == last ? "\(sign)\(first + 1)" : "\(sign)\(first + 1),\(last - first + 1)"
     }
 

@@ -98,7 +98,12 @@ public struct RevisionDiff: Sendable, Equatable {
 
     static func canonical(_ s: String) -> String { TextNormalizer.canonical(s) }
 
-    /// Pairs a run of deleted paragraphs with the run of inserted ones that replaced them.
+    /// How many paragraphs ahead a pairing looks for a closer partner.
+    static let partnerWindow = 8
+
+    /// Pairs a run of deleted paragraphs with the run of inserted ones that replaced them, in
+    /// order: a deleted and an inserted paragraph pair as a change when they are alike and
+    /// neither has a closer partner among the next `partnerWindow` on the other's side.
     static func pair(_ dels: [Int], _ ins: [Int], _ oldP: [String], _ newP: [String],
                      _ a: [String], _ b: [String], _ similarity: Double) -> [ParagraphOp] {
         var out: [ParagraphOp] = []
@@ -129,7 +134,23 @@ public struct RevisionDiff: Sendable, Equatable {
                     i += 1
                     continue
                 }
-                if ratio(a[o], b[n]) >= similarity {
+                let alike = ratio(a[o], b[n])
+                if alike >= similarity {
+                    // Alike, but is a paragraph just ahead more so? An index that drops one
+                    // headline and edits the next had paired the dropped one with the edited
+                    // one (both alike in their link), then listed the old headline as removed.
+                    let window = Self.partnerWindow
+                    func closer(_ x: String, _ y: String) -> Bool { quickRatio(x, y) > alike && ratio(x, y) > alike }
+                    if dels[(d + 1)..<min(dels.count, d + 1 + window)].contains(where: { closer(a[$0], b[n]) }) {
+                        out.append(.delete(old: o, text: oldP[o]))
+                        d += 1
+                        continue
+                    }
+                    if ins[(i + 1)..<min(ins.count, i + 1 + window)].contains(where: { closer(a[o], b[$0]) }) {
+                        out.append(.insert(new: n, text: newP[n]))
+                        i += 1
+                        continue
+                    }
                     out.append(.change(old: o, new: n, inline: InlineDiff.diff(oldP[o], newP[n])))
                     d += 1
                     i += 1
@@ -152,6 +173,24 @@ public struct RevisionDiff: Sendable, Equatable {
             }
         }
         return out
+    }
+
+    /// An upper bound of `ratio`, in linear time: 2·(characters the two have in common, as
+    /// multisets, order ignored) / (total length); Python difflib's `quick_ratio`.
+    static func quickRatio(_ x: String, _ y: String) -> Double {
+        var counts: [Character: Int] = [:]
+        var total = 0
+        for ch in x { counts[ch, default: 0] += 1; total += 1 }
+        var common = 0, other = 0
+        for ch in y {
+            other += 1
+            if let n = counts[ch], n > 0 {
+                counts[ch] = n - 1
+                common += 1
+            }
+        }
+        guard total + other > 0 else { return 1 }
+        return 2 * Double(common) / Double(total + other)
     }
 
     /// Similarity of two strings: 2·(common characters in a character diff) / (total length).

@@ -69,6 +69,45 @@ final class RevisionDiffTests: XCTestCase {
             """)
     }
 
+    /// With no context, a hunk that only adds (removes) names the paragraph it comes after on
+    /// the side where it is empty, as GNU diff and `git diff -U0` do: `-1,0`, not `-0,0`.
+    func testEmptySidesOfAHunkNameTheParagraphBefore() {
+        let a = content(["第一段。", "第二段。", "第三段。"])
+        XCTAssertTrue(text(a, content(["第一段。", "新增的一段。", "第二段。", "第三段。"]), context: 0).contains("\n@@ -1,0 +2 @@\n"))
+        XCTAssertTrue(text(a, content(["第一段。", "第二段。"]), context: 0).contains("\n@@ -3 +2,0 @@\n"))
+        XCTAssertTrue(text(a, content(["开头新增。", "第一段。", "第二段。", "第三段。"]), context: 0).contains("\n@@ -0,0 +1 @@\n"))
+        XCTAssertTrue(text(a, content(["第一段。", "第二段。", "第三段。", "结尾一段。", "再一段。"]), context: 0)
+            .contains("\n@@ -3,0 +4,2 @@\n"))
+    }
+
+    /// An index drops one headline and rewords the next: the reworded one is a change of its
+    /// own line (same link), the dropped one a removal. The dropped line, alike enough in its
+    /// link, had been paired with the reworded one, and the old headline listed as removed.
+    func testARemovedLineDoesNotTakeTheEditOfTheNextOne() {
+        let old = ["松溪镇新修步行桥通行 <https://example.org/pages/1/201.md>",
+                   "河湾社区开办老年手机课 <https://example.org/pages/1/202.md>",
+                   "梅岭小学操场对外开放 <https://example.org/pages/1/203.md>"]
+        let new = ["河湾社区开办老年手机免费课 <https://example.org/pages/1/202.md>",
+                   "梅岭小学操场对外开放 <https://example.org/pages/1/203.md>"]
+        XCTAssertEqual(text(content(old), content(new), context: 0), """
+            --- r1
+            +++ r2
+            @@ -1,2 +1 @@
+            - 松溪镇新修步行桥通行 <https://example.org/pages/1/201.md>
+            ~ 河湾社区开办老年手机{+免费+}课 <https://example.org/pages/1/202.md>
+
+            """)
+        // The same the other way round: a headline added before an edited one.
+        XCTAssertEqual(text(content(new), content(old), context: 0), """
+            --- r1
+            +++ r2
+            @@ -1 +1,2 @@
+            + 松溪镇新修步行桥通行 <https://example.org/pages/1/201.md>
+            ~ 河湾社区开办老年手机[-免费-]课 <https://example.org/pages/1/202.md>
+
+            """)
+    }
+
     func testParagraphSplitAndMerged() {
         let a = content(["开头。", "上午开会讨论预算，下午公布结果。", "结尾。"])
         let split = content(["开头。", "上午开会讨论预算，", "下午公布结果。", "结尾。"])
