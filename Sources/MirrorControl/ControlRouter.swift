@@ -109,11 +109,14 @@ public struct ControlRouter: Sendable {
                 if let kind = request.query["kind"], !kinds.contains(kind) {
                     return .error(400, "kind=\(kind) is not \(kinds.joined(separator: ", "))")
                 }
-                if let source = request.query["source"], config.source(named: source) == nil {
+                let source = request.query["source"]
+                let listed = try Reports.documents(database: database, kind: request.query["kind"], source: source,
+                                                   url: request.query["url"], config: config)
+                // A source taken out of the config still lists the documents it kept.
+                if let source, listed.isEmpty, config.source(named: source) == nil {
                     return .error(404, config.noSource(source))
                 }
-                return .json(200, try Reports.documents(database: database, kind: request.query["kind"],
-                                                        source: request.query["source"]))
+                return .json(200, listed)
             case ("GET", "/v1/revisions"), ("GET", "/v1/show"), ("GET", "/v1/diff"):
                 guard let url = request.query["url"] else { return .error(400, "missing ?url=") }
                 do {

@@ -88,9 +88,13 @@ public enum Reports {
         ]
     }
 
-    public static func documents(database: MirrorDatabase, kind: String?, source: String?) throws -> [[String: Any]] {
+    /// `list`: every document, or those of one kind and/or source, or (`url`) the one document
+    /// at that URL as a user pastes it (`findDocument`; none when it is not mirrored).
+    public static func documents(database: MirrorDatabase, kind: String?, source: String?, url: String? = nil,
+                                 config: MirrorConfig? = nil) throws -> [[String: Any]] {
         let info = try database.currentVersionInfo()
-        return try database.documents(source: source, kind: kind).map { d in
+        let found = try url.map { try findDocument(database: database, url: $0, config: config).map { [$0] } ?? [] }
+        return try (found ?? database.documents(source: source, kind: kind)).map { d in
             document(d, size: d.id.flatMap { info[$0]?.size }, contentType: d.id.flatMap { info[$0]?.contentType })
         }
     }

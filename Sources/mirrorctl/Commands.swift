@@ -260,15 +260,21 @@ struct List: ParsableCommand {
 
     func run() throws {
         let c = try connection.resolve()
-        if let source, let config = c.config, config.source(named: source) == nil {
-            throw Abort(config.noSource(source), code: 2)
-        }
         var query: [String] = []
         if let kind { query.append("kind=\(kind.rawValue)") }
         if let source { query.append("source=\(source.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? source)") }
         let path = "/v1/documents" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-        let (docs, _) = try c.read(path) { db in try Reports.documents(database: db, kind: kind?.rawValue, source: source) }
-        let list = docs as? [[String: Any]] ?? []
+        // A source the config does not name lists the documents it kept, if any (it was taken
+        // out); with none it is a mistyped name: exit 2, as for any bad argument.
+        let unknown = source.flatMap { name in c.config.flatMap { $0.source(named: name) == nil ? $0.noSource(name) : nil } }
+        let list: [[String: Any]]
+        do {
+            let (docs, _) = try c.read(path) { db in try Reports.documents(database: db, kind: kind?.rawValue, source: source) }
+            list = docs as? [[String: Any]] ?? []
+        } catch let e as Abort where unknown != nil && e.message == unknown {
+            throw Abort(e.message, code: 2)
+        }
+        if let unknown, list.isEmpty { throw Abort(unknown, code: 2) }
         if json {
             FileHandle.standardOutput.write(Data(Reports.encode(list)))
             return
@@ -290,10 +296,12 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the revisions of one document, oldest first.",
         discussion: """
-            One line per revision: number, date, short content hash, title, paragraphs added (+), \
-            removed (-) and changed (~) against the revision before, and "revert to rN" when a \
-            revision restores an earlier one. Versions whose content did not change (a new \
-            cache-buster, an edited promotion line) are not revisions and are not listed.
+            One line per revision: number, date, short content hash, paragraphs added (+), \
+            removed (-) and changed (~) against the revision before, title, and "revert to rN" \
+            when a revision restores an earlier one. Versions whose content did not change (a \
+            new cache-buster, an edited promotion line) are not revisions and are not listed. \
+            When the document's last check failed, a last line says how (a gone article: HTTP \
+            404 or 410).
 
             EXAMPLES
               mirrorctl log https://example.org/news/pages/1/101.md
@@ -314,10 +322,21 @@ struct Log: ParsableCommand {
             FileHandle.standardOutput.write(Data(Reports.encode(list)))
             return
         }
+        // The document's last check, when it failed: a gone article's log had looked like one
+        // still served (DESIGN: a recorded error is visible in `status` and `log`).
+        let state = try? c.read("/v1/documents?url=\(Format.query(url))") { db in
+            try Reports.documents(database: db, kind: nil, source: nil, url: url, config: c.config)
+        }
+        let doc = (state?.0 as? [[String: Any]])?.first
+        let failure = (doc?["error"] as? String).map { error in
+            "last check \(Format.s(doc?["last_checked"])) failed: \(error)"
+                + (doc?["gone"] as? Bool == true ? " (gone upstream: kept, re-checked weekly)" : "")
+        }
         if list.isEmpty {
             // Known, but never stored (every check failed): an empty log, as `git log` of a
             // path without commits, with a word on stderr so that it does not look like a hang.
-            FileHandle.standardError.write(Data("mirrorctl: \(ReportError.noRevisions(url))\n".utf8))
+            let why = failure.map { "\(url): no revision stored yet; \($0)" } ?? "\(ReportError.noRevisions(url))"
+            FileHandle.standardError.write(Data("mirrorctl: \(why)\n".utf8))
             return
         }
         for r in list {
@@ -326,6 +345,7 @@ struct Log: ParsableCommand {
             let stats = "+\(Format.int(r["added"])) -\(Format.int(r["removed"])) ~\(Format.int(r["changed"]))"
             print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(stats)  \(Format.s(r["title"]))\(revert)")
         }
+        if let failure { print(failure) }
     }
 }
 

@@ -187,6 +187,10 @@ final class CommandLineTests: XCTestCase {
         let urls = ((try JSONSerialization.jsonObject(with: Data(adopted.stdout.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["url"] as? String }
         XCTAssertEqual(Set(urls), Set(["/hub.md", "/indexes/school.md", "/pages/1/203.md"].map { server.baseURL + $0 }))
         XCTAssertTrue(hill.stderr.contains("completed in"), hill.stderr)
+        // 'valley' is gone from the config; what it kept is still listed by its name.
+        let kept = try run("mirrorctl", ["list", "--source", "valley", "--json", "--config", config])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [Any])?.count, 4, kept.stdout)
         XCTAssertTrue(hill.stderr.contains(": fetched 1, not modified 2, new documents 1,"), "the hub, then the two adopted: \(hill.stderr)")
     }
 
@@ -203,10 +207,22 @@ final class CommandLineTests: XCTestCase {
         let r = try run("mirrorctl", ["log", missing, "--config", config])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "")
-        XCTAssertEqual(r.stderr, "mirrorctl: \(missing): no revision stored yet (see its error in mirrorctl list)\n")
+        XCTAssertTrue(r.stderr.hasPrefix("mirrorctl: \(missing): no revision stored yet; last check 20"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("Z failed: HTTP 404 Not Found (gone upstream: kept, re-checked weekly)\n"), r.stderr)
         let json = try run("mirrorctl", ["log", missing, "--json", "--config", config])
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Any])?.count, 0, json.stdout)
         XCTAssertEqual(json.stderr, "")
+
+        // An article with revisions that then goes: its log says so after them.
+        server.handler = { req in req.path == "/pages/1/203.md" ? .init(status: 410) : nil }
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once", "--all"]).status, 0)
+        let gone = try run("mirrorctl", ["log", "\(server.baseURL)/pages/1/203.md", "--config", config])
+        XCTAssertEqual(gone.status, 0, gone.stderr)
+        let lines = gone.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, gone.stdout)
+        XCTAssertTrue(lines.first?.hasPrefix("r1  ") == true, gone.stdout)
+        XCTAssertTrue(lines.last?.hasPrefix("last check 20") == true, gone.stdout)
+        XCTAssertTrue(lines.last?.hasSuffix("Z failed: HTTP 410 Gone (gone upstream: kept, re-checked weekly)") == true, gone.stdout)
     }
 
     /// `mirrord --compact` deletes blob files no row names (a failed or killed batch) and says
