@@ -43,14 +43,16 @@ public struct History: Sendable {
     }
 
     /// `log URL --json`: the revisions, oldest first, each with its paragraph changes
-    /// against the revision before it and the revision it reverts to, if any.
+    /// against the revision before it (`added`, `removed`, `changed`), the header fields that
+    /// changed (`fields_changed`), and the revision it reverts to, if any.
     public func log(url: String) throws -> [[String: Any]] {
         let doc = try document(url)
         guard doc.kind != DocumentKind.asset.rawValue else { throw ReportError.asset(doc.url) }
         var previous: DiffableContent?
         return try database.revisions(documentId: doc.id!).map { v in
             let current = Self.diffable(try content(v, doc))
-            let stats = previous.map { RevisionDiff.compute($0, current).stats } ?? (current.paragraphs.count, 0, 0)
+            let diff = previous.map { RevisionDiff.compute($0, current) }
+            let stats = diff?.stats ?? (current.paragraphs.count, 0, 0)
             previous = current
             return [
                 "revision": v.revision ?? 0,
@@ -61,6 +63,9 @@ public struct History: Sendable {
                 "size": v.size,
                 "reverts_to": Reports.json(v.revertsTo),
                 "added": stats.0, "removed": stats.1, "changed": stats.2,
+                // Header fields that changed (title, published, source, reporter): a revision
+                // that only retitles an article had read +0 -0 ~0.
+                "fields_changed": diff?.fields.map(\.field) ?? [],
             ]
         }
     }

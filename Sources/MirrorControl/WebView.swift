@@ -68,6 +68,8 @@ public struct WebRouter: Sendable {
                 // The renderer's standalone page, with the view's way back.
                 let nav = "<body><nav style=\"margin-bottom:1em\"><a href=\"/\">mirrord</a> · <a href=\"/articles\">articles</a> · "
                     + "<a href=\"/article?url=\(Self.query(u))\">all revisions of this article</a></nav>"
+                    + (renderer.diff.isEmpty ? "<p><strong>No differences:</strong> the two revisions have the same content "
+                        + "(a revert, or the same revision twice).</p>" : "")
                 return Self.html(200, renderer.html(title: title).replacingOccurrences(of: "<body>", with: nav))
             case "/show": return try show(try url(), revision: try revision("rev"), history: history)
             case "/feed.atom": return try feed()
@@ -91,7 +93,10 @@ public struct WebRouter: Sendable {
         var body = "<h2>Sources</h2><table><tr><th>source</th><th>last poll</th><th>next poll</th><th>last error</th></tr>"
         for s in sources {
             body += "<tr><td><a href=\"/articles?source=\(Self.query(s.name))\">\(Self.escape(s.name))</a></td>"
-                + "<td>\(Self.time(s.lastPoll))</td><td>\(Self.time(s.nextPoll))</td><td>\(Self.escape(s.lastError ?? ""))</td></tr>"
+                + "<td>\(Self.time(s.lastPoll))</td>"
+                // A source taken out of the config keeps its documents, not its schedule.
+                + "<td>\(config.source(named: s.name) == nil ? "not configured any more" : Self.time(s.nextPoll))</td>"
+                + "<td>\(Self.escape(s.lastError ?? ""))</td></tr>"
         }
         body += "</table><h2>Runs</h2><table><tr><th>run</th><th>trigger</th><th>status</th><th>started</th>"
             + "<th>fetched</th><th>new versions</th><th>new revisions</th><th>errors</th></tr>"
@@ -128,14 +133,21 @@ public struct WebRouter: Sendable {
         let log = try history.log(url: url)
         let latest = log.last?["title"] as? String ?? url
         var body = "<p class=\"meta\">\(Self.outLink(url))</p>"
+        // A failed last check (a gone article) says so above the timeline, as `mirrorctl log` does.
+        if let doc = try? history.document(url), let error = doc.error {
+            body += "<p class=\"meta\">last check \(Self.escape(RFC3339.string(doc.lastChecked) ?? "-")) failed: \(Self.escape(error))"
+                + (doc.gone ? " (gone upstream: kept, re-checked weekly)" : "") + "</p>"
+        }
         body += "<table><tr><th>revision</th><th>fetched</th><th>paragraphs</th><th>title</th><th></th></tr>"
         for (i, r) in log.enumerated() {
             let n = r["revision"] as? Int ?? 0
+            let fields = (r["fields_changed"] as? [String]) ?? []
             let stats = "+\(r["added"] as? Int ?? 0) −\(r["removed"] as? Int ?? 0) ~\(r["changed"] as? Int ?? 0)"
+                + (fields.isEmpty ? "" : " [" + fields.joined(separator: ", ") + "]")
             let revert = (r["reverts_to"] as? Int).map { " (revert to r\($0))" } ?? ""
             let diff = i == 0 ? "" : "<a href=\"/diff?url=\(Self.query(url))&amp;from=\(n - 1)&amp;to=\(n)\">diff r\(n - 1)→r\(n)</a>"
             body += "<tr><td><a href=\"/show?url=\(Self.query(url))&amp;rev=\(n)\">r\(n)</a>\(revert)</td><td>\(Self.escape(r["fetched_at"] as? String ?? ""))</td>"
-                + "<td>\(stats)</td><td>\(Self.escape(r["title"] as? String ?? ""))</td><td>\(diff)</td></tr>"
+                + "<td>\(Self.escape(stats))</td><td>\(Self.escape(r["title"] as? String ?? ""))</td><td>\(diff)</td></tr>"
         }
         body += "</table>"
         if log.count >= 2 {
@@ -155,7 +167,14 @@ public struct WebRouter: Sendable {
         }
         let meta = [("published", copy.published), ("source", copy.source), ("reporter", copy.reporter), ("editor", copy.editor)]
             .compactMap { k, v in v.map { "\(k): \(Self.escape($0))" } }.joined(separator: " · ")
-        var body = "<p class=\"meta\">\(meta)</p><p class=\"meta\">\(Self.outLink(url))"
+        // Which revision this is: the copy's own fields (the page had not said).
+        let copyFields = (try? JSONSerialization.jsonObject(with: Data(shown.json))) as? [String: Any]
+        let which = (copyFields?["revision"] as? Int).map { n in
+            "revision r\(n)" + ((copyFields?["fetched_at"] as? String).map { ", fetched \(Self.escape($0))" } ?? "")
+                + " · <a href=\"/article?url=\(Self.query(url))\">all revisions</a>"
+        }
+        var body = (which.map { "<p class=\"meta\">\($0)</p>" } ?? "")
+            + "<p class=\"meta\">\(meta)</p><p class=\"meta\">\(Self.outLink(url))"
             + (copy.originalURL.map { " · original: " + Self.outLink($0) } ?? "") + "</p>"
         for image in copy.images {
             // Only the mirrored copy is shown: the view never asks a third party for anything.

@@ -297,7 +297,8 @@ struct Log: ParsableCommand {
         abstract: "Show the revisions of one document, oldest first.",
         discussion: """
             One line per revision: number, date, short content hash, paragraphs added (+), \
-            removed (-) and changed (~) against the revision before, title, and "revert to rN" \
+            removed (-) and changed (~) against the revision before with the header fields \
+            that changed in brackets ([title, reporter]), title, and "revert to rN" \
             when a revision restores an earlier one. Versions whose content did not change (a \
             new cache-buster, an edited promotion line) are not revisions and are not listed. \
             When the document's last check failed, a last line says how (a gone article: HTTP \
@@ -310,7 +311,7 @@ struct Log: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The document's URL (as listed by mirrorctl list, or as linked from an index).") var url: String
-    @Flag(help: "Print JSON (revision, fetched_at, raw_sha256, content_sha256, title, reverts_to, added, removed, changed).") var json = false
+    @Flag(help: "Print JSON (revision, fetched_at, raw_sha256, content_sha256, title, reverts_to, added, removed, changed, fields_changed).") var json = false
 
     func run() throws {
         let c = try connection.resolve()
@@ -342,7 +343,9 @@ struct Log: ParsableCommand {
         for r in list {
             let hash = (r["content_sha256"] as? String).map { String($0.prefix(12)) } ?? "-"
             let revert = (r["reverts_to"] as? NSNumber).map { "  (revert to r\($0))" } ?? ""
+            let fields = (r["fields_changed"] as? [String]) ?? []
             let stats = "+\(Format.int(r["added"])) -\(Format.int(r["removed"])) ~\(Format.int(r["changed"]))"
+                + (fields.isEmpty ? "" : " [" + fields.joined(separator: ", ") + "]")
             print("r\(Format.s(r["revision"]))  \(Format.s(r["fetched_at"]))  \(hash)  \(stats)  \(Format.s(r["title"]))\(revert)")
         }
         if let failure { print(failure) }

@@ -244,6 +244,20 @@ final class ControlAPITests: XCTestCase {
         XCTAssertEqual(plain.merged(with: all), all)
     }
 
+    /// A revision that only retitles an article names the field: its paragraph counts alone
+    /// (+0 -0 ~0) had read as if nothing changed.
+    func testTheLogNamesTheHeaderFieldsARevisionChanged() async throws {
+        let h = try Harness()
+        _ = try await h.sync()
+        var site = FixtureSite.standard()
+        site.edit(201) { $0.title = "松溪镇步行桥修缮完工恢复通行" }
+        site.publish(to: h.server)
+        _ = try await h.sync(all: true)
+        let log = try History(database: h.database, blobs: h.blobs, config: h.config).log(url: h.url("/pages/1/201.md"))
+        XCTAssertEqual(log.map { [$0["added"] as? Int, $0["removed"] as? Int, $0["changed"] as? Int] }, [[3, 0, 0], [0, 0, 0]])
+        XCTAssertEqual(log.map { $0["fields_changed"] as? [String] }, [[], ["title"]])
+    }
+
     func testRevisionsShowAndDiff() async throws {
         try await withControl { h, client in
             _ = try await call(client, "POST", "/v1/sync", body: ["wait": true])

@@ -78,6 +78,25 @@ final class WebViewTests: XCTestCase {
         XCTAssertEqual(diff.status, 200)
         XCTAssertTrue(diff.text.contains("<ins>到晚上九点</ins>"), diff.text)
         XCTAssertTrue(diff.text.contains("<a href=\"/article?url=\(url)\">all revisions of this article</a>"), "a way back")
+        XCTAssertFalse(diff.text.contains("No differences"), diff.text)
+        let same = await get(router, "/diff?url=\(url)&from=2&to=2")
+        XCTAssertTrue(same.text.contains("<p><strong>No differences:</strong> the two revisions have the same content"), same.text)
+        // A shown revision says which it is.
+        let shown = await get(router, "/show?url=\(url)&rev=1")
+        XCTAssertTrue(shown.text.contains("<p class=\"meta\">revision r1, fetched 20"), shown.text)
+        // A gone article's timeline says so.
+        h.server.handler = { req in req.path == "/pages/2/2.md" ? .init(status: 404) : nil }
+        _ = try await h.sync(all: true)
+        let gone = await get(router, "/article?url=\(url)")
+        XCTAssertTrue(gone.text.contains(" failed: HTTP 404 Not Found (gone upstream: kept, re-checked weekly)</p>"), gone.text)
+        XCTAssertTrue(gone.text.contains("diff r1→r2"), "the revisions are still listed")
+        // A source taken out of the config shows no next poll that will never come.
+        let front = await get(router, "/")
+        XCTAssertFalse(front.text.contains("not configured any more"), front.text)
+        var renamed = h.config
+        renamed.sources[0].name = "valley"
+        let afterReload = await get(WebRouter(database: h.database, blobs: h.blobs, config: renamed), "/")
+        XCTAssertTrue(afterReload.text.contains("</td><td>not configured any more</td>"), afterReload.text)
         let badRevision = await get(router, "/diff?url=\(url)&from=x&to=2")
         XCTAssertEqual(badRevision.status, 400)
         XCTAssertTrue(badRevision.text.contains("from=x is not a revision number"), badRevision.text)
