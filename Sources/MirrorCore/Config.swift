@@ -531,7 +531,7 @@ private struct ConfigReader {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
         guard let name = try string(t, "name", section: s, occurrence: index), !name.isEmpty else {
-            throw ConfigError(file: file, key: "source[\(index)].name", reason: "every [[source]] needs a name")
+            throw error("name", "every [[source]] needs a name", section: s, occurrence: index)
         }
         guard let starts = try strings(t, "start", section: s, occurrence: index), !starts.isEmpty else {
             throw error("start", "source '\(name)' needs at least one start URL", section: s, occurrence: index)
@@ -629,7 +629,7 @@ private struct ConfigReader {
                         section: section, occurrence: occurrence)
         }
         guard seconds > 0 else {
-            throw error(key, "'\(v.string ?? v.debugDescription)' is no time: it must be more than zero", section: section, occurrence: occurrence)
+            throw error(key, "'\(v.string ?? v.debugDescription)' is not a duration: it must be more than zero", section: section, occurrence: occurrence)
         }
         return seconds
     }

@@ -149,12 +149,13 @@ struct Reload: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        let c = try connection.resolve()
+        // The daemon's answer names a bad file's error: no warning of our own as well.
+        let c = try connection.resolve(warn: false)
         do {
             let (answer, _) = try c.client.call("POST", "/v1/reload", body: [:])
             print("reloaded: " + Format.s((answer as? [String: Any])?["summary"]))
         } catch ControlClient.Failure.daemonNotRunning(let m) {
-            throw Abort(m, code: 3)
+            throw Abort(m + (c.configError.map { "; and the file would not load: \($0)" } ?? ""), code: 3)
         } catch {
             throw Abort("reload failed, running configuration kept: \(error)", code: 1)
         }
@@ -216,7 +217,8 @@ struct Runs: ParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "How many runs.") var limit = 20
+    // Unconditional: `--limit -1` is a value to refuse, not a missing one.
+    @Option(parsing: .unconditional, help: "How many runs.") var limit = 20
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {

@@ -24,9 +24,12 @@ struct ConnectionOptions: ParsableArguments {
         return nil
     }
 
-    func resolve() throws -> Connection {
+    /// - Parameter warn: whether a config file that does not validate is reported here (a
+    ///   warning); `reload` passes false, as the daemon's answer names the same error.
+    func resolve(warn: Bool = true) throws -> Connection {
         var cfg: MirrorConfig?
         var located: (controlSocket: String, stateDir: String)?
+        var invalid: Error?
         do {
             cfg = try loadConfig()
         } catch {
@@ -35,12 +38,16 @@ struct ConnectionOptions: ParsableArguments {
             // still found, with the error shown; a file that is no TOML at all stops here.
             let path = config ?? Self.defaultConfig
             guard let found = MirrorConfig.locations(path: path) else { throw Abort("\(error)", code: 2) }
-            FileHandle.standardError.write(Data("mirrorctl: warning: \(error); using its control_socket and state_dir\n".utf8))
+            if warn {
+                FileHandle.standardError.write(Data("mirrorctl: warning: \(error); using its control_socket and state_dir\n".utf8))
+            }
             located = found
+            invalid = error
         }
         let socket = self.socket ?? cfg?.controlSocket ?? located?.controlSocket ?? MirrorConfig.defaultControlSocket
         let db = self.db ?? cfg?.databasePath ?? located.map { MirrorConfig.databasePath(stateDir: $0.stateDir) }
-        return Connection(config: cfg, client: ControlClient(socket: socket), databasePath: db, forceDatabase: self.db != nil)
+        return Connection(config: cfg, client: ControlClient(socket: socket), databasePath: db, forceDatabase: self.db != nil,
+                          configError: invalid)
     }
 }
 
@@ -50,6 +57,8 @@ struct Connection {
     let databasePath: String?
     /// `--db` given: read the database even if the daemon runs.
     let forceDatabase: Bool
+    /// Why the named config file does not validate (its socket and store were found anyway).
+    var configError: Error? = nil
 
     /// Where the blobs are: beside the database.
     var blobsRoot: String {

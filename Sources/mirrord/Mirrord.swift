@@ -22,10 +22,10 @@ struct Mirrord: AsyncParsableCommand {
             control_socket. Logs go to stderr.
 
             EXAMPLES
-              mirrord --config /etc/mirrord/mirrord.toml          run as a daemon
-              mirrord --config Config/demo.toml --once            one sync, then exit
-              mirrord --config Config/demo.toml --once --all      re-check every known document
-              mirrord --config Config/demo.toml --compact         shrink the store (zstd level 19)
+              mirrord --config /etc/mirrord/mirrord.toml     run as a daemon
+              mirrord --config demo.toml --once              one sync, then exit
+              mirrord --config demo.toml --once --all        re-check every document
+              mirrord --config demo.toml --compact           shrink the store (zstd -19)
 
             EXIT STATUS
               0  the run completed (documents that failed are recorded, see mirrorctl list)

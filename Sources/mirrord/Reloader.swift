@@ -49,7 +49,7 @@ final class Reloader: @unchecked Sendable {
 
     struct NeedsRestart: Error, CustomStringConvertible {
         let key: String
-        var description: String { "\(key) cannot change on reload; restart mirrord to apply it (running configuration kept)" }
+        var description: String { "\(key) cannot change on reload; restart mirrord to apply it" }
     }
 
     func reload() async -> Result<String, Error> {

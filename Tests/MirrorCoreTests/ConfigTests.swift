@@ -98,6 +98,9 @@ final class ConfigTests: XCTestCase {
         }
         expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org/\"]\n\n[[source]]\nname = \"b\"\nstart = [\"https://example.org/\"]\n",
                     "/etc/mirrord/test.toml:7: key 'source.start': 'https://example.org/' is also a start URL of source 'a' (a document belongs to one source)")
+        // A nameless source is found by its header's line (it had said `source[0].name` alone).
+        expectError("poll_interval = \"1h\"\n\n[[source]]\nstart = [\"https://example.org/\"]\n",
+                    "/etc/mirrord/test.toml:3: key 'source.name': every [[source]] needs a name")
         expectError("", "/etc/mirrord/test.toml: no [[source]] configured: nothing to mirror")
         expectError(minimal + "\n" + minimal,
                     "/etc/mirrord/test.toml:5: key 'source.name': duplicate source name 'news'")
@@ -238,9 +241,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try parse("poll_interval = 15\n" + minimal).pollInterval, 15)
         XCTAssertEqual(try parse("poll_interval = \"1h30m\"\n" + minimal).pollInterval, 5400)
         expectError("poll_interval = \"0s\"\n" + minimal,
-                    "/etc/mirrord/test.toml:1: key 'poll_interval': '0s' is no time: it must be more than zero")
+                    "/etc/mirrord/test.toml:1: key 'poll_interval': '0s' is not a duration: it must be more than zero")
         expectError("[http]\ntimeout = 0\n" + minimal,
-                    "/etc/mirrord/test.toml:2: key 'http.timeout': '0' is no time: it must be more than zero")
+                    "/etc/mirrord/test.toml:2: key 'http.timeout': '0' is not a duration: it must be more than zero")
     }
 
     /// A required key that is missing is reported at its section's header.

@@ -106,6 +106,8 @@ final class CommandLineTests: XCTestCase {
             // A mistyped command is named, with the nearest one, wherever --config stands.
             ("mirrorctl", ["--config", "x.toml", "stauts"], "mirrorctl: unknown command 'stauts'; did you mean 'status'?"),
             ("mirrorctl", ["lst", "--kind", "article"], "mirrorctl: unknown command 'lst'; did you mean 'list'?"),
+            // A negative count is refused as such (it had been "Missing value for '--limit'").
+            ("mirrorctl", ["runs", "--limit", "-1"], "Error: --limit must be at least 1"),
         ]
         for (tool, args, message) in cases {
             let r = try run(tool, args)

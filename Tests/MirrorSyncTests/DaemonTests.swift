@@ -159,8 +159,8 @@ final class DaemonTests: XCTestCase {
             + "(known: control_socket, control_socket_group, http, mirror_dir, poll_interval, source, state_dir, web)"
         (code, out, err) = try run("mirrorctl", ["--config", config, "reload"])
         XCTAssertEqual(code, 1)
-        XCTAssertEqual(err, "mirrorctl: warning: \(unknownKey); using its control_socket and state_dir\n"
-            + "mirrorctl: reload failed, running configuration kept: \(unknownKey)\n")
+        // Once, as the daemon's answer (a warning of mirrorctl's own had said it first).
+        XCTAssertEqual(err, "mirrorctl: reload failed, running configuration kept: \(unknownKey)\n")
         (code, out, err) = try run("mirrorctl", ["--socket", socket, "reload"])
         XCTAssertEqual(code, 1)
         XCTAssertEqual(err, "mirrorctl: reload failed, running configuration kept: \(unknownKey)\n")
@@ -171,7 +171,7 @@ final class DaemonTests: XCTestCase {
         try dir.write("mirrord.toml", good.replacingOccurrences(of: "state_dir = \"state\"", with: "state_dir = \"elsewhere\""))
         (code, _, err) = try run("mirrorctl", ["--socket", socket, "reload"])
         XCTAssertEqual(code, 1)
-        XCTAssertEqual(err, "mirrorctl: reload failed, running configuration kept: state_dir cannot change on reload; restart mirrord to apply it (running configuration kept)\n")
+        XCTAssertEqual(err, "mirrorctl: reload failed, running configuration kept: state_dir cannot change on reload; restart mirrord to apply it\n")
     }
 
     func testSIGTERMDuringASyncLeavesAStoreThatVerifies() throws {
