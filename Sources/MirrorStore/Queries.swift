@@ -105,6 +105,16 @@ extension MirrorDatabase {
         try pool.unsafeRead { db in try DocumentRecord.fetch(db, url: url) }
     }
 
+    /// The document permanently moved (301/308) to `url`, if any: a link to the new address
+    /// is that document, not a new one (an index that later links the article's new URL had
+    /// made a second document, and both were fetched).
+    public func document(fetchURL url: String) throws -> DocumentRecord? {
+        try pool.unsafeRead { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(DocumentRecord.columns) FROM documents WHERE fetch_url = ? LIMIT 1"),
+                             arguments: [url]).map(DocumentRecord.init(columns:))
+        }
+    }
+
     /// The documents a run checks: every index of the source, and the other documents whose
     /// `next_check` has come by `due` (or that were never checked); with `due` nil, all of the
     /// source's. Served by the `documents_kind` and `documents_due` indexes, not a scan. As

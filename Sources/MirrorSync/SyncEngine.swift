@@ -408,6 +408,9 @@ public final class SyncEngine: Sendable {
                             queued.settle(key, atMost: known.depth)
                             continue
                         }
+                        if known == nil, visit == .first, try database.document(fetchURL: url) != nil {
+                            continue  // where a known document moved to (301/308): that document
+                        }
                         if visit == .shallower || known != nil {
                             // Found closer to a start than before. A check not started yet counts
                             // its links from here (`shorter`); one under way keeps its depth for

@@ -283,8 +283,9 @@ struct List: ParsableCommand {
         }
         print(Format.table(["KIND", "VER", "REV", "STATUS", "CHECKED", "NEXT CHECK", "URL", "TITLE / ERROR"], list.map { d in
             let asset = d["kind"] as? String == "asset"
-            let note = (d["error"] as? String).map { "error: " + $0 }
-                ?? (asset ? "\(Format.bytes(Format.int(d["size"]))) \(Format.s(d["content_type"]))" : Format.s(d["title"]))
+            let note = ((d["error"] as? String).map { "error: " + $0 }
+                ?? (asset ? "\(Format.bytes(Format.int(d["size"]))) \(Format.s(d["content_type"]))" : Format.s(d["title"])))
+                + ((d["fetch_url"] as? String).map { " (moved to \($0))" } ?? "")
             let next = (d["next_check"] as? String).map { $0.hasPrefix("4001-") ? "never" : $0 } ?? "next run"
             // No HTTP status (connection refused, a timeout, a body over the limit): "-", not 0.
             let status = (d["last_status"] as? Int).map { $0 == 0 ? "-" : "\($0)" } ?? Format.s(d["last_status"])

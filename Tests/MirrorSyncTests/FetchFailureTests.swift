@@ -190,6 +190,26 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertFalse(paths.contains("/pages/1/203.md"), "the old address is not asked again")
     }
 
+    /// An index that later links the article's new address links the same document: it had
+    /// become a second document (history split in two, both fetched every time).
+    func testALinkToWhereADocumentMovedIsThatDocument() async throws {
+        let h = try Harness()
+        let site = FixtureSite.standard()
+        h.server.put("/pages/2/2203.md", site.files()["/pages/1/203.md"]!)
+        h.server.handler = { req in
+            req.path == "/pages/1/203.md" ? .init(status: 301, headers: [("Location", "/pages/2/2203.md")]) : nil
+        }
+        _ = try await h.sync()
+        XCTAssertEqual(try h.document("/pages/1/203.md")?.fetchUrl, h.url("/pages/2/2203.md"))
+        h.server.put("/indexes/school.md", "### 校园新闻\n\n#### [梅岭小学操场对外开放](../pages/2/2203.md)\n")
+        h.server.clearRequests()
+        let run = try await h.sync(all: true)
+        XCTAssertNil(try h.document("/pages/2/2203.md"), "no second document")
+        XCTAssertEqual(run.newDocuments, 0)
+        XCTAssertEqual(h.server.requests.filter { $0.path == "/pages/2/2203.md" }.count, 1, "fetched once, for 203")
+        XCTAssertEqual(try h.database.documents(kind: "article").count, 3)
+    }
+
     func testGBKPageIsDecodedBeforeParsing() async throws {
         let h = try Harness()
         let site = FixtureSite.standard()
