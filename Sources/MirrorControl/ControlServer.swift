@@ -62,7 +62,10 @@ public final class ControlServer: Service, @unchecked Sendable {
                 .serverChannelOption(ChannelOptions.backlog, value: 1024)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                        try channel.pipeline.syncOperations.addHandler(MalformedRequestResponder { reason in
+                            ControlResponse.error(400, "malformed HTTP request: \(reason)")
+                        })
                         try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler { await router.handle($0) })
                     }
                 }
@@ -120,6 +123,54 @@ public final class ControlServer: Service, @unchecked Sendable {
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
+    }
+}
+
+/// Answers a request the HTTP parser rejects (a garbage request line, a bad header) with a
+/// 400 that says why. NIO's
+/// `HTTPServerProtocolErrorHandler` does the same with an empty body; this one writes the
+/// body `answer` makes (JSON on the control socket, a page in the web view), and closes the
+/// connection once it is out. As there, the answer goes out only when no other response has
+/// begun, and the error travels on.
+final class MalformedRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let answer: (String) -> ControlResponse
+    private var responding = false
+
+    init(answer: @escaping (String) -> ControlResponse) {
+        self.answer = answer
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError, !responding {
+            let response = answer("\(parserError)")
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: response.contentType)
+            headers.add(name: "Content-Length", value: "\(response.body.count)")
+            headers.add(name: "Connection", value: "close")
+            for h in response.headers { headers.add(name: h.name, value: h.value) }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+            buffer.writeBytes(response.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            // Nothing more can be read from this connection: close it once the answer is out.
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where head.status.code >= 200: responding = true  // not a 1xx
+        case .end: responding = false
+        default: break
+        }
+        context.write(data, promise: promise)
     }
 }
 

@@ -320,7 +320,10 @@ public final class WebServer: Service, @unchecked Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                    try channel.pipeline.syncOperations.addHandler(MalformedRequestResponder { reason in
+                        WebRouter.page(400, "Bad request", "<p>Malformed HTTP request: \(WebRouter.escape(reason)).</p>")
+                    })
                     try channel.pipeline.syncOperations.addHandler(ControlHTTPHandler { await router.handle($0) })
                 }
             }

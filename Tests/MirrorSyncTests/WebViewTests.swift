@@ -158,6 +158,8 @@ final class WebViewTests: XCTestCase {
         // and no body: the connection's bytes end with the blank line.
         // (A blocking read here is fine: the server answers on its own event loop thread.)
         let head = try Self.exchange(port: port, "HEAD /articles HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        // Not HTTP at all: a page that says so (it had been a 400 with no body).
+        let garbage = try Self.exchange(port: port, "BLAH\r\n\r\n")
         await server.close()
         try await group.shutdownGracefully()
         let page = try r.get()
@@ -167,6 +169,8 @@ final class WebViewTests: XCTestCase {
         XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK\r\n"), head)
         XCTAssertTrue(head.lowercased().contains("\r\ncontent-length: \(page.body.count)\r\n"), head)
         XCTAssertTrue(head.hasSuffix("\r\n\r\n"), head)
+        XCTAssertTrue(garbage.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), garbage)
+        XCTAssertTrue(garbage.contains("<p>Malformed HTTP request: "), garbage)
     }
 
     /// Sends `request` to 127.0.0.1:`port` and reads until the server closes the connection.
