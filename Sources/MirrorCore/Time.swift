@@ -96,6 +96,26 @@ public struct UTCTime: Equatable, Sendable {
         }
     }
 
+    /// `value` in decimal, zero-padded to `width` digits, as `String(format: "%0<width>d")`
+    /// writes it without Foundation's formatter (0.7 % of a cold mirror, for dates in pages).
+    public static func padded(_ value: Int, width: Int) -> String {
+        var out: [UInt8] = []
+        append(value, width: width, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// RFC 3339's full-date, `yyyy-MM-dd`.
+    public static func fullDate(_ year: Int, _ month: Int, _ day: Int) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(10)
+        append(year, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        append(month, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        append(day, width: 2, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends `value` in decimal, zero-padded to `width` digits (a year beyond 9999 gets more).
     public static func append(_ value: Int, width: Int, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }

@@ -13,8 +13,9 @@ public struct Dateline: Sendable, Equatable {
     /// Parses a dateline at the start of `text`.
     /// - Returns: the dateline and the text after it, or nil when `text` does not open with one.
     public static func parse(prefixOf text: String) -> (Dateline, rest: String)? {
+        // Most paragraphs open with neither bracket: no copy of their scalars for them.
+        guard let open = text.unicodeScalars.first, open == "【" || open == "[" else { return nil }
         let scalars = Array(text.unicodeScalars)
-        guard let open = scalars.first, open == "【" || open == "[" else { return nil }
         guard let closeIndex = scalars.firstIndex(where: { $0 == "】" || $0 == "]" }) else { return nil }
         let inside = String(String.UnicodeScalarView(scalars[1..<closeIndex]))
         guard let (dateRange, date) = findDate(in: inside) else { return nil }
@@ -83,7 +84,7 @@ public struct Dateline: Sendable, Equatable {
                   (1...12).contains(month), (1...31).contains(day), (1000...2999).contains(year) else { i = j + 1; continue }
             let start = text.index(text.startIndex, offsetBy: i)
             let end = text.index(text.startIndex, offsetBy: l + 1)
-            return (start..<end, String(format: "%04d-%02d-%02d", year, month, day))
+            return (start..<end, UTCTime.fullDate(year, month, day))
         }
         return nil
     }

@@ -228,7 +228,7 @@ struct PageMetadata {
             guard let y = Int(p), (1990...2100).contains(y), k + 2 < parts.count,
                   let m = Int(parts[k + 1]), parts[k + 1].count <= 2, (1...12).contains(m),
                   let d = Int(parts[k + 2]), parts[k + 2].count <= 2, (1...31).contains(d) else { continue }
-            return String(format: "%04d-%02d-%02d", y, m, d)
+            return UTCTime.fullDate(y, m, d)
         }
         return nil
     }

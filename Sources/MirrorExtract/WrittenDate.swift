@@ -95,7 +95,7 @@ public enum WrittenDate {
             return nil
         }
         guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-        let date = String(format: "%04d-%02d-%02d", y, month, day)
+        let date = UTCTime.fullDate(y, month, day)
         guard at < b.count, b[at] == 0x54 || b[at] == 0x20, let hh = digits(at + 1, 2), at + 3 < b.count, b[at + 3] == 0x3A,
               let mm = digits(at + 4, 2), hh < 24, mm < 60 else { return date }
         at += 6
@@ -110,23 +110,28 @@ public enum WrittenDate {
             at = k
         }
         while at < b.count, b[at] == 0x20 { at += 1 }
-        let time = String(format: "%02d:%02d:%02d", hh, mm, ss) + fraction
+        let time = clock(hh, mm, ss) + fraction
         guard at < b.count else { return date }
         if b[at] == 0x5A || b[at] == 0x7A { return "\(date)T\(time)Z" }
         if b[at] == 0x2B || b[at] == 0x2D, let oh = digits(at + 1, 2) {
             var om = 0
             if let m2 = digits(at + 3, 2) { om = m2 } else if at + 3 < b.count, b[at + 3] == 0x3A, let m2 = digits(at + 4, 2) { om = m2 }
             guard oh < 24, om < 60 else { return date }
-            return "\(date)T\(time)\(b[at] == 0x2B ? "+" : "-")\(String(format: "%02d:%02d", oh, om))"
+            return "\(date)T\(time)\(b[at] == 0x2B ? "+" : "-")\(UTCTime.padded(oh, width: 2)):\(UTCTime.padded(om, width: 2))"
         }
         let rest = String(decoding: b[at...], as: UTF8.self).lowercased().prefix { $0.isLetter }
         if let z = zones[String(rest)] { return "\(date)T\(time)\(offset(z))" }
         return date
     }
 
+    /// `HH:mm:ss`.
+    static func clock(_ hh: Int, _ mm: Int, _ ss: Int) -> String {
+        UTCTime.padded(hh, width: 2) + ":" + UTCTime.padded(mm, width: 2) + ":" + UTCTime.padded(ss, width: 2)
+    }
+
     static func offset(_ minutes: Int) -> String {
         if minutes == 0 { return "Z" }
-        return String(format: "%@%02d:%02d", minutes < 0 ? "-" : "+", abs(minutes) / 60, abs(minutes) % 60)
+        return (minutes < 0 ? "-" : "+") + UTCTime.padded(abs(minutes) / 60, width: 2) + ":" + UTCTime.padded(abs(minutes) % 60, width: 2)
     }
 
     /// A word of a written date: letters, a number, or a time (`10:00:00`).
@@ -234,7 +239,7 @@ public enum WrittenDate {
                 after = skipFiller(k + 2) + 1
             }
             guard let (y, mo, d) = date else { continue }
-            let ymd = String(format: "%04d-%02d-%02d", y, mo, d)
+            let ymd = UTCTime.fullDate(y, mo, d)
             // A time and its zone right after: a full timestamp.
             if after < toks.count, case .time(let hh, let mm, let ss) = toks[after], hh < 24, mm < 60, ss < 61 {
                 var zone: Int?
@@ -245,7 +250,7 @@ public enum WrittenDate {
                     default: break
                     }
                 }
-                if let zone { return ymd + "T" + String(format: "%02d:%02d:%02d", hh, mm, ss) + offset(zone) }
+                if let zone { return ymd + "T" + clock(hh, mm, ss) + offset(zone) }
             }
             return ymd
         }
