@@ -503,11 +503,22 @@ extension MirrorDatabase {
         }
     }
 
-    /// Gives one document to `source` (found by that source's links while its own source is
-    /// no longer configured).
-    public func adopt(documentId: Int64, source: String) throws {
+    /// Gives one document to `source` at `depth` (its distance from that source's starts): a
+    /// removed source's page found by another source's links, or a page made a start URL.
+    /// Its links count as unread (`links_known` cleared), so its next check reads them and
+    /// its new source reaches what it links to.
+    public func adopt(documentId: Int64, source: String, depth: Int) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE documents SET source = ? WHERE id = ?", arguments: [source, documentId])
+            try db.execute(sql: "UPDATE documents SET source = ?, depth = ?, links_known = NULL WHERE id = ?",
+                           arguments: [source, depth, documentId])
+        }
+    }
+
+    /// The start URLs a source has had: its indexes at depth 0.
+    public func startURLs(source: String) throws -> Set<String> {
+        try pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT url FROM documents WHERE source = ? AND kind = 'index' AND depth = 0",
+                                    arguments: [source]))
         }
     }
 

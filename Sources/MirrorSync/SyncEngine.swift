@@ -270,6 +270,9 @@ public final class SyncEngine: Sendable {
         let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
         do {
+            // Before any source's run: a `--source` run must not adopt documents a rename
+            // elsewhere in the config is about to move.
+            try claimStartURLs()
             for source in sources {
                 let plan = SourcePlan(source)
                 let rules = plan.rules
@@ -280,18 +283,6 @@ public final class SyncEngine: Sendable {
                     starts.insert(url)
                     var (doc, isNew) = try writing("recording start URL \(url)") {
                         try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
-                    }
-                    if doc.source != source.name, config.source(named: doc.source) == nil {
-                        // The start URL of a source the config no longer names: the source
-                        // was renamed. Its documents, schedules and dictionary follow (they
-                        // had stayed under the old name, and nothing polled them again).
-                        let old = doc.source
-                        let moved = try writing("renaming source \(old) to \(source.name)") {
-                            try database.renameSource(from: old, to: source.name)
-                        }
-                        dictionaries.rename(from: old, to: source.name)
-                        doc.source = source.name
-                        logger.notice("source '\(old)' is not configured any more and shares its start URL \(url) with '\(source.name)': its \(moved) documents are now '\(source.name)''s")
                     }
                     if doc.depth > 0 {  // a page found by its links before it became a start URL
                         _ = try writing("recording start URL \(url)") { try database.lowerDepth(url: url, to: 0) }
@@ -393,14 +384,17 @@ public final class SyncEngine: Sendable {
                            let id = orphan.id {
                             // Its source was taken out of the config: this one, whose links reach
                             // it, polls it from now on (no source would, otherwise).
+                            // Its depth is now its distance from this source's starts (a former
+                            // start at depth 0 would otherwise count as retired, never polled).
                             try writing("giving \(url) to source \(job.source.name)") {
-                                try database.adopt(documentId: id, source: job.source.name)
+                                try database.adopt(documentId: id, source: job.source.name, depth: depth)
                             }
                             known?.source = job.source.name
+                            known?.depth = depth
                             logger.info("\(url) (of source '\(orphan.source)', no longer configured) is now '\(job.source.name)''s")
                             // The run chose its due documents before: this one joins it if due.
-                            if options.all || (orphan.nextCheck ?? .distantPast) <= started {
-                                queue.append(QueuedJob(orphan, plan: job.plan, isNew: false))
+                            if options.all || (orphan.nextCheck ?? .distantPast) <= started, let adopted = known {
+                                queue.append(QueuedJob(adopted, plan: job.plan, isNew: false))
                                 continue
                             }
                         }
@@ -599,6 +593,45 @@ public final class SyncEngine: Sendable {
             return try await Self.processing.runIfActive { self.record(job, result, retryAfter: retryAfter, runId: runId) }
         } catch {
             return Outcome(kind: .failed, error: "\(error)")
+        }
+    }
+
+    /// Gives each configured source the documents of its start URLs that another source's
+    /// row holds. A source taken out of the config whose every start URL (its depth-0
+    /// indexes) is now one source's start was renamed: all its documents, schedules and
+    /// dictionary go to the new name (they had stayed under the old one, polled by no run).
+    /// Any other such start URL (a source split in two, or a page another source had found)
+    /// moves alone, at depth 0, as its new source's start; its other documents stay where
+    /// they are. Cheap: one lookup per start URL.
+    func claimStartURLs() throws {
+        // Each removed source's start URLs as they were before this pass moved any: a source
+        // split in two is no rename of either half.
+        var formerStarts: [String: Set<String>] = [:]
+        for source in config.sources {
+            let rules = SourcePlan(source).rules
+            let starts = Set(source.start.compactMap { URI($0).map { rules.normalize($0).description } })
+            for url in starts.sorted() {
+                guard let doc = try database.document(url: url), doc.source != source.name, let id = doc.id else { continue }
+                let old = doc.source
+                var renamed = false
+                if config.source(named: old) == nil, doc.depth == 0, doc.kind == DocumentKind.index.rawValue {
+                    let former = try formerStarts[old] ?? database.startURLs(source: old)
+                    formerStarts[old] = former
+                    renamed = former.isSubset(of: starts)
+                }
+                if renamed {
+                    let moved = try writing("renaming source \(old) to \(source.name)") {
+                        try database.renameSource(from: old, to: source.name)
+                    }
+                    dictionaries.rename(from: old, to: source.name)
+                    logger.notice("source '\(old)' is not configured any more and its start URLs are '\(source.name)''s: its \(moved) documents are now '\(source.name)''s")
+                } else {
+                    try writing("giving start URL \(url) to source \(source.name)") {
+                        try database.adopt(documentId: id, source: source.name, depth: 0)
+                    }
+                    logger.notice("start URL \(url) of source '\(source.name)' was a document of source '\(old)': it is now '\(source.name)''s (the rest of '\(old)' stays; a source is renamed whole when all its start URLs move together)")
+                }
+            }
         }
     }
 

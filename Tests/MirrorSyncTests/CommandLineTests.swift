@@ -168,7 +168,7 @@ final class CommandLineTests: XCTestCase {
         site.publish(to: server)
         let again = try run("mirrord", ["--config", config, "--once", "--all"])
         XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertTrue(again.stderr.contains("NOTICE source 'town' is not configured any more and shares its start URL \(server.baseURL)/README.md with 'valley': its 6 documents are now 'valley''s"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("NOTICE source 'town' is not configured any more and its start URLs are 'valley''s: its 6 documents are now 'valley''s"), again.stderr)
         XCTAssertTrue(again.stderr.contains("revised article \(server.baseURL)/pages/1/202.md (revision 2)"), again.stderr)
         let listed = try run("mirrorctl", ["list", "--source", "valley", "--json", "--config", config])
         XCTAssertEqual(listed.status, 0, listed.stderr)
@@ -194,6 +194,44 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(kept.status, 0, kept.stderr)
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [Any])?.count, 4, kept.stdout)
         XCTAssertTrue(hill.stderr.contains(": fetched 1, not modified 2, new documents 1,"), "the hub, then the two adopted: \(hill.stderr)")
+    }
+
+    /// A source split in two (each half one of its start URLs) is no rename: each start moves
+    /// alone, and the rest goes to whichever half's links reach it. A run of one half only
+    /// (`--source`) already moves the other's start.
+    func testASourceSplitInTwoGivesEachHalfWhatItsLinksReach() throws {
+        let server = try TestHTTPServer()
+        FixtureSite.standard().publish(to: server)
+        server.put("/school.md", "# 校园\n\n#### [校园新闻](indexes/school.md)\n")
+        server.put("/README.md", "# 山城新闻网\n\n#### [城镇新闻](indexes/town.md)\n")
+        let dir = TemporaryDirectory()
+        let config = try writeConfig(dir, server: server)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "start = [\"\(server.baseURL)/README.md\"]",
+                                      with: "start = [\"\(server.baseURL)/README.md\", \"\(server.baseURL)/school.md\"]")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once"]).status, 0)
+        let source = { (name: String, start: String) in """
+            [[source]]
+            name = "\(name)"
+            start = ["\(server.baseURL)/\(start)"]
+            index_links = ["indexes/*.md"]
+            article_links = ["pages/**/*.md"]
+            ignore_query = ["t"]
+            """ }
+        try dir.write("mirrord.toml", "state_dir = \"state\"\nmirror_dir = \"mirror\"\ncontrol_socket = \"run/control.sock\"\n\n"
+                      + source("news", "README.md") + "\n\n" + source("campus", "school.md") + "\n")
+        let campus = try run("mirrord", ["--config", config, "--once", "--all", "--source", "campus"])
+        XCTAssertEqual(campus.status, 0, campus.stderr)
+        XCTAssertTrue(campus.stderr.contains("NOTICE start URL \(server.baseURL)/README.md of source 'news' was a document of source 'town'"), campus.stderr)
+        XCTAssertFalse(campus.stderr.contains("are now"), "no rename: \(campus.stderr)")
+        XCTAssertEqual(try run("mirrord", ["--config", config, "--once", "--all"]).status, 0)
+        func urls(_ name: String) throws -> Set<String> {
+            let r = try run("mirrorctl", ["list", "--source", name, "--json", "--config", config])
+            return Set(((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["url"] as? String })
+        }
+        XCTAssertEqual(try urls("news"), Set(["/README.md", "/indexes/town.md", "/pages/1/201.md", "/pages/1/202.md"].map { server.baseURL + $0 }))
+        XCTAssertEqual(try urls("campus"), Set(["/school.md", "/indexes/school.md", "/pages/1/203.md"].map { server.baseURL + $0 }))
     }
 
     /// `log` of a document every check of which failed lists nothing, and says why on stderr
