@@ -112,6 +112,27 @@ public enum Reports {
         return nil
     }
 
+    /// A document's failed last check in one line, for `mirrorctl log` and the web view;
+    /// nil when its last check did not fail. `last check 2026-…Z failed: HTTP 410 Gone (gone
+    /// upstream, kept; next check …)`. A gone document whose re-check then failed otherwise
+    /// (a 503, a timeout) stays gone, and says so: the 503 is not the reason.
+    /// - Parameter document: a `list` entry (`Reports.document`).
+    public static func failedCheck(_ document: [String: Any]) -> String? {
+        guard let error = document["error"] as? String else { return nil }
+        let checked = document["last_checked"] as? String ?? "-"
+        let next = (document["next_check"] as? String).map { "next check \($0)" } ?? "checked again next run"
+        let gone = document["gone"] as? Bool == true
+        let why: String
+        if gone && (error.hasPrefix("HTTP 404") || error.hasPrefix("HTTP 410")) {
+            why = "gone upstream, kept; \(next)"
+        } else if gone {
+            why = "still gone: its last answer was a 404 or 410; \(next)"
+        } else {
+            why = next
+        }
+        return "last check \(checked) failed: \(error) (\(why))"
+    }
+
     static func json(_ value: Any?) -> Any {
         value ?? NSNull()
     }

@@ -21,12 +21,17 @@ import ServiceLifecycle
 public struct WebRouter: Sendable {
     let database: MirrorDatabase
     let blobs: BlobStore
-    let config: MirrorConfig
+    var config: MirrorConfig
+    /// The configuration in force for each request (the daemon's, after any reload); nil:
+    /// `config` as given.
+    let current: (@Sendable () async -> MirrorConfig)?
 
-    public init(database: MirrorDatabase, blobs: BlobStore, config: MirrorConfig) {
+    public init(database: MirrorDatabase, blobs: BlobStore, config: MirrorConfig,
+                current: (@Sendable () async -> MirrorConfig)? = nil) {
         self.database = database
         self.blobs = blobs
         self.config = config
+        self.current = current
     }
 
     /// Sent with every answer: no script, no plugin, no framing; styles inline (the pages'
@@ -41,6 +46,16 @@ public struct WebRouter: Sendable {
     /// The answer to `request`; a HEAD gets the GET's answer, whose body the server then
     /// leaves out (keeping its `Content-Length`).
     public func handle(_ request: ControlRequest) async -> ControlResponse {
+        if let current {
+            // Sources added, removed or renamed by a reload show at once, not after a restart.
+            var live = self
+            live.config = await current()
+            return await live.answer(request)
+        }
+        return await answer(request)
+    }
+
+    func answer(_ request: ControlRequest) async -> ControlResponse {
         guard request.method == "GET" || request.method == "HEAD" else {
             var r = Self.page(405, "Method not allowed", "<p>This view is read-only: GET only.</p>")
             r.headers.append(("Allow", "GET, HEAD"))
@@ -134,9 +149,8 @@ public struct WebRouter: Sendable {
         let latest = log.last?["title"] as? String ?? url
         var body = "<p class=\"meta\">\(Self.outLink(url))</p>"
         // A failed last check (a gone article) says so above the timeline, as `mirrorctl log` does.
-        if let doc = try? history.document(url), let error = doc.error {
-            body += "<p class=\"meta\">last check \(Self.escape(RFC3339.string(doc.lastChecked) ?? "-")) failed: \(Self.escape(error))"
-                + (doc.gone ? " (gone upstream: kept, re-checked weekly)" : "") + "</p>"
+        if let doc = try? history.document(url), let failed = Reports.failedCheck(Reports.document(doc, size: nil, contentType: nil)) {
+            body += "<p class=\"meta\">\(Self.escape(failed))</p>"
         }
         body += "<table><tr><th>revision</th><th>fetched</th><th>paragraphs</th><th>title</th><th></th></tr>"
         for (i, r) in log.enumerated() {

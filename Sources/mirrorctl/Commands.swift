@@ -332,14 +332,13 @@ struct Log: ParsableCommand {
             try Reports.documents(database: db, kind: nil, source: nil, url: url, config: c.config)
         }
         let doc = (state?.0 as? [[String: Any]])?.first
-        let failure = (doc?["error"] as? String).map { error in
-            "last check \(Format.s(doc?["last_checked"])) failed: \(error)"
-                + (doc?["gone"] as? Bool == true ? " (gone upstream: kept, re-checked weekly)" : "")
-        }
+        let failure = doc.flatMap(Reports.failedCheck)
         if list.isEmpty {
             // Known, but never stored (every check failed): an empty log, as `git log` of a
             // path without commits, with a word on stderr so that it does not look like a hang.
-            let why = failure.map { "\(url): no revision stored yet; \($0)" } ?? "\(ReportError.noRevisions(url))"
+            let unchecked = doc.map { $0["last_checked"] is NSNull } ?? false
+            let why = failure.map { "\(url): no revision stored yet; \($0)" }
+                ?? (unchecked ? "\(url): not checked yet (it is, in the next run)" : "\(ReportError.noRevisions(url))")
             FileHandle.standardError.write(Data("mirrorctl: \(why)\n".utf8))
             return
         }

@@ -181,11 +181,12 @@ struct Mirrord: AsyncParsableCommand {
                                    reload: { await reloader.reload() })
         let server = ControlServer(socketPath: cfg.controlSocket, router: router, group: cfg.controlSocketGroup)
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        // The read-only web view, when `[web] listen` asks for it (read at start; a reload
-        // does not move it). Bound first: a port in use leaves no control socket behind.
+        // The read-only web view, when `[web] listen` asks for it (its address is read at
+        // start, a reload does not move it; its pages follow the configuration in force). Bound first: a port in use leaves no control socket behind.
         var webServer: WebServer?
         if let listen = cfg.web {
-            let web = WebServer(listen: listen, router: WebRouter(database: database, blobs: blobs, config: cfg))
+            let web = WebServer(listen: listen, router: WebRouter(database: database, blobs: blobs, config: cfg,
+                                                                  current: { await coordinator.config }))
             do {
                 try await web.bind(group: eventLoops)
             } catch {

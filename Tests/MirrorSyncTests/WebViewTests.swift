@@ -88,14 +88,17 @@ final class WebViewTests: XCTestCase {
         h.server.handler = { req in req.path == "/pages/2/2.md" ? .init(status: 404) : nil }
         _ = try await h.sync(all: true)
         let gone = await get(router, "/article?url=\(url)")
-        XCTAssertTrue(gone.text.contains(" failed: HTTP 404 Not Found (gone upstream: kept, re-checked weekly)</p>"), gone.text)
+        XCTAssertTrue(gone.text.contains(" failed: HTTP 404 Not Found (gone upstream, kept; next check 20"), gone.text)
         XCTAssertTrue(gone.text.contains("diff r1→r2"), "the revisions are still listed")
         // A source taken out of the config shows no next poll that will never come.
         let front = await get(router, "/")
         XCTAssertFalse(front.text.contains("not configured any more"), front.text)
-        var renamed = h.config
-        renamed.sources[0].name = "valley"
-        let afterReload = await get(WebRouter(database: h.database, blobs: h.blobs, config: renamed), "/")
+        var edited = h.config
+        edited.sources[0].name = "valley"
+        let reloaded = edited
+        // As the daemon builds it: the configuration in force is asked for at each request.
+        let live = WebRouter(database: h.database, blobs: h.blobs, config: h.config, current: { reloaded })
+        let afterReload = await get(live, "/")
         XCTAssertTrue(afterReload.text.contains("</td><td>not configured any more</td>"), afterReload.text)
         let badRevision = await get(router, "/diff?url=\(url)&from=x&to=2")
         XCTAssertEqual(badRevision.status, 400)
