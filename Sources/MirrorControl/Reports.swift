@@ -101,13 +101,20 @@ public enum Reports {
 
     /// Finds a document by URL as a user pastes it: exact, then normalized, then normalized
     /// with each source's `ignore_query` (so a link copied from an index, cache-buster and
-    /// all, finds its article).
+    /// all, finds its article), then as the address a document was moved to.
     public static func findDocument(database: MirrorDatabase, url: String, config: MirrorConfig?) throws -> DocumentRecord? {
         if let d = try database.document(url: url) { return d }
         guard let uri = URI(url) else { return nil }
-        if let d = try database.document(url: uri.normalized().description) { return d }
+        var forms = [uri.normalized().description]
         for source in config?.sources ?? [] {
-            if let d = try database.document(url: uri.normalized(ignoringQuery: Set(source.ignoreQuery)).description) { return d }
+            forms.append(uri.normalized(ignoringQuery: Set(source.ignoreQuery)).description)
+        }
+        for form in forms {
+            if let d = try database.document(url: form) { return d }
+        }
+        // The address a document was permanently moved to (301/308) finds it too.
+        for form in [url] + forms {
+            if let d = try database.document(fetchURL: form) { return d }
         }
         return nil
     }

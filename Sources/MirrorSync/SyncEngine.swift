@@ -402,8 +402,12 @@ public final class SyncEngine: Sendable {
                             queued.settle(key, atMost: known.depth)
                             continue
                         }
-                        if known == nil, visit == .first, try database.document(fetchURL: url) != nil {
-                            continue  // where a known document moved to (301/308): that document
+                        if known == nil, visit == .first, let moved = try database.document(fetchURL: url), moved.kind == link.kind.rawValue {
+                            // Where a known document moved to (301/308): that document. Not when
+                            // the kinds differ: a deleted article sent to its section's index
+                            // page leaves that index a page of its own.
+                            queued.settle(key, atMost: moved.depth)
+                            continue
                         }
                         if visit == .shallower || known != nil {
                             // Found closer to a start than before. A check not started yet counts
@@ -678,9 +682,12 @@ public final class SyncEngine: Sendable {
         let policy = CheckPolicy(source: job.source, maxRetryDelay: config.http.maxRetryDelay, now: now)
         let decision = policy.decide(doc, result, retryAfter: retryAfter)
         do {
-            if case let .success(response) = result, let target = response.permanentRedirect, target != doc.fetchUrl {
+            if case let .success(response) = result, let location = response.permanentRedirect,
+               case let target = URI(location).map({ job.rules.normalize($0).description }) ?? location, target != doc.fetchUrl {
                 // 301/308 are remembered: the next check goes straight to the new address. The
-                // document keeps its identity (its URL), so its history stays one history.
+                // document keeps its identity (its URL), so its history stays one history. The
+                // address is kept as links are (`LinkRules.normalize`: cache-busters, `utm_*`,
+                // case), so that a link to it is known as this document.
                 try database.recordFetchURL(documentId: docId, target == doc.url ? nil : target)
                 logger.info("\(doc.url): permanently moved to \(target)")
             }
