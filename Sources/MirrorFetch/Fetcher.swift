@@ -209,7 +209,7 @@ final class TransferBox: @unchecked Sendable {
 }
 
 /// The state of one transfer; touched only by the fetch thread until `complete`.
-final class Transfer: @unchecked Sendable {
+public final class Transfer: @unchecked Sendable {
     let request: FetchRequest
     let maxBody: Int
     private var continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>?
@@ -248,7 +248,7 @@ final class Transfer: @unchecked Sendable {
     /// userinfo dropped, an IPv6 literal kept in its brackets): what libcurl takes for one
     /// host; nil for other URLs. One pass over the bytes: through `URI` and its `host`
     /// and `port`, this was 3.7 % of a resync.
-    static func hostKey(_ url: String) -> String? {
+    public static func hostKey(_ url: String) -> String? {
         let b = Array(url.utf8)
         guard let colon = b.firstIndex(of: UInt8(ascii: ":")), colon + 2 < b.count,
               b[colon + 1] == UInt8(ascii: "/"), b[colon + 2] == UInt8(ascii: "/") else { return nil }

@@ -193,9 +193,13 @@ public final class SyncEngine: Sendable {
         /// (link patterns, ignored query keys, depth, followed article links, assets, the
         /// parser), hashed: `DocumentRecord.linksKnown` holds for these rules only.
         let linksFingerprint: String
+        /// The `host:port`s of the source's start URLs (`Transfer.hostKey`): its `headers` (a
+        /// Cookie, a token) are sent to these only, never to an image host or another site.
+        let headerHosts: Set<String>
         init(_ source: SourceConfig) {
             self.source = source
             self.rules = LinkRules(source: source)
+            self.headerHosts = Set(source.start.compactMap(Transfer.hostKey))
             let parts = [source.start.first ?? "", source.indexLinks.joined(separator: "\u{1}"),
                          source.articleLinks.joined(separator: "\u{1}"), source.exclude.joined(separator: "\u{1}"),
                          source.ignoreQuery.joined(separator: "\u{1}"), "\(source.maxDepth)", "\(source.followArticleLinks)",
@@ -586,8 +590,10 @@ public final class SyncEngine: Sendable {
         doc.depth = min(doc.depth, queued.depth)  // (the row may have been read before a shorter path was found)
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
-        let request = FetchRequest(url: doc.fetchUrl ?? doc.url, etag: doc.etag, lastModified: doc.lastModified,
-                                   proxy: job.source.proxy, headers: job.source.headers,
+        let target = doc.fetchUrl ?? doc.url
+        let ownHost = Transfer.hostKey(target).map(queued.plan.headerHosts.contains) ?? false
+        let request = FetchRequest(url: target, etag: doc.etag, lastModified: doc.lastModified,
+                                   proxy: job.source.proxy, headers: ownHost ? job.source.headers : [:],
                                    maxBodyBytes: isAsset ? config.http.maxAssetBytes : nil)
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)

@@ -149,6 +149,22 @@ final class AssetTests: XCTestCase {
         XCTAssertThrowsError(try history.show(url: image, revision: 1)) { XCTAssertEqual("\($0)", expected) }
     }
 
+    /// A source's `headers` (a session Cookie) go to its own host only: an image on another
+    /// host is asked for without them (they had reached every image host).
+    func testASourcesHeadersStayOnItsOwnHost() async throws {
+        let cdn = try TestHTTPServer()
+        cdn.put("/cdn/c.png", Self.png2)
+        let h = try Harness(site: nil, extraSource: "headers = { Cookie = \"session=abc\", X-Token = \"t1\" }")
+        site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: cdn.baseURL + "/cdn/c.png")])
+        _ = try await h.sync()
+        let own = try XCTUnwrap(h.server.requests.first { $0.path == "/pages/1/1.md" })
+        XCTAssertEqual(own.headers["cookie"] ?? own.headers["Cookie"], "session=abc")
+        XCTAssertEqual(h.server.requests.first { $0.path == "/img/a.png" }.map { $0.headers["cookie"] ?? $0.headers["Cookie"] }, "session=abc")
+        let foreign = try XCTUnwrap(cdn.requests.first { $0.path == "/cdn/c.png" }, "the other host's image is fetched")
+        XCTAssertNil(foreign.headers["cookie"] ?? foreign.headers["Cookie"])
+        XCTAssertNil(foreign.headers["x-token"] ?? foreign.headers["X-Token"])
+    }
+
     func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
         let h = try Harness(site: nil)
         site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"),
