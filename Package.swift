@@ -49,11 +49,12 @@ let package = Package(
 
         .target(name: "MirrorCore", dependencies: [
             "CCrypto",
+            "CZlib",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "MirrorFetch", dependencies: ["CCurl", "MirrorCore"]),
-        .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "CZlib", "MirrorCore"]),
+        .target(name: "MirrorMarkup", dependencies: ["CLibXML2", "CCmark", "MirrorCore"]),
         .target(name: "MirrorDiscovery", dependencies: ["MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorExtract", dependencies: ["CLibXML2", "MirrorCore", "MirrorMarkup"]),
         .target(name: "MirrorDiff", dependencies: ["MirrorMarkup"]),

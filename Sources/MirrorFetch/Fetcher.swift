@@ -296,10 +296,11 @@ public final class Transfer: @unchecked Sendable {
         _ = mirrord_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
         _ = mirrord_easy_setopt_string(easy, CURLOPT_USERAGENT, settings.userAgent)
         if request.acceptEncoding {
-            _ = mirrord_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes
-        } else {
-            _ = mirrord_easy_setopt_long(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)  // keep the body as sent
+            // Decoded here, not by libcurl (`decoded`): libcurl takes a gzip body that stops
+            // short, its trailer missing, for a whole one, and a truncated page became a version.
+            _ = mirrord_easy_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "gzip, deflate")
         }
+        _ = mirrord_easy_setopt_long(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)  // keep the body as sent
         _ = mirrord_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedLimit)
         _ = mirrord_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(settings.lowSpeedTime.rounded(.up))))
         if let ca = settings.caFile { _ = mirrord_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
@@ -341,6 +342,38 @@ public final class Transfer: @unchecked Sendable {
         headers.last { $0.0 == name }?.1
     }
 
+    /// The body with its `Content-Encoding` undone (RFC 9110 section 8.4): gzip, or deflate
+    /// (zlib, or raw deflate as some servers send it). The stream must end and stay within
+    /// `max_body_bytes` decoded. A coding not asked for (br, zstd) is refused like a corrupt
+    /// one: `badContentEncoding`, after which the check asks again without `Accept-Encoding`.
+    func decoded(_ raw: [UInt8]) -> Result<[UInt8], FetchError> {
+        let codings = (header("content-encoding") ?? "").lowercased().split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "identity" }
+        guard !codings.isEmpty, !raw.isEmpty else { return .success(raw) }
+        var bytes = raw
+        do {
+            for coding in codings.reversed() {  // applied in the order listed: undone last first
+                switch coding {
+                case "gzip", "x-gzip":
+                    bytes = try Gzip.inflate(bytes, limit: maxBody)
+                case "deflate":
+                    do {
+                        bytes = try Gzip.inflate(bytes, limit: maxBody, format: .zlib)
+                    } catch is Gzip.Corrupt {
+                        bytes = try Gzip.inflate(bytes, limit: maxBody, format: .raw)
+                    }
+                default:
+                    return .failure(.badContentEncoding(message: "Content-Encoding \(coding) was not asked for"))
+                }
+            }
+        } catch is Gzip.TooLarge {
+            return .failure(.tooLarge(limit: maxBody))
+        } catch {
+            return .failure(.badContentEncoding(message: "\(error)"))
+        }
+        return .success(bytes)
+    }
+
     func result(_ easy: UnsafeMutableRawPointer, code: CURLcode) -> Result<FetchResponse, FetchError> {
         if exceeded || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(.tooLarge(limit: maxBody))
@@ -363,6 +396,15 @@ public final class Transfer: @unchecked Sendable {
         var permanent: String?
         if let first = hops.first, first.status == 301 || first.status == 308, visited.count > 1 {
             permanent = visited[1]
+        }
+        let body: [UInt8]
+        switch decoded(self.body) {
+        case .success(let b): body = b
+        // Asked without Accept-Encoding (the retry after a bad coding): a gzip label on bytes
+        // that are no gzip at all is the server's mistake, and they are kept as sent. A gzip
+        // stream cut short stays an error.
+        case .failure(.badContentEncoding) where !request.acceptEncoding && !Gzip.isGzip(self.body): body = self.body
+        case .failure(let e): return .failure(e)
         }
         return .success(FetchResponse(status: status, body: body, etag: header("etag"),
                                       lastModified: header("last-modified"), contentType: header("content-type"),

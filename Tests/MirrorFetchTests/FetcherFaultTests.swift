@@ -118,6 +118,34 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(r.failure, .tooLarge(limit: 1_000_000))
     }
 
+    /// A gzip body that stops short (its trailer missing, Content-Length matching what was
+    /// sent): an error, asked again without compression too. libcurl had decoded what there
+    /// was and called it whole, and the truncated page became a version.
+    func testAGzipStreamCutShortIsAnError() async throws {
+        let server = try TestHTTPServer()
+        let page = Array(String(repeating: "第一段正文，讲的是河堤加固工程的进展。", count: 200).utf8)
+        let whole = gzip(page)
+        let cut = Array(whole.prefix(whole.count / 2))
+        server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: cut) }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: server.baseURL + "/cut"))
+        XCTAssertEqual(r.failure, .badContentEncoding(message: "corrupt gzip body: truncated"))
+        let again = await f.fetch(FetchRequest(url: server.baseURL + "/cut", acceptEncoding: false))
+        XCTAssertEqual(again.failure, .badContentEncoding(message: "corrupt gzip body: truncated"))
+        // Whole, it decodes.
+        server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: whole) }
+        let decoded = try await f.fetch(FetchRequest(url: server.baseURL + "/whole")).get()
+        XCTAssertEqual(decoded.body, page)
+        // deflate as RFC 9110 means it (zlib) and as some servers send it (raw).
+        for raw in [false, true] {
+            let body = deflate(page, raw: raw)
+            server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "deflate")], body: body) }
+            let inflated = try await f.fetch(FetchRequest(url: server.baseURL + "/deflate")).get()
+            XCTAssertEqual(inflated.body, page, raw ? "raw deflate" : "zlib")
+        }
+    }
+
     func testGzipLabelOnAPlainBody() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: Array("plain, not gzip".utf8)) }

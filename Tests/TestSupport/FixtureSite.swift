@@ -171,3 +171,24 @@ public func gzip(_ bytes: [UInt8]) -> [UInt8] {
     p.waitUntilExit()
     return [UInt8](out)
 }
+
+/// `Content-Encoding: deflate` bodies: the zlib format (RFC 1950), or raw deflate (RFC 1951)
+/// as some servers send, made by Python's zlib.
+public func deflate(_ bytes: [UInt8], raw: Bool = false) -> [UInt8] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    p.arguments = ["-c", "import sys, zlib; c = zlib.compressobj(6, zlib.DEFLATED, \(raw ? -15 : 15)); "
+                   + "d = sys.stdin.buffer.read(); sys.stdout.buffer.write(c.compress(d) + c.flush())"]
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    try! p.run()
+    let writer = Thread {
+        input.fileHandleForWriting.write(Data(bytes))
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return [UInt8](out)
+}

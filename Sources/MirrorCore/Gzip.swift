@@ -1,7 +1,8 @@
 import CZlib
 
 /// gzip bodies recognised by their magic bytes (RFC 1952: `1f 8b`), whatever the server said:
-/// sitemaps are published as `.xml.gz` with or without `Content-Encoding: gzip`.
+/// sitemaps are published as `.xml.gz` with or without `Content-Encoding: gzip`. Also the
+/// fetcher's decoder of `Content-Encoding: gzip` and `deflate`.
 public enum Gzip {
     public struct TooLarge: Error, CustomStringConvertible {
         public let limit: Int
@@ -17,12 +18,27 @@ public enum Gzip {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
     }
 
-    /// Inflates a gzip member (or several, concatenated).
+    /// The formats zlib inflates: gzip (RFC 1952), zlib (RFC 1950: what `Content-Encoding:
+    /// deflate` means) and raw deflate (RFC 1951: what some servers send under that name).
+    public enum Format: Sendable {
+        case gzip, zlib, raw
+    }
+
+    /// Inflates a gzip member (or several, concatenated), or one zlib or raw deflate stream.
+    /// The stream must end: a body cut short (its gzip trailer missing) is `Corrupt`, not a
+    /// shorter text.
     /// - Parameter limit: most bytes to produce; a decompression bomb stops there.
-    /// - Throws: `TooLarge` past `limit`, `Corrupt` for data zlib rejects.
-    public static func inflate(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
+    /// - Throws: `TooLarge` past `limit`, `Corrupt` for data zlib rejects or a stream that
+    ///   does not end.
+    public static func inflate(_ bytes: [UInt8], limit: Int, format: Format = .gzip) throws -> [UInt8] {
         var stream = z_stream()
-        guard mirrord_inflate_init_gzip(&stream) == Z_OK else { throw Corrupt(reason: "inflateInit failed") }
+        let initialized: Int32
+        switch format {
+        case .gzip: initialized = mirrord_inflate_init_gzip(&stream)
+        case .zlib: initialized = mirrord_inflate_init_zlib(&stream)
+        case .raw: initialized = mirrord_inflate_init_raw(&stream)
+        }
+        guard initialized == Z_OK else { throw Corrupt(reason: "inflateInit failed") }
         defer { inflateEnd(&stream) }
         var input = bytes
         var output = [UInt8]()
@@ -43,6 +59,7 @@ public enum Gzip {
                 case Z_STREAM_END:
                     // Another member may follow (concatenated gzip files are one file).
                     guard stream.avail_in > 0 else { return output }
+                    guard format == .gzip else { throw Corrupt(reason: "\(stream.avail_in) bytes after the end of the stream") }
                     inflateReset(&stream)
                 case Z_OK:
                     continue
