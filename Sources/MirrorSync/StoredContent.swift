@@ -25,6 +25,31 @@ public struct StoredContent: Sendable {
         return Charset.decode(bytes, contentType: contentType).text
     }
 
+    /// Why a body fetched as a page (index or article) is no page, or nil: a type no page
+    /// has (a PDF, an image, audio, video, a font, an archive or office file), or, whatever
+    /// it was labelled (`application/octet-stream`), a NUL byte in its first 8 KiB that no
+    /// UTF-16 text explains. A gzip body (a sitemap) is judged once inflated, by its caller.
+    /// DESIGN: a binary file becomes a recorded error on its document, never a version with
+    /// a paragraph of control characters.
+    public static func notAPage(_ body: [UInt8], contentType: String?) -> String? {
+        let type = (contentType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let binaryFamilies = ["image/", "audio/", "video/", "font/"]
+        let binaryTypes: Set = ["application/pdf", "application/zip", "application/x-zip-compressed", "application/msword",
+                                "application/x-7z-compressed", "application/x-rar-compressed", "application/x-tar",
+                                "application/wasm", "application/x-shockwave-flash", "application/java-archive"]
+        if binaryFamilies.contains(where: type.hasPrefix) || binaryTypes.contains(type)
+            || type.hasPrefix("application/vnd.openxmlformats") || type.hasPrefix("application/vnd.ms-") {
+            return "not a page: \(type) (a file linked where pages are: mirrored as an asset only when an article shows it)"
+        }
+        guard !Gzip.isGzip(body) else { return nil }
+        let head = body.prefix(8192)
+        let utf16 = head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) || (contentType ?? "").lowercased().contains("utf-16")
+        if !utf16, head.contains(0) {
+            return "not a page: binary bytes (NUL) in a body labelled \(type.isEmpty ? "with no Content-Type" : type)"
+        }
+        return nil
+    }
+
     /// Loads and parses a version.
     /// - Parameter source: the document's source configuration, for an index's link rules;
     ///   without it every link of the index is listed.

@@ -744,6 +744,10 @@ public final class SyncEngine: Sendable {
     private func decodedText(_ job: Job, _ response: FetchResponse, policy: CheckPolicy) throws -> BodyText {
         let failure: FetchError
         do {
+            if let why = StoredContent.notAPage(response.body, contentType: response.contentType) {
+                let notAPage = FetchError.undecodableBody(message: why)
+                return .failed(try fail(job.document, policy.failure(job.document, status: response.status, notAPage, retryAfter: nil), at: policy.now))
+            }
             return .text(try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes))
         } catch let e as Gzip.TooLarge {
             failure = .undecodableBody(message: "\(e) (max_body_bytes)")

@@ -69,6 +69,33 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertFalse(doc.gone)
     }
 
+    /// A binary file where pages are (a PDF linked as an article, bytes with NULs labelled
+    /// octet-stream) is a recorded error, not a version with a paragraph of control
+    /// characters. A UTF-16 page, NULs and all, is still a page.
+    func testABinaryFileWherePagesAreIsAnError() async throws {
+        let h = try Harness()
+        let binary = [UInt8](0...255) + [UInt8](0...255)
+        let utf16 = [UInt8]([0xFF, 0xFE]) + Array(FixtureSite.standard().files()["/pages/1/202.md"]!.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        h.server.handler = { req in
+            switch req.path {
+            case "/pages/1/201.md": return .init(status: 200, headers: [("Content-Type", "application/pdf")], body: binary)
+            case "/pages/1/203.md": return .init(status: 200, headers: [("Content-Type", "application/octet-stream")], body: binary)
+            case "/pages/1/202.md": return .init(status: 200, headers: [("Content-Type", "text/markdown")], body: utf16)
+            default: return nil
+            }
+        }
+        let run = try await h.sync()
+        XCTAssertEqual(run.errors, 2)
+        let pdf = try XCTUnwrap(h.document("/pages/1/201.md"))
+        XCTAssertEqual(pdf.error, "not a page: application/pdf (a file linked where pages are: mirrored as an asset only when an article shows it)")
+        XCTAssertEqual(pdf.versionCount, 0)
+        XCTAssertEqual(try h.document("/pages/1/203.md")?.error, "not a page: binary bytes (NUL) in a body labelled application/octet-stream")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)/pages/1/201.md")))
+        let page = try XCTUnwrap(h.document("/pages/1/202.md"))
+        XCTAssertNil(page.error)
+        XCTAssertEqual(try h.parsedJSON(202)["title"] as? String, "河湾社区开办老年手机课")
+    }
+
     /// A server that stalls costs two attempts per sync, however many `retries` the config
     /// allows for other transient failures (each timeout takes the whole `timeout`).
     func testATimeoutIsRetriedAtMostOncePerSync() async throws {
