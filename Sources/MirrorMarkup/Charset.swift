@@ -22,7 +22,9 @@ public enum Charset {
         }
         if bytes.starts(with: [0xFF, 0xFE]) { return (convert(bytes.dropFirst(2), from: "UTF-16LE"), "UTF-16LE") }
         if bytes.starts(with: [0xFE, 0xFF]) { return (convert(bytes.dropFirst(2), from: "UTF-16BE"), "UTF-16BE") }
-        let label = contentType.flatMap(charsetParameter) ?? sniff(bytes)
+        // A header label no encoding answers to (`x-unknown-charset`) declares nothing: the
+        // markup's own declaration is read, as browsers do (WHATWG "get an encoding" failing).
+        let label = contentType.flatMap(charsetParameter).flatMap { canonical($0) == nil ? nil : $0 } ?? sniff(bytes)
         let name = label.flatMap(canonical) ?? "UTF-8"
         if name == "UTF-8" { return (String(decoding: bytes, as: UTF8.self), name) }
         return (convert(bytes[...], from: name), name)
@@ -105,11 +107,13 @@ public enum Charset {
     static func canonical(_ label: String) -> String? {
         switch label.lowercased().trimmingCharacters(in: .whitespaces) {
         case "utf-8", "utf8", "unicode-1-1-utf-8": return "UTF-8"
-        case "gbk", "gb2312", "gb_2312-80", "x-gbk", "gb18030", "chinese", "csgb2312", "iso-ir-58": return "GB18030"
-        case "big5", "big5-hkscs", "cn-big5", "x-x-big5", "csbig5": return "BIG5-HKSCS"
-        case "shift_jis", "shift-jis", "sjis", "ms_kanji", "x-sjis", "windows-31j", "csshiftjis": return "CP932"
+        case "gbk", "gb2312", "gb_2312-80", "gb_2312", "x-gbk", "gb18030", "chinese", "csgb2312", "csiso58gb231280", "iso-ir-58",
+             "cp936", "ms936", "windows-936":  // the last three: Windows' own names for GBK, common in headers
+            return "GB18030"
+        case "big5", "big5-hkscs", "cn-big5", "x-x-big5", "csbig5", "cp950", "ms950": return "BIG5-HKSCS"
+        case "shift_jis", "shift-jis", "sjis", "ms_kanji", "x-sjis", "windows-31j", "csshiftjis", "cp932", "ms932": return "CP932"
         case "euc-jp", "x-euc-jp": return "EUC-JP"
-        case "euc-kr", "ks_c_5601-1987", "windows-949": return "CP949"
+        case "euc-kr", "ks_c_5601-1987", "windows-949", "cp949": return "CP949"
         case "iso-8859-1", "latin1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252": return "WINDOWS-1252"
         case "utf-16", "utf-16le": return "UTF-16LE"
         case "utf-16be": return "UTF-16BE"

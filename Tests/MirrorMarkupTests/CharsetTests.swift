@@ -24,6 +24,11 @@ final class CharsetTests: XCTestCase {
             ("header-beats-meta", encode("<meta charset=\"big5\">\(cjk)", as: "GBK"), "text/html; charset=gbk",
              "<meta charset=\"big5\">\(cjk)", "GB18030"),
             ("unknown-label-falls-back-to-utf8", Array(cjk.utf8), "text/html; charset=x-made-up", cjk, "UTF-8"),
+            // An unknown header label declares nothing: the page's own <meta> decides (it had
+            // been decoded as UTF-8 into U+FFFD).
+            ("unknown-header-label-then-meta", encode("<meta charset=\"gb2312\">\(cjk)", as: "GBK"), "text/html; charset=x-unknown-charset",
+             "<meta charset=\"gb2312\">\(cjk)", "GB18030"),
+            ("windows-name-cp936-header", encode(cjk, as: "GBK"), "text/html; charset=cp936", cjk, "GB18030"),
         ]
         for row in table {
             let (text, charset) = Charset.decode(row.bytes, contentType: row.contentType)
