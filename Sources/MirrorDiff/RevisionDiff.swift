@@ -103,7 +103,8 @@ public struct RevisionDiff: Sendable, Equatable {
 
     /// Pairs a run of deleted paragraphs with the run of inserted ones that replaced them, in
     /// order: a deleted and an inserted paragraph pair as a change when they are alike and
-    /// neither has a closer partner among the next `partnerWindow` on the other's side.
+    /// neither has a closer partner among the next `partnerWindow` on the other's side that
+    /// it is also the best match of.
     static func pair(_ dels: [Int], _ ins: [Int], _ oldP: [String], _ newP: [String],
                      _ a: [String], _ b: [String], _ similarity: Double) -> [ParagraphOp] {
         var out: [ParagraphOp] = []
@@ -140,16 +141,27 @@ public struct RevisionDiff: Sendable, Equatable {
                     // headline and edits the next had paired the dropped one with the edited
                     // one (both alike in their link), then listed the old headline as removed.
                     let window = Self.partnerWindow
-                    func closer(_ x: String, _ y: String) -> Bool { quickRatio(x, y) > alike && ratio(x, y) > alike }
-                    if dels[(d + 1)..<min(dels.count, d + 1 + window)].contains(where: { closer(a[$0], b[n]) }) {
-                        out.append(.delete(old: o, text: oldP[o]))
-                        d += 1
-                        continue
+                    let laterDels = dels[(d + 1)..<min(dels.count, d + 1 + window)]
+                    let laterIns = ins[(i + 1)..<min(ins.count, i + 1 + window)]
+                    func closer(_ x: String, _ y: String, than r: Double) -> Bool { quickRatio(x, y) > r && ratio(x, y) > r }
+                    // A later deletion takes n only if n is also its best match ahead (and the
+                    // same for a later insertion and o): a pair that is only second best for
+                    // both stays a change.
+                    if let rival = laterDels.first(where: { closer(a[$0], b[n], than: alike) }) {
+                        let its = ratio(a[rival], b[n])
+                        if !laterIns.contains(where: { closer(a[rival], b[$0], than: its) }) {
+                            out.append(.delete(old: o, text: oldP[o]))
+                            d += 1
+                            continue
+                        }
                     }
-                    if ins[(i + 1)..<min(ins.count, i + 1 + window)].contains(where: { closer(a[o], b[$0]) }) {
-                        out.append(.insert(new: n, text: newP[n]))
-                        i += 1
-                        continue
+                    if let rival = laterIns.first(where: { closer(a[o], b[$0], than: alike) }) {
+                        let its = ratio(a[o], b[rival])
+                        if !laterDels.contains(where: { closer(a[$0], b[rival], than: its) }) {
+                            out.append(.insert(new: n, text: newP[n]))
+                            i += 1
+                            continue
+                        }
                     }
                     out.append(.change(old: o, new: n, inline: InlineDiff.diff(oldP[o], newP[n])))
                     d += 1

@@ -108,6 +108,19 @@ final class RevisionDiffTests: XCTestCase {
             """)
     }
 
+    /// Two edited paragraphs where the second old one is also close to the first new one:
+    /// each still pairs with its own (the second old one's best match is its own new text),
+    /// not a removal and an addition.
+    func testASecondBestRivalDoesNotBreakAPair() {
+        let old = ["tide rose at the pier", "the tide fell at the old pier"]
+        let new = ["the tide rose at the old pier", "the tide fell at the old pier today"]
+        let ops = RevisionDiff.compute(content(old), content(new)).paragraphs
+        XCTAssertEqual(ops.map { op -> String in
+            if case .change(let o, let n, _) = op { return "~\(o)\(n)" }
+            return "\(op)"
+        }, ["~00", "~11"])
+    }
+
     func testParagraphSplitAndMerged() {
         let a = content(["开头。", "上午开会讨论预算，下午公布结果。", "结尾。"])
         let split = content(["开头。", "上午开会讨论预算，", "下午公布结果。", "结尾。"])
