@@ -81,10 +81,13 @@ public struct WebRouter: Sendable {
                 let u = try url()
                 let (renderer, title) = try history.diff(url: u, from: try revision("from"), to: try revision("to"))
                 // The renderer's standalone page, with the view's way back.
+                if renderer.diff.isEmpty {
+                    // Not a table of equal rows: say so.
+                    return Self.page(200, title, "<p><strong>No differences:</strong> the two revisions have the same content "
+                        + "(a revert, or the same revision twice).</p><p><a href=\"/article?url=\(Self.query(u))\">all revisions of this article</a></p>")
+                }
                 let nav = "<body><nav style=\"margin-bottom:1em\"><a href=\"/\">mirrord</a> · <a href=\"/articles\">articles</a> · "
                     + "<a href=\"/article?url=\(Self.query(u))\">all revisions of this article</a></nav>"
-                    + (renderer.diff.isEmpty ? "<p><strong>No differences:</strong> the two revisions have the same content "
-                        + "(a revert, or the same revision twice).</p>" : "")
                 return Self.html(200, renderer.html(title: title).replacingOccurrences(of: "<body>", with: nav))
             case "/show": return try show(try url(), revision: try revision("rev"), history: history)
             case "/feed.atom": return try feed()

@@ -115,14 +115,15 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The server answered for the URL itself: an HTTP status other than 408, 429 and 5xx, a
+    /// The server answered for the URL itself: an HTTP status other than 407, 408, 429 and 5xx, a
     /// redirect (a loop), or a body (too large, or unreadable). A transfer failure (DNS,
     /// connect, TLS, timeout), a busy or broken server, and a cancel say nothing about the
     /// document, so they do not end what an earlier answer established (that it is gone).
     public var isAnswer: Bool {
         switch self {
         case .transfer, .cancelled: return false
-        case let .http(status): return !(status == 408 || status == 429 || (500...599).contains(status))
+        // 407 is the proxy's answer (its credentials), not the upstream's.
+        case let .http(status): return !(status == 407 || status == 408 || status == 429 || (500...599).contains(status))
         case .tooLarge, .redirectLoop, .badContentEncoding, .undecodableBody: return true
         }
     }

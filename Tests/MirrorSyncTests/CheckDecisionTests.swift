@@ -78,7 +78,7 @@ final class CheckDecisionTests: XCTestCase {
         let refused = FetchError.transfer(code: 7, message: "Failed to connect to example.org port 443 after 2 ms: Connection refused")
         for (result, stillGone) in [(Result<FetchResponse, FetchError>.failure(refused), true),
                                     (.failure(.transfer(code: 28, message: "Operation timed out")), true),
-                                    (response(503), true), (response(429), true),
+                                    (response(503), true), (response(429), true), (response(407), true),
                                     (response(404), true), (response(410), true),
                                     (.failure(.transfer(code: 6, message: "Could not resolve host: example.org")), true),
                                     (response(403), false), (response(451), false),

@@ -81,6 +81,7 @@ final class WebViewTests: XCTestCase {
         XCTAssertFalse(diff.text.contains("No differences"), diff.text)
         let same = await get(router, "/diff?url=\(url)&from=2&to=2")
         XCTAssertTrue(same.text.contains("<p><strong>No differences:</strong> the two revisions have the same content"), same.text)
+        XCTAssertFalse(same.text.contains("<table"), "no table of equal rows: \(same.text)")
         // A shown revision says which it is.
         let shown = await get(router, "/show?url=\(url)&rev=1")
         XCTAssertTrue(shown.text.contains("<p class=\"meta\">revision r1, fetched 20"), shown.text)
