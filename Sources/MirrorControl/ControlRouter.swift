@@ -110,13 +110,12 @@ public struct ControlRouter: Sendable {
                     return .error(400, "kind=\(kind) is not \(kinds.joined(separator: ", "))")
                 }
                 let source = request.query["source"]
-                let listed = try Reports.documents(database: database, kind: request.query["kind"], source: source,
-                                                   url: request.query["url"], config: config)
                 // A source taken out of the config still lists the documents it kept.
-                if let source, listed.isEmpty, config.source(named: source) == nil {
+                if let source, config.source(named: source) == nil, try !database.hasDocuments(source: source) {
                     return .error(404, config.noSource(source))
                 }
-                return .json(200, listed)
+                return .json(200, try Reports.documents(database: database, kind: request.query["kind"], source: source,
+                                                        url: request.query["url"], config: config))
             case ("GET", "/v1/revisions"), ("GET", "/v1/show"), ("GET", "/v1/diff"):
                 guard let url = request.query["url"] else { return .error(400, "missing ?url=") }
                 do {
@@ -187,7 +186,8 @@ public struct ControlRouter: Sendable {
     /// `GET /metrics`: the Prometheus text exposition.
     func metrics() async -> [UInt8] {
         let engine = await coordinator.engine
-        return (try? engine.metrics.render(database: database)) ?? Array("# metrics unavailable: store unreadable\n".utf8)
+        return (try? engine.metrics.render(database: database, sources: engine.config.sources.map(\.name)))
+            ?? Array("# metrics unavailable: store unreadable\n".utf8)
     }
 
     /// `POST /v1/reparse {"source"?, "force"?}`: waits and returns the counts.

@@ -472,8 +472,11 @@ private struct ConfigReader {
                 }
                 // A document belongs to one source: a start URL two sources share would be
                 // polled under whichever came first, with the other's rules never applied.
+                // Compared as the run will store them (normalized: case, default port, a
+                // trailing `/` on a bare host, the fragment, `utm_*`), not as written.
+                func key(_ s: String) -> String { URI(s)?.normalized().description ?? s }
                 for start in source.start {
-                    if let other = config.sources.first(where: { $0.start.contains(start) }) {
+                    if let other = config.sources.first(where: { $0.start.map(key).contains(key(start)) }) {
                         throw error("start", "'\(start)' is also a start URL of source '\(other.name)' (a document belongs to one source)",
                                     section: "source", occurrence: i)
                     }

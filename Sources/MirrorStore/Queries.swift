@@ -171,12 +171,17 @@ extension MirrorDatabase {
         }
     }
 
-    /// How many documents a run started now would check (without `--all`).
-    public func dueCount(now: Date) throws -> Int {
-        try pool.read { db in
+    /// How many documents a run started now would check (without `--all`): of `sources` (the
+    /// configured ones: a removed source's documents are checked by no run), every index and
+    /// what is due.
+    public func dueCount(now: Date, sources: [String]) throws -> Int {
+        guard !sources.isEmpty else { return 0 }
+        let places = Array(repeating: "?", count: sources.count).joined(separator: ", ")
+        return try pool.read { db in
             try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM documents WHERE kind = 'index' OR next_check IS NULL OR next_check <= ?
-                """, arguments: [StoredDate.text(now)]) ?? 0
+                SELECT COUNT(*) FROM documents WHERE source IN (\(places))
+                  AND (kind = 'index' OR next_check IS NULL OR next_check <= ?)
+                """, arguments: StatementArguments(sources + [StoredDate.text(now)])) ?? 0
         }
     }
 
@@ -511,6 +516,13 @@ extension MirrorDatabase {
         try pool.write { db in
             try db.execute(sql: "UPDATE documents SET source = ?, depth = ?, links_known = NULL WHERE id = ?",
                            arguments: [source, depth, documentId])
+        }
+    }
+
+    /// Whether any document belongs to `source` (a source taken out of the config keeps its).
+    public func hasDocuments(source: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM documents WHERE source = ?)", arguments: [source]) ?? false
         }
     }
 

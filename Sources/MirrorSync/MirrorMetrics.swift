@@ -91,7 +91,8 @@ public final class MirrorMetrics: Sendable {
     }
 
     /// The exposition, with the store's gauges refreshed.
-    public func render(database: MirrorDatabase, now: Date = Date()) throws -> [UInt8] {
+    /// - Parameter sources: the configured sources' names (what `mirrord_due_documents` counts).
+    public func render(database: MirrorDatabase, sources: [String], now: Date = Date()) throws -> [UInt8] {
         let totals = try database.totals()
         for (kind, n) in [("index", totals.indexes), ("article", totals.articles), ("asset", totals.assets)] {
             registry.makeGauge(descriptor: d("documents", "", "Documents by kind"), labels: [("kind", kind)]).set(to: Double(n))
@@ -99,8 +100,8 @@ public final class MirrorMetrics: Sendable {
         registry.makeGauge(descriptor: d("versions", "", "Versions stored")).set(to: Double(totals.versions))
         registry.makeGauge(descriptor: d("revisions", "", "Revisions stored")).set(to: Double(totals.revisions))
         registry.makeGauge(descriptor: d("documents_in_error", "", "Documents whose last check failed")).set(to: Double(totals.errors))
-        registry.makeGauge(descriptor: d("due_documents", "", "Documents a run started now would check: every index, and the articles and assets whose next check has come"))
-            .set(to: Double(try database.dueCount(now: now)))
+        registry.makeGauge(descriptor: d("due_documents", "", "Documents a run started now would check: every index of a configured source, and the articles and assets whose next check has come"))
+            .set(to: Double(try database.dueCount(now: now, sources: sources)))
         registry.makeGauge(descriptor: d("store_raw_bytes", "", "Bytes of distinct raw bodies")).set(to: Double(totals.rawBytes))
         registry.makeGauge(descriptor: d("store_bytes", "", "Bytes the compressed blobs occupy")).set(to: Double(totals.storedBytes))
         return registry.emitToBuffer()

@@ -268,15 +268,18 @@ struct List: ParsableCommand {
         let path = "/v1/documents" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         // A source the config does not name lists the documents it kept, if any (it was taken
         // out); with none it is a mistyped name: exit 2, as for any bad argument.
-        let unknown = source.flatMap { name in c.config.flatMap { $0.source(named: name) == nil ? $0.noSource(name) : nil } }
         let list: [[String: Any]]
         do {
-            let (docs, _) = try c.read(path) { db in try Reports.documents(database: db, kind: kind?.rawValue, source: source) }
+            let (docs, _) = try c.read(path) { db in
+                if let source, c.config?.source(named: source) == nil, try !db.hasDocuments(source: source) {
+                    throw Abort(c.config?.noSource(source) ?? "no source named '\(source)'", code: 2)
+                }
+                return try Reports.documents(database: db, kind: kind?.rawValue, source: source)
+            }
             list = docs as? [[String: Any]] ?? []
-        } catch let e as Abort where unknown != nil && e.message == unknown {
-            throw Abort(e.message, code: 2)
+        } catch let e as Abort where source != nil && e.message.hasPrefix("no source named ") {
+            throw Abort(e.message, code: 2)  // the daemon's 404 for it
         }
-        if let unknown, list.isEmpty { throw Abort(unknown, code: 2) }
         if json {
             FileHandle.standardOutput.write(Data(Reports.encode(list)))
             return

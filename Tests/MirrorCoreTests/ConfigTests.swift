@@ -98,6 +98,9 @@ final class ConfigTests: XCTestCase {
         }
         expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org/\"]\n\n[[source]]\nname = \"b\"\nstart = [\"https://example.org/\"]\n",
                     "/etc/mirrord/test.toml:7: key 'source.start': 'https://example.org/' is also a start URL of source 'a' (a document belongs to one source)")
+        // Spelled otherwise, the same document.
+        expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org\"]\n\n[[source]]\nname = \"b\"\nstart = [\"https://EXAMPLE.org:443/#top\"]\n",
+                    "/etc/mirrord/test.toml:7: key 'source.start': 'https://EXAMPLE.org:443/#top' is also a start URL of source 'a' (a document belongs to one source)")
         // A nameless source is found by its header's line (it had said `source[0].name` alone).
         expectError("poll_interval = \"1h\"\n\n[[source]]\nstart = [\"https://example.org/\"]\n",
                     "/etc/mirrord/test.toml:3: key 'source.name': every [[source]] needs a name")

@@ -92,8 +92,10 @@ final class StoredDateTests: XCTestCase {
         XCTAssertEqual(text?["last_checked"], "2027-01-15 08:00:00.042")
         XCTAssertEqual(text?["next_check"], "2027-01-15 09:00:00.042")
         XCTAssertEqual(text?["started"], "2027-01-15 08:00:00.042")
-        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3599)), 0)
-        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3600)), 1)
+        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3599), sources: ["s"]), 0)
+        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3600), sources: ["s"]), 1)
+        // A source the config no longer names is checked by no run: not counted.
+        XCTAssertEqual(try db.dueCount(now: seen.addingTimeInterval(3600), sources: ["other"]), 0)
         let doc = try XCTUnwrap(db.document(id: id))
         XCTAssertEqual(doc.nextCheck.map { StoredDate.text($0) }, "2027-01-15 09:00:00.042")
         XCTAssertEqual(try db.runs(limit: 1).first.map { StoredDate.text($0.started) }, "2027-01-15 08:00:00.042")

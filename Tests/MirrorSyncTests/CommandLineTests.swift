@@ -193,6 +193,12 @@ final class CommandLineTests: XCTestCase {
         let kept = try run("mirrorctl", ["list", "--source", "valley", "--json", "--config", config])
         XCTAssertEqual(kept.status, 0, kept.stderr)
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [Any])?.count, 4, kept.stdout)
+        // Filtered to nothing, it is still a known source (it had said "no source named").
+        let noAssets = try run("mirrorctl", ["list", "--source", "valley", "--kind", "asset", "--json", "--config", config])
+        XCTAssertEqual(noAssets.status, 0, noAssets.stderr)
+        let typo = try run("mirrorctl", ["list", "--source", "valey", "--config", config])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertEqual(typo.stderr, "mirrorctl: no source named 'valey' (configured: hill)\n")
         XCTAssertTrue(hill.stderr.contains(": fetched 1, not modified 2, new documents 1,"), "the hub, then the two adopted: \(hill.stderr)")
     }
 
