@@ -91,24 +91,39 @@ final class BlobDeltaTests: XCTestCase {
         }
     }
 
-    /// The store reuses its zstd contexts: a delta's prefix and window must not leak into the
-    /// next whole body, whose file has to be the bytes a store that never made a delta writes.
-    func testAWholeBodyAfterADeltaIsCompressedAsIfByAFreshContext() throws {
+    /// The store reuses its zstd contexts across threads: eight threads at once store whole
+    /// bodies and deltas and read them back through one store, and every body comes back
+    /// byte for byte (a context handed to two threads, or one keeping a delta's prefix or
+    /// window, would garble or fail some). Then a fresh store reads them all from the files.
+    func testPooledContextsSurviveConcurrentBodiesAndDeltas() throws {
         let dir = ScratchDir()
         let blobs = try BlobStore(root: dir.path + "/blobs")
-        let v1 = SyntheticSite.page(5, paragraphs: 400), v2 = SyntheticSite.page(5, paragraphs: 400, edit: 1)
-        let s1 = SHA256.hex(v1)
-        try blobs.put(v1, sha256: s1)
-        let delta = try blobs.stage(v2, sha256: SHA256.hex(v2), base: DeltaBase(sha256: s1, bytes: v1, depth: 0))
-        XCTAssertEqual(delta.base, s1)
-        try blobs.makeDurable([delta])
-        let other = SyntheticSite.page(6), s3 = SHA256.hex(other)
-        try blobs.put(other, sha256: s3)
-        let fresh = try BlobStore(root: dir.path + "/fresh")
-        try fresh.put(other, sha256: s3)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: blobs.path(for: s3))),
-                       try Data(contentsOf: URL(fileURLWithPath: fresh.path(for: s3))))
-        XCTAssertEqual(try BlobStore(root: dir.path + "/blobs").get(s3), other)
+        let failures = NSLock()
+        nonisolated(unsafe) var problems: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            do {
+                for i in 0..<12 {
+                    let id = t * 100 + i
+                    let v1 = SyntheticSite.page(id, paragraphs: 20 + i * 7), v2 = SyntheticSite.page(id, paragraphs: 20 + i * 7, edit: 1)
+                    let s1 = SHA256.hex(v1), s2 = SHA256.hex(v2)
+                    try blobs.put(v1, sha256: s1)
+                    let staged = try blobs.stage(v2, sha256: s2, base: DeltaBase(sha256: s1, bytes: v1, depth: 0))
+                    try blobs.makeDurable([staged])
+                    if try blobs.get(s2) != v2 || blobs.get(s1) != v1 { failures.withLock { problems.append("page \(id)") } }
+                }
+            } catch {
+                failures.withLock { problems.append("\(error)") }
+            }
+        }
+        XCTAssertEqual(problems, [])
+        let reopened = try BlobStore(root: dir.path + "/blobs")
+        for t in 0..<8 {
+            for i in 0..<12 {
+                let id = t * 100 + i
+                let v2 = SyntheticSite.page(id, paragraphs: 20 + i * 7, edit: 1)
+                XCTAssertEqual(try reopened.get(SHA256.hex(v2)), v2, "page \(id)")
+            }
+        }
     }
 
     func testAMissingBaseIsNamedWithTheDelta() throws {
