@@ -196,6 +196,14 @@ public struct MirrorConfig: Sendable, Equatable {
         return try parse(text, file: file)
     }
 
+    /// A `ConfigError` for `key` of the `index`-th `[[source]]`, with its line in the file: for
+    /// checks made after loading that MirrorCore cannot make itself (an XPath expression's
+    /// validity, which libxml2 decides).
+    public func sourceError(_ key: String, sourceIndex index: Int, reason: String) -> ConfigError {
+        let text = (try? Self.readText(file).text) ?? ""
+        return ConfigReader(text: text, file: file).error(key, reason, section: "source", occurrence: index)
+    }
+
     /// The absolute path of `path` and its text.
     /// - Throws: `ConfigError` naming the file: unreadable (the reason from the errno), not UTF-8.
     private static func readText(_ path: String) throws -> (file: String, text: String) {
@@ -551,6 +559,15 @@ private struct ConfigReader {
                                   pollInterval: try duration(t, "poll_interval", section: s, occurrence: index) ?? defaultPoll)
         source.indexLinks = try strings(t, "index_links", section: s, occurrence: index) ?? []
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
+        // Globs are over the path relative to the first start URL's folder: one written as an
+        // absolute path or a URL matches nothing, and the run had found only its start page.
+        for (key, globs) in [("index_links", source.indexLinks), ("article_links", source.articleLinks)] {
+            if let bad = globs.first(where: { $0.hasPrefix("/") || $0.contains("://") }) {
+                throw error(key, "'\(bad)' is not relative: link rules are globs over the path relative to the first start "
+                            + "URL's folder (\(StartURL.folderHint(resolved.first ?? ""))), e.g. \"articles/**/*.html\"",
+                            section: s, occurrence: index)
+            }
+        }
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
         source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
         if let v = t["assets"] {
@@ -666,6 +683,12 @@ private struct ConfigReader {
 
 /// Start URLs: absolute http(s)/file URLs, or a `file:` URL / bare path relative to the config.
 enum StartURL {
+    /// `here: https://example.org/news/` for a message about relative link rules.
+    static func folderHint(_ start: String) -> String {
+        guard let slash = start.lastIndex(of: "/"), start.distance(from: start.startIndex, to: slash) > 8 else { return "its folder" }
+        return "here: " + start[...slash]
+    }
+
     static func resolve(_ raw: String, relativeTo folder: String) -> String? {
         let lower = raw.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {

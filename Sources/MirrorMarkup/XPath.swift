@@ -6,7 +6,7 @@ extension MarkupDocument {
     public func select(xpath: String) -> [HTMLNode]? {
         guard let doc, let context = xmlXPathNewContext(doc) else { return nil }
         defer { xmlXPathFreeContext(context) }
-        guard let result = xmlXPathEvalExpression(xpath, context) else { return nil }
+        guard let result = Self.quietly({ xmlXPathEvalExpression(xpath, context) }) else { return nil }
         defer { xmlXPathFreeObject(result) }
         guard result.pointee.type == XPATH_NODESET else { return nil }
         guard let set = result.pointee.nodesetval else { return [] }
@@ -34,8 +34,18 @@ extension MarkupDocument {
 
     /// Whether `xpath` compiles (to validate configuration).
     public static func isValid(xpath: String) -> Bool {
-        guard let compiled = xmlXPathCompile(xpath) else { return false }
+        guard let compiled = quietly({ xmlXPathCompile(xpath) }) else { return false }
         xmlXPathFreeCompExpr(compiled)
         return true
+    }
+
+    /// Runs `body` with libxml2's error reports silenced: an invalid expression is answered
+    /// by our own message (the config error names file, line and key); libxml2 had also
+    /// printed `XPath error : Invalid predicate` to stderr. libxml2's error handlers are
+    /// per thread, so this changes nothing for other threads.
+    static func quietly<T>(_ body: () -> T) -> T {
+        xmlSetStructuredErrorFunc(nil, { _, _ in })
+        defer { xmlSetStructuredErrorFunc(nil, nil) }
+        return body()
     }
 }

@@ -244,10 +244,10 @@ struct Mirrord: AsyncParsableCommand {
 
     /// XPath overrides must compile: a typo would otherwise silently fall back to heuristics.
     static func checkExtractionRules(_ cfg: MirrorConfig) throws {
-        for s in cfg.sources {
+        for (i, s) in cfg.sources.enumerated() {
             if let bad = ExtractionRules(source: s).invalidExpression {
                 let key = bad == s.contentXPath ? "content_xpath" : "remove_xpath"
-                throw ConfigError(file: cfg.file, key: "source.\(key)", reason: "'\(bad)' is not a valid XPath expression (source '\(s.name)')")
+                throw cfg.sourceError(key, sourceIndex: i, reason: "'\(bad)' is not a valid XPath expression (source '\(s.name)')")
             }
         }
     }

@@ -104,6 +104,10 @@ final class ConfigTests: XCTestCase {
         // A nameless source is found by its header's line (it had said `source[0].name` alone).
         expectError("poll_interval = \"1h\"\n\n[[source]]\nstart = [\"https://example.org/\"]\n",
                     "/etc/mirrord/test.toml:3: key 'source.name': every [[source]] needs a name")
+        // A glob written as an absolute path or a URL matches nothing: said at load.
+        expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org/news/index.html\"]\narticle_links = [\"/news/a/**\"]\n",
+                    "/etc/mirrord/test.toml:4: key 'source.article_links': '/news/a/**' is not relative: link rules are globs over the "
+                    + "path relative to the first start URL's folder (here: https://example.org/news/), e.g. \"articles/**/*.html\"")
         expectError("", "/etc/mirrord/test.toml: no [[source]] configured: nothing to mirror")
         expectError(minimal + "\n" + minimal,
                     "/etc/mirrord/test.toml:5: key 'source.name': duplicate source name 'news'")

@@ -27,8 +27,19 @@ final class CommandLineTests: XCTestCase {
         return m
     }
 
-    func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extra: String = "") throws -> String {
-        try Tool.writeConfig(dir, server: server, extra: extra)
+    func writeConfig(_ dir: TemporaryDirectory, server: TestHTTPServer, extra: String = "", extraSource: String = "") throws -> String {
+        try Tool.writeConfig(dir, server: server, extra: extra, extraSource: extraSource)
+    }
+
+    /// An invalid content_xpath is named with its line, as every other config error, and
+    /// libxml2's own "XPath error : Invalid predicate" no longer reaches the terminal.
+    func testAnInvalidXPathIsNamedWithItsLineAndNothingElse() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        let config = try writeConfig(dir, server: server, extraSource: "content_xpath = \"//div[@id=story\"")
+        let r = try run("mirrord", ["--config", config, "--once"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "mirrord: \(config):12: key 'source.content_xpath': '//div[@id=story' is not a valid XPath expression (source 'town')\n")
     }
 
     func testBadConfigIsRejectedWithFileKeyAndReason() throws {
