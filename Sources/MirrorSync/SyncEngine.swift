@@ -710,6 +710,7 @@ public final class SyncEngine: Sendable {
                                   unchanged: UnchangedCheck(documentId: docId, status: 304, checkedAt: now, etag: nil,
                                                             lastModified: nil, nextCheck: next))
                 outcome.warnsEveryRun = stored.warns
+                outcome.assets = stored.assets  // their parsed copy points at them once stored
                 body = doc.rawSha256
             case let (.sameBody(_, next), .success(response)):
                 outcome = try recordSameBody(job, response, nextCheck: next, policy: policy)
@@ -973,25 +974,40 @@ public final class SyncEngine: Sendable {
     /// On a 304 the links come from the stored current version, so discovery still reaches
     /// documents a previous run did not finish (and rule changes apply) without a download.
     /// - Returns: the links, and whether the body is a feed that repeats `<guid>`s.
-    private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> (links: [DiscoveredLink], warns: Bool) {
+    private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> (links: [DiscoveredLink], warns: Bool, assets: [String]) {
         // Nothing to find again when a run recorded every link of this body under these rules.
         guard linksMark(doc, job, body: doc.rawSha256) != nil, let sha = doc.rawSha256, let pageURL = URI(doc.url)
-        else { return ([], false) }
+        else { return ([], false, []) }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
         let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
-        let index = discover(doc, job, text: text, contentType: contentType, pageURL: pageURL)
-        return (index.links, index.repeatedGUID != nil)
+        guard doc.kind == DocumentKind.article.rawValue else {
+            let index = discover(doc, job, text: text, contentType: contentType, pageURL: pageURL)
+            return (index.links, index.repeatedGUID != nil, [])
+        }
+        // An article whose links these rules have not read (`assets` just turned on, or
+        // follow_article_links): its images and links, from one parse of the stored body.
+        var links: IndexContent?
+        let parsed = ArticleExtractor.extract(text: text, format: MarkupFormat.detect(contentType: contentType, text: text),
+                                              pageURL: pageURL, rules: ExtractionRules(source: job.source),
+                                              inspect: job.source.followArticleLinks ? { document in
+            links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
+        } : nil)
+        let images = assetLinks(parsed, article: pageURL, source: job.source)
+        return ((links?.links ?? []) + images, false, images.map(\.url.description))
     }
 
     /// The `linksKnown` value of a document's `body` (its raw SHA-256) under this run's rules,
-    /// for a document whose links are followed, when it is not noted already. It holds the
+    /// for a document whose links are followed (an index; an article with
+    /// `follow_article_links`, or whose images are mirrored), when it is not noted already. It holds the
     /// depth the links were counted from: once a shorter path lowers the document's depth, the
     /// mark no longer matches, and on its next 304 the stored body is read again, so the links
     /// it had passed over beyond `max_depth` are followed and its known links get their lower
     /// depth in turn (down a chain, one level a check).
     private func linksMark(_ doc: DocumentRecord, _ job: Job, body: String?) -> String? {
-        guard let body, doc.kind == DocumentKind.index.rawValue || job.source.followArticleLinks else { return nil }
+        let article = doc.kind == DocumentKind.article.rawValue
+        guard let body, doc.kind == DocumentKind.index.rawValue || (article && (job.source.followArticleLinks || job.source.assets != .none))
+        else { return nil }
         let mark = "\(body) \(job.linksFingerprint) \(doc.depth)"
         return mark == doc.linksKnown ? nil : mark
     }

@@ -165,6 +165,28 @@ final class AssetTests: XCTestCase {
         XCTAssertNil(foreign.headers["x-token"] ?? foreign.headers["X-Token"])
     }
 
+    /// `assets` turned on for a mirror whose articles are already stored: the next run reads
+    /// their images from the stored bodies (their 304s had read nothing), fetches them, and
+    /// points the parsed copies at them.
+    func testImagesTurnedOnLaterAreFetchedForStoredArticles() async throws {
+        let h = try Harness(site: nil, extraSource: "assets = false")
+        site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png")])
+        _ = try await h.sync()
+        XCTAssertFalse(h.server.requests.contains { $0.path.hasPrefix("/img/") })
+        XCTAssertTrue(try h.parsedJSON(1)["images"].flatMap { $0 as? [[String: Any]] }?.allSatisfy { $0["local"] is NSNull } == true)
+
+        var on = h.config
+        on.sources[0].assets = .sameSite
+        let engine = SyncEngine(config: on, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        let run = try await engine.run(RunOptions(trigger: "test", all: true))
+        XCTAssertEqual(run.errors, 0)
+        XCTAssertEqual(Set(h.server.requests.map(\.path).filter { $0.hasPrefix("/img/") }), ["/img/a.png", "/img/b.png"])
+        let locals = try h.parsedJSON(1)["images"].flatMap { $0 as? [[String: Any]] }?.compactMap { $0["local"] as? String }
+        XCTAssertEqual(locals?.count, 2, "the parsed copy points at the mirrored images")
+        XCTAssertEqual(try h.database.documents(kind: "asset").count, 2)
+        XCTAssertEqual(try h.document("/pages/1/1.md")?.versionCount, 1, "no new version: the body had not changed")
+    }
+
     func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
         let h = try Harness(site: nil)
         site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"),
