@@ -1,4 +1,5 @@
 import FuzzDriver
+import MirrorCore
 import MirrorMarkup
 
 /// Charset detection and decoding (BOM, header, <meta> prescan, XML declaration, iconv).
