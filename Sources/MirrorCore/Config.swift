@@ -559,9 +559,10 @@ private struct ConfigReader {
                                   pollInterval: try duration(t, "poll_interval", section: s, occurrence: index) ?? defaultPoll)
         source.indexLinks = try strings(t, "index_links", section: s, occurrence: index) ?? []
         source.articleLinks = try strings(t, "article_links", section: s, occurrence: index) ?? []
+        source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
         // Globs are over the path relative to the first start URL's folder: one written as an
         // absolute path or a URL matches nothing, and the run had found only its start page.
-        for (key, globs) in [("index_links", source.indexLinks), ("article_links", source.articleLinks)] {
+        for (key, globs) in [("index_links", source.indexLinks), ("article_links", source.articleLinks), ("exclude", source.exclude)] {
             if let bad = globs.first(where: { $0.hasPrefix("/") || $0.contains("://") }) {
                 throw error(key, "'\(bad)' is not relative: link rules are globs over the path relative to the first start "
                             + "URL's folder (\(StartURL.folderHint(resolved.first ?? ""))), e.g. \"articles/**/*.html\"",
@@ -569,7 +570,6 @@ private struct ConfigReader {
             }
         }
         source.ignoreQuery = try strings(t, "ignore_query", section: s, occurrence: index) ?? []
-        source.exclude = try strings(t, "exclude", section: s, occurrence: index) ?? []
         if let v = t["assets"] {
             if let b = v.bool {
                 source.assets = b ? .all : .none

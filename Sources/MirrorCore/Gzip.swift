@@ -40,11 +40,17 @@ public enum Gzip {
         }
         guard initialized == Z_OK else { throw Corrupt(reason: "inflateInit failed") }
         defer { inflateEnd(&stream) }
-        var input = bytes
         var output = [UInt8]()
+        // The gzip trailer's ISIZE (the size mod 2^32) sizes the output once, within the limit.
+        if format == .gzip, bytes.count >= 18 {
+            let n = bytes.count
+            let isize = Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
+            output.reserveCapacity(min(isize, limit, 64 << 20))
+        }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        return try input.withUnsafeMutableBufferPointer { inBuf -> [UInt8] in
-            stream.next_in = inBuf.baseAddress
+        // zlib never writes to its input: no copy of the compressed body is made for it.
+        return try bytes.withUnsafeBufferPointer { inBuf -> [UInt8] in
+            stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
             stream.avail_in = uInt(inBuf.count)
             while true {
                 let status = chunk.withUnsafeMutableBufferPointer { outBuf -> Int32 in

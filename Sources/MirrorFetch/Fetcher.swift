@@ -374,6 +374,18 @@ public final class Transfer: @unchecked Sendable {
         return .success(bytes)
     }
 
+    /// Whether a `Content-Encoding` of gzip or deflate is plainly wrong about `raw`: no gzip
+    /// magic and no zlib header (RFC 1950: CM 8 in the first byte's low nibble, a header
+    /// checksum divisible by 31), i.e. bytes that were never compressed.
+    func labelIsAMistake(_ raw: [UInt8]) -> Bool {
+        let codings = Set((header("content-encoding") ?? "").lowercased().split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "identity" })
+        guard !codings.isEmpty, codings.isSubset(of: ["gzip", "x-gzip", "deflate"]) else { return false }
+        if Gzip.isGzip(raw) { return false }
+        if raw.count >= 2, raw[0] & 0x0F == 8, (UInt16(raw[0]) << 8 | UInt16(raw[1])) % 31 == 0 { return false }
+        return true
+    }
+
     func result(_ easy: UnsafeMutableRawPointer, code: CURLcode) -> Result<FetchResponse, FetchError> {
         if exceeded || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(.tooLarge(limit: maxBody))
@@ -400,10 +412,13 @@ public final class Transfer: @unchecked Sendable {
         let body: [UInt8]
         switch decoded(self.body) {
         case .success(let b): body = b
-        // Asked without Accept-Encoding (the retry after a bad coding): a gzip label on bytes
-        // that are no gzip at all is the server's mistake, and they are kept as sent. A gzip
-        // stream cut short stays an error.
-        case .failure(.badContentEncoding) where !request.acceptEncoding && !Gzip.isGzip(self.body): body = self.body
+        // An error page whose coding is broken: its status is the answer (a 404 stays a 404;
+        // its body is stored by no one).
+        case .failure where !(200..<300).contains(status): body = self.body
+        // Asked without Accept-Encoding (the retry after a bad coding): a gzip or deflate label
+        // on bytes that are not compressed at all is the server's mistake, and they are kept
+        // as sent. A stream cut short, or a coding not asked for (br), stays an error.
+        case .failure(.badContentEncoding) where !request.acceptEncoding && labelIsAMistake(self.body): body = self.body
         case .failure(let e): return .failure(e)
         }
         return .success(FetchResponse(status: status, body: body, etag: header("etag"),

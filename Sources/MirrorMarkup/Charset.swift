@@ -24,8 +24,11 @@ public enum Charset {
         if bytes.starts(with: [0xFE, 0xFF]) { return (convert(bytes.dropFirst(2), from: "UTF-16BE"), "UTF-16BE") }
         // A header label no encoding answers to (`x-unknown-charset`) declares nothing: the
         // markup's own declaration is read, as browsers do (WHATWG "get an encoding" failing).
-        let label = contentType.flatMap(charsetParameter).flatMap { canonical($0) == nil ? nil : $0 } ?? sniff(bytes)
-        let name = label.flatMap(canonical) ?? "UTF-8"
+        let header = contentType.flatMap(charsetParameter).flatMap { canonical($0) == nil ? nil : $0 }
+        var name = (header ?? sniff(bytes)).flatMap(canonical) ?? "UTF-8"
+        // A UTF-16 label read from the bytes themselves cannot be true (the markup it sits in
+        // was read as ASCII): WHATWG's prescan takes it as UTF-8.
+        if header == nil, name.hasPrefix("UTF-16") { name = "UTF-8" }
         if name == "UTF-8" { return (String(decoding: bytes, as: UTF8.self), name) }
         return (convert(bytes[...], from: name), name)
     }

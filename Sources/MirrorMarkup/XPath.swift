@@ -32,11 +32,16 @@ extension MarkupDocument {
         return removed
     }
 
-    /// Whether `xpath` compiles (to validate configuration).
+    /// Whether `xpath` selects elements (to validate configuration): it compiles, and it
+    /// evaluates to a node-set on a small page. libxml2 finds an unknown function (XPath 2.0's
+    /// `matches()`), an undeclared prefix (`//og:meta`) or a variable only when it evaluates,
+    /// and `string(//article)` or `count(//p)` compile but select nothing: each had passed the
+    /// check and then left every page to the heuristics without a word.
     public static func isValid(xpath: String) -> Bool {
         guard let compiled = quietly({ xmlXPathCompile(xpath) }) else { return false }
         xmlXPathFreeCompExpr(compiled)
-        return true
+        let probe = HTMLDocument(html: "<html><head><title>t</title></head><body><div id=\"a\" class=\"b\"><p>p</p></div></body></html>")
+        return probe.select(xpath: xpath) != nil
     }
 
     /// Runs `body` with libxml2's error reports silenced: an invalid expression is answered
@@ -44,8 +49,10 @@ extension MarkupDocument {
     /// printed `XPath error : Invalid predicate` to stderr. libxml2's error handlers are
     /// per thread, so this changes nothing for other threads.
     static func quietly<T>(_ body: () -> T) -> T {
+        // The thread's handler as it was, put back after (nesting and other handlers kept).
+        let previous = __xmlStructuredError().pointee, context = __xmlStructuredErrorContext().pointee
         xmlSetStructuredErrorFunc(nil, { _, _ in })
-        defer { xmlSetStructuredErrorFunc(nil, nil) }
+        defer { xmlSetStructuredErrorFunc(context, previous) }
         return body()
     }
 }

@@ -26,9 +26,11 @@ public struct StoredContent: Sendable {
     }
 
     /// Why a body fetched as a page (index or article) is no page, or nil: a type no page
-    /// has (a PDF, an image, audio, video, a font, an archive or office file), or, whatever
-    /// it was labelled (`application/octet-stream`), a NUL byte in its first 8 KiB that no
-    /// UTF-16 text explains. A gzip body (a sitemap) is judged once inflated, by its caller.
+    /// has (a PDF, an image, audio, video, a font, an archive or office file); a file's magic
+    /// bytes (`%PDF`, PNG, GIF, JPEG, ZIP) whatever the label; or, unless labelled as text
+    /// (`text/*`, XML, JSON), a NUL byte in its first 8 KiB that no UTF-16 text explains.
+    /// A text label is trusted with a stray NUL (kept, as the parser keeps what it can). Give
+    /// it a gzip body already inflated (a sitemap `.xml.gz`, or an archive linked as a page).
     /// DESIGN: a binary file becomes a recorded error on its document, never a version with
     /// a paragraph of control characters.
     public static func notAPage(_ body: [UInt8], contentType: String?) -> String? {
@@ -41,7 +43,15 @@ public struct StoredContent: Sendable {
             || type.hasPrefix("application/vnd.openxmlformats") || type.hasPrefix("application/vnd.ms-") {
             return "not a page: \(type) (a file linked where pages are: mirrored as an asset only when an article shows it)"
         }
-        guard !Gzip.isGzip(body) else { return nil }
+        let magic: [(bytes: [UInt8], name: String)] = [
+            (Array("%PDF-".utf8), "a PDF"), ([0x89, 0x50, 0x4E, 0x47], "a PNG image"), (Array("GIF8".utf8), "a GIF image"),
+            ([0xFF, 0xD8, 0xFF], "a JPEG image"), ([0x50, 0x4B, 0x03, 0x04], "a ZIP archive"),
+        ]
+        if let m = magic.first(where: { body.starts(with: $0.bytes) }) {
+            return "not a page: \(m.name) (labelled \(type.isEmpty ? "with no Content-Type" : type))"
+        }
+        let textual = type.hasPrefix("text/") || type.contains("xml") || type.contains("json")
+        guard !textual else { return nil }
         let head = body.prefix(8192)
         let utf16 = head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) || (contentType ?? "").lowercased().contains("utf-16")
         if !utf16, head.contains(0) {

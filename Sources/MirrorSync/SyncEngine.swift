@@ -232,6 +232,9 @@ public final class SyncEngine: Sendable {
         var storedAsset = false
         /// For an article whose parsed copy was written: the assets it shows.
         var assets: [String] = []
+        /// Its parsed copy is rewritten at the end of the run whatever of `assets` this run
+        /// stored (it was written before they were mirrored, some perhaps in an earlier run).
+        var relinks = false
         /// A 304: the row update, left to the run loop to write with others.
         var unchanged: UnchangedCheck?
         /// Set when the run loop, once it has recorded `discovered`, is to note that every link
@@ -263,7 +266,7 @@ public final class SyncEngine: Sendable {
         var queue: [QueuedJob] = []
         var unchanged: [UnchangedCheck] = []  // 304s not yet written (see `Outcome.unchanged`)
         // Articles written this run → the assets they show; assets stored this run.
-        var articleAssets: [(url: String, assets: [String])] = []
+        var articleAssets: [(url: String, assets: [String], relinks: Bool)] = []
         var storedAssets = Set<String>()
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
@@ -370,7 +373,7 @@ public final class SyncEngine: Sendable {
                         }
                     }
                     if outcome.storedAsset { storedAssets.insert(jobURL) }
-                    if !outcome.assets.isEmpty { articleAssets.append((jobURL, outcome.assets)) }
+                    if !outcome.assets.isEmpty { articleAssets.append((jobURL, outcome.assets, outcome.relinks)) }
                     if let e = outcome.error, sourceErrors[job.source.name] == nil {
                         sourceErrors[job.source.name] = "\(jobURL): \(e)"
                     }
@@ -480,7 +483,7 @@ public final class SyncEngine: Sendable {
             logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
         }
         // Articles whose images were stored after their parsed copy was written: point them home.
-        for (article, assets) in articleAssets where assets.contains(where: storedAssets.contains) {
+        for (article, assets, relinks) in articleAssets where relinks || assets.contains(where: storedAssets.contains) {
             if let current = try database.document(url: article) { try rewriteParsedCopy(current) }
         }
         // Retention (off unless a source sets keep_versions / keep_days): rows first, then the
@@ -591,7 +594,8 @@ public final class SyncEngine: Sendable {
         let job = Job(document: doc, plan: queued.plan, isNew: queued.isNew)
         let isAsset = doc.kind == DocumentKind.asset.rawValue
         let target = doc.fetchUrl ?? doc.url
-        let ownHost = Transfer.hostKey(target).map(queued.plan.headerHosts.contains) ?? false
+        // The document's own address counts too: a start page 301'd to `www.` keeps its Cookie.
+        let ownHost = [target, doc.url].contains { Transfer.hostKey($0).map(queued.plan.headerHosts.contains) ?? false }
         let request = FetchRequest(url: target, etag: doc.etag, lastModified: doc.lastModified,
                                    proxy: job.source.proxy, headers: ownHost ? job.source.headers : [:],
                                    maxBodyBytes: isAsset ? config.http.maxAssetBytes : nil)
@@ -711,6 +715,7 @@ public final class SyncEngine: Sendable {
                                                             lastModified: nil, nextCheck: next))
                 outcome.warnsEveryRun = stored.warns
                 outcome.assets = stored.assets  // their parsed copy points at them once stored
+                outcome.relinks = !stored.assets.isEmpty
                 body = doc.rawSha256
             case let (.sameBody(_, next), .success(response)):
                 outcome = try recordSameBody(job, response, nextCheck: next, policy: policy)
@@ -745,11 +750,13 @@ public final class SyncEngine: Sendable {
     private func decodedText(_ job: Job, _ response: FetchResponse, policy: CheckPolicy) throws -> BodyText {
         let failure: FetchError
         do {
-            if let why = StoredContent.notAPage(response.body, contentType: response.contentType) {
+            // Inflated first: an archive linked as a page is judged by what it holds.
+            let bytes = Gzip.isGzip(response.body) ? try Gzip.inflate(response.body, limit: config.http.maxBodyBytes) : response.body
+            if let why = StoredContent.notAPage(bytes, contentType: response.contentType) {
                 let notAPage = FetchError.undecodableBody(message: why)
                 return .failed(try fail(job.document, policy.failure(job.document, status: response.status, notAPage, retryAfter: nil), at: policy.now))
             }
-            return .text(try StoredContent.text(of: response.body, contentType: response.contentType, limit: config.http.maxBodyBytes))
+            return .text(Charset.decode(bytes, contentType: response.contentType).text)
         } catch let e as Gzip.TooLarge {
             failure = .undecodableBody(message: "\(e) (max_body_bytes)")
         } catch let e as Gzip.Corrupt {
@@ -769,10 +776,15 @@ public final class SyncEngine: Sendable {
         let doc = job.document
         logger.debug("\(doc.url): \(response.status), same body as the current version")
         var discovered: [DiscoveredLink] = []
+        var assets: [String] = []
         var warns = false
-        if doc.kind != DocumentKind.asset.rawValue {
+        let isArticle = doc.kind == DocumentKind.article.rawValue
+        // An article is read again only when these rules have not read it (see `linksMark`).
+        if doc.kind != DocumentKind.asset.rawValue, !isArticle || linksMark(doc, job, body: doc.rawSha256) != nil {
             switch try decodedText(job, response, policy: policy) {
             case .failed(let outcome): return outcome
+            case .text(let text) where isArticle:
+                (discovered, assets) = articleLinks(job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response))
             case .text(let text):
                 let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response))
                 discovered = index.links
@@ -782,6 +794,8 @@ public final class SyncEngine: Sendable {
         try database.recordUnchanged(documentId: doc.id!, status: response.status, checkedAt: policy.now,
                                      etag: response.etag, lastModified: response.lastModified, nextCheck: nextCheck)
         var outcome = Outcome(kind: .fetched, discovered: discovered)
+        outcome.assets = assets
+        outcome.relinks = !assets.isEmpty
         outcome.warnsEveryRun = warns
         return outcome
     }
@@ -976,7 +990,9 @@ public final class SyncEngine: Sendable {
     /// - Returns: the links, and whether the body is a feed that repeats `<guid>`s.
     private func storedLinks(_ doc: DocumentRecord, _ job: Job) throws -> (links: [DiscoveredLink], warns: Bool, assets: [String]) {
         // Nothing to find again when a run recorded every link of this body under these rules.
-        guard linksMark(doc, job, body: doc.rawSha256) != nil, let sha = doc.rawSha256, let pageURL = URI(doc.url)
+        // Where the page is now (a 301 moved it): what its relative links resolve against.
+        guard linksMark(doc, job, body: doc.rawSha256) != nil, let sha = doc.rawSha256,
+              let pageURL = URI(doc.fetchUrl ?? doc.url) ?? URI(doc.url)
         else { return ([], false, []) }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
@@ -985,8 +1001,15 @@ public final class SyncEngine: Sendable {
             let index = discover(doc, job, text: text, contentType: contentType, pageURL: pageURL)
             return (index.links, index.repeatedGUID != nil, [])
         }
-        // An article whose links these rules have not read (`assets` just turned on, or
-        // follow_article_links): its images and links, from one parse of the stored body.
+        let found = articleLinks(job, text: text, contentType: contentType, pageURL: pageURL)
+        return (found.links, false, found.assets)
+    }
+
+    /// An article's links and images under this run's rules, from one parse of a body whose
+    /// parsed copy is already stored (a 304, or a 200 with the same body, once `assets` or
+    /// `follow_article_links` asks for what it links to): its links when they are followed,
+    /// and the images it shows when they are mirrored.
+    private func articleLinks(_ job: Job, text: String, contentType: String?, pageURL: URI) -> (links: [DiscoveredLink], assets: [String]) {
         var links: IndexContent?
         let parsed = ArticleExtractor.extract(text: text, format: MarkupFormat.detect(contentType: contentType, text: text),
                                               pageURL: pageURL, rules: ExtractionRules(source: job.source),
@@ -994,7 +1017,7 @@ public final class SyncEngine: Sendable {
             links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
         } : nil)
         let images = assetLinks(parsed, article: pageURL, source: job.source)
-        return ((links?.links ?? []) + images, false, images.map(\.url.description))
+        return ((links?.links ?? []) + images, images.map(\.url.description))
     }
 
     /// The `linksKnown` value of a document's `body` (its raw SHA-256) under this run's rules,

@@ -108,6 +108,9 @@ final class ConfigTests: XCTestCase {
         expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org/news/index.html\"]\narticle_links = [\"/news/a/**\"]\n",
                     "/etc/mirrord/test.toml:4: key 'source.article_links': '/news/a/**' is not relative: link rules are globs over the "
                     + "path relative to the first start URL's folder (here: https://example.org/news/), e.g. \"articles/**/*.html\"")
+        expectError("[[source]]\nname = \"a\"\nstart = [\"https://example.org/\"]\nexclude = [\"https://example.org/ads/**\"]\n",
+                    "/etc/mirrord/test.toml:4: key 'source.exclude': 'https://example.org/ads/**' is not relative: link rules are globs "
+                    + "over the path relative to the first start URL's folder (here: https://example.org/), e.g. \"articles/**/*.html\"")
         expectError("", "/etc/mirrord/test.toml: no [[source]] configured: nothing to mirror")
         expectError(minimal + "\n" + minimal,
                     "/etc/mirrord/test.toml:5: key 'source.name': duplicate source name 'news'")

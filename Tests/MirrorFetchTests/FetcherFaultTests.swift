@@ -146,6 +146,25 @@ final class FetcherFaultTests: XCTestCase {
         }
     }
 
+    /// A coding not asked for (br) is refused, also on the retry without Accept-Encoding (its
+    /// bytes had been kept as the page); an error page whose coding is broken keeps its status.
+    func testACodingNotAskedForIsRefusedAndAnErrorPageKeepsItsStatus() async throws {
+        let server = try TestHTTPServer()
+        let brotli: [UInt8] = [0x1B, 0x2C, 0x00, 0xF8, 0x25, 0x00, 0x82, 0x02]
+        server.handler = { req in
+            req.path == "/br" ? .init(status: 200, headers: [("Content-Encoding", "br")], body: brotli)
+                : .init(status: 404, headers: [("Content-Encoding", "gzip")], body: Array("<h1>Not Found</h1>".utf8))
+        }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let br = await f.fetch(FetchRequest(url: server.baseURL + "/br"))
+        XCTAssertEqual(br.failure, .badContentEncoding(message: "Content-Encoding br was not asked for"))
+        let again = await f.fetch(FetchRequest(url: server.baseURL + "/br", acceptEncoding: false))
+        XCTAssertEqual(again.failure, .badContentEncoding(message: "Content-Encoding br was not asked for"))
+        let missing = try await f.fetch(FetchRequest(url: server.baseURL + "/gone")).get()
+        XCTAssertEqual(missing.status, 404)
+    }
+
     func testGzipLabelOnAPlainBody() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, headers: [("Content-Encoding", "gzip")], body: Array("plain, not gzip".utf8)) }

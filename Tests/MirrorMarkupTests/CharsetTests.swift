@@ -29,6 +29,8 @@ final class CharsetTests: XCTestCase {
             ("unknown-header-label-then-meta", encode("<meta charset=\"gb2312\">\(cjk)", as: "GBK"), "text/html; charset=x-unknown-charset",
              "<meta charset=\"gb2312\">\(cjk)", "GB18030"),
             ("windows-name-cp936-header", encode(cjk, as: "GBK"), "text/html; charset=cp936", cjk, "GB18030"),
+            // A UTF-16 <meta> in bytes read as ASCII cannot be true: UTF-8, as WHATWG's prescan says.
+            ("utf16-meta-is-utf8", Array("<meta charset=\"utf-16\">\(cjk)".utf8), nil, "<meta charset=\"utf-16\">\(cjk)", "UTF-8"),
         ]
         for row in table {
             let (text, charset) = Charset.decode(row.bytes, contentType: row.contentType)

@@ -91,8 +91,8 @@ final class BlobDeltaTests: XCTestCase {
         }
     }
 
-    /// The store reuses its zstd contexts across threads: eight threads at once store whole
-    /// bodies and deltas and read them back through one store, and every body comes back
+    /// The store reuses its zstd contexts across threads: eight tasks on every core at once
+    /// store whole bodies and deltas and read them back through one store, and every body comes back
     /// byte for byte (a context handed to two threads, or one keeping a delta's prefix or
     /// window, would garble or fail some). Then a fresh store reads them all from the files.
     func testPooledContextsSurviveConcurrentBodiesAndDeltas() throws {

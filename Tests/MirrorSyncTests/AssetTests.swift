@@ -187,6 +187,23 @@ final class AssetTests: XCTestCase {
         XCTAssertEqual(try h.document("/pages/1/1.md")?.versionCount, 1, "no new version: the body had not changed")
     }
 
+    /// The same for a server that sends no validators (every check a 200 with the same body):
+    /// the images are read from that body once, and the article is marked read only then.
+    func testImagesTurnedOnLaterAreFetchedWhenTheServerSendsNoValidators() async throws {
+        let h = try Harness(site: nil, extraSource: "assets = false")
+        let page = Self.page(1, lead: "/img/a.png", inline: "/img/b.png")
+        site(h, pages: [1: page])
+        h.server.handler = { req in req.path == "/pages/1/1.md" ? .init(status: 200, body: Array(page.utf8)) : nil }
+        _ = try await h.sync()
+        var on = h.config
+        on.sources[0].assets = .sameSite
+        let engine = SyncEngine(config: on, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        _ = try await engine.run(RunOptions(trigger: "test", all: true))
+        XCTAssertEqual(Set(h.server.requests.map(\.path).filter { $0.hasPrefix("/img/") }), ["/img/a.png", "/img/b.png"])
+        XCTAssertEqual(try h.parsedJSON(1)["images"].flatMap { $0 as? [[String: Any]] }?.compactMap { $0["local"] as? String }.count, 2)
+        XCTAssertNotNil(try h.document("/pages/1/1.md")?.linksKnown)
+    }
+
     func testTheSamePhotoInTwoArticlesIsFetchedOnceAndStoredOnce() async throws {
         let h = try Harness(site: nil)
         site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png"),

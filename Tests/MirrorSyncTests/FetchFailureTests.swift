@@ -81,11 +81,22 @@ final class FetchFailureTests: XCTestCase {
             case "/pages/1/201.md": return .init(status: 200, headers: [("Content-Type", "application/pdf")], body: binary)
             case "/pages/1/203.md": return .init(status: 200, headers: [("Content-Type", "application/octet-stream")], body: binary)
             case "/pages/1/202.md": return .init(status: 200, headers: [("Content-Type", "text/markdown")], body: utf16)
+            // A PNG labelled as a page, and an archive of binary bytes as gzip: judged by what they are.
+            case "/pages/1/204.md": return .init(status: 200, headers: [("Content-Type", "text/html")], body: [0x89, 0x50, 0x4E, 0x47] + binary)
+            case "/pages/1/205.md": return .init(status: 200, headers: [("Content-Type", "application/gzip")], body: gzip(binary))
+            // A page with one stray NUL, labelled as text: still a page.
+            case "/pages/1/206.md": return .init(status: 200, headers: [("Content-Type", "text/markdown; charset=utf-8")],
+                                                 body: Array("### 有一个空字节的页面\u{0}\n\n正文一段。\n".utf8))
             default: return nil
             }
         }
+        h.server.put("/indexes/school.md", "#### [三](../pages/1/203.md)\n\n#### [四](../pages/1/204.md)\n\n#### [五](../pages/1/205.md)\n\n#### [六](../pages/1/206.md)\n")
         let run = try await h.sync()
-        XCTAssertEqual(run.errors, 2)
+        XCTAssertEqual(run.errors, 4)
+        XCTAssertEqual(try h.document("/pages/1/204.md")?.error, "not a page: a PNG image (labelled text/html)")
+        XCTAssertEqual(try h.document("/pages/1/205.md")?.error, "not a page: binary bytes (NUL) in a body labelled application/gzip")
+        XCTAssertNil(try h.document("/pages/1/206.md")?.error)
+        XCTAssertEqual(try h.document("/pages/1/206.md")?.versionCount, 1)
         let pdf = try XCTUnwrap(h.document("/pages/1/201.md"))
         XCTAssertEqual(pdf.error, "not a page: application/pdf (a file linked where pages are: mirrored as an asset only when an article shows it)")
         XCTAssertEqual(pdf.versionCount, 0)

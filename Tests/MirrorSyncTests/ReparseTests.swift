@@ -116,5 +116,11 @@ final class ReparseTests: XCTestCase {
                                              rules: ExtractionRules(contentXPath: "//div[@id='real']"))
         XCTAssertEqual(ruled.paragraphs, ["The real story is short."])
         XCTAssertEqual(ExtractionRules(contentXPath: "//div[@id=").invalidExpression, "//div[@id=")
+        // These compile, but fail or select nothing when evaluated: refused at load too
+        // (an XPath 2.0 function, an undeclared prefix, a number).
+        for bad in ["//div[matches(@class, 'story')]", "//og:meta", "count(//p)"] {
+            XCTAssertEqual(ExtractionRules(contentXPath: bad).invalidExpression, bad, bad)
+        }
+        XCTAssertNil(ExtractionRules(contentXPath: "//article[contains(@class, 'story')]", removeXPath: ["//aside"]).invalidExpression)
     }
 }
