@@ -75,6 +75,10 @@ public final class BlobStore: @unchecked Sendable {
     /// mirror peak RSS 64.3 MiB with a 4 MiB cap, 61.8 with this one).
     private var idleCompressors: [OpaquePointer] = []
     static let pooledContextBytes = 512 << 10
+    /// At most this many idle contexts of each kind are kept: one per core, what compression
+    /// can keep busy (the processing pool has two threads per core, and a many-core host
+    /// would otherwise keep one context per thread that ever compressed at once).
+    static let pooledContexts = max(2, ProcessInfo.processInfo.activeProcessorCount)
     private var idleDecompressors: [OpaquePointer] = []
 
     public init(root: String) throws {
@@ -94,7 +98,7 @@ public final class BlobStore: @unchecked Sendable {
         let taken = lock.withLock { idleCompressors.popLast() }
         guard let cctx = taken ?? ZSTD_createCCtx() else { throw StoreError(path: root, reason: "zstd: out of memory") }
         defer {
-            if ZSTD_sizeof_CCtx(cctx) > Self.pooledContextBytes {
+            if ZSTD_sizeof_CCtx(cctx) > Self.pooledContextBytes || lock.withLock({ idleCompressors.count >= Self.pooledContexts }) {
                 ZSTD_freeCCtx(cctx)
             } else {
                 ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
@@ -110,7 +114,7 @@ public final class BlobStore: @unchecked Sendable {
         let taken = lock.withLock { idleDecompressors.popLast() }
         guard let dctx = taken ?? ZSTD_createDCtx() else { throw StoreError(path: path, reason: "zstd: out of memory") }
         defer {
-            if ZSTD_sizeof_DCtx(dctx) > Self.pooledContextBytes {
+            if ZSTD_sizeof_DCtx(dctx) > Self.pooledContextBytes || lock.withLock({ idleDecompressors.count >= Self.pooledContexts }) {
                 ZSTD_freeDCtx(dctx)
             } else {
                 ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters)
