@@ -674,8 +674,17 @@ public final class SyncEngine: Sendable {
     /// Records what one fetch brought (see `check`): runs on `processing`, not on the
     /// cooperative pool, unless it `isQuick`.
     func record(_ job: Job, _ result: Result<FetchResponse, FetchError>, retryAfter: Double?, runId: Int64?) -> Outcome {
+        LargeBody.oneAtATime(size: parsedSize(job, result)) { recordBody(job, result, retryAfter: retryAfter, runId: runId) }
+    }
+
+    /// The bytes recording `result` parses, for `LargeBody`: the body fetched, or for a 304
+    /// whose stored body is read again (`storedLinks`: the first run after `assets` is turned
+    /// on reads every article once) the size of that stored body.
+    func parsedSize(_ job: Job, _ result: Result<FetchResponse, FetchError>) -> Int {
         let size = (try? result.get())?.body.count ?? 0
-        return LargeBody.oneAtATime(size: size) { recordBody(job, result, retryAfter: retryAfter, runId: runId) }
+        guard size == 0, linksMark(job.document, job, body: job.document.rawSha256) != nil,
+              let id = job.document.currentVersionId, let version = try? database.version(id: id) else { return size }
+        return version.size
     }
 
     /// Carries out a check: `CheckPolicy.decide` says what the fetch means (no I/O), then

@@ -2,6 +2,7 @@ import Foundation
 import MirrorControl
 import MirrorCore
 import MirrorExtract
+import MirrorFetch
 import MirrorStore
 @testable import MirrorSync
 import TestSupport
@@ -185,6 +186,26 @@ final class AssetTests: XCTestCase {
         XCTAssertEqual(locals?.count, 2, "the parsed copy points at the mirrored images")
         XCTAssertEqual(try h.database.documents(kind: "asset").count, 2)
         XCTAssertEqual(try h.document("/pages/1/1.md")?.versionCount, 1, "no new version: the body had not changed")
+    }
+
+    /// A 304 whose stored body is read again for its images counts as that body's size for
+    /// the one-at-a-time gate of large pages (it had counted as 0, so the first run after
+    /// turning `assets` on parsed large articles side by side); an ordinary 304, as 0.
+    func testAStoredBodyReadAgainCountsItsSizeForTheLargePageGate() async throws {
+        let h = try Harness(site: nil, extraSource: "assets = false")
+        let big = Self.page(1, lead: "/img/a.png", inline: "/img/b.png") + String(repeating: "长文补充段落。\n\n", count: 20_000)
+        site(h, pages: [1: big])
+        _ = try await h.sync()
+        let doc = try XCTUnwrap(h.document("/pages/1/1.md"))
+        let notModified = Result<FetchResponse, FetchError>.success(FetchResponse(status: 304, body: [], effectiveURL: doc.url))
+        var on = h.config
+        on.sources[0].assets = .sameSite
+        let engine = SyncEngine(config: on, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        let size = engine.parsedSize(SyncEngine.Job(document: doc, plan: SyncEngine.SourcePlan(on.sources[0]), isNew: false), notModified)
+        XCTAssertEqual(size, big.utf8.count)
+        XCTAssertGreaterThanOrEqual(size, LargeBody.threshold)
+        XCTAssertEqual(h.engine.parsedSize(SyncEngine.Job(document: doc, plan: SyncEngine.SourcePlan(h.config.sources[0]), isNew: false), notModified), 0,
+                       "nothing to read again with the rules it was stored under")
     }
 
     /// The same for a server that sends no validators (every check a 200 with the same body):
