@@ -17,10 +17,14 @@ public struct FetchRequest: Sendable {
     public var acceptEncoding: Bool
     /// Overrides `http.max_body_bytes` (assets have `max_asset_bytes`).
     public var maxBodyBytes: Int?
+    /// The setting `maxBodyBytes` comes from, as a "too large" error names it.
+    public var maxBodySetting: String
 
     public init(url: String, etag: String? = nil, lastModified: String? = nil, proxy: String? = nil,
-                headers: [String: String] = [:], acceptEncoding: Bool = true, maxBodyBytes: Int? = nil) {
+                headers: [String: String] = [:], acceptEncoding: Bool = true, maxBodyBytes: Int? = nil,
+                maxBodySetting: String = "max_body_bytes") {
         self.maxBodyBytes = maxBodyBytes
+        self.maxBodySetting = maxBodySetting
         self.url = url
         self.etag = etag
         self.lastModified = lastModified
@@ -67,7 +71,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// libcurl failed: its error code and its own explanation (DNS, connect, TLS, timeout…).
     case transfer(code: Int, message: String)
     /// The body exceeded `max_body_bytes` (decoded bytes are counted); the transfer was aborted.
-    case tooLarge(limit: Int)
+    case tooLarge(limit: Int, setting: String = "max_body_bytes")
     /// The server answered with an error status.
     case http(status: Int)
     /// A redirect led back to a URL already visited.
@@ -84,7 +88,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .transfer(code, message): return "\(message) (curl error \(code))"
-        case let .tooLarge(limit): return "body too large (over max_body_bytes = \(limit))"
+        case let .tooLarge(limit, setting): return "body too large (over \(setting) = \(limit))"
         case let .http(status): return "HTTP \(status)" + (HTTPStatus.reason(status).map { " " + $0 } ?? "")
         case let .redirectLoop(chain): return "redirect loop: " + chain.joined(separator: " → ")
         case let .badContentEncoding(message): return "bad Content-Encoding: \(message)"

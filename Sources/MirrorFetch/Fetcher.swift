@@ -367,7 +367,7 @@ public final class Transfer: @unchecked Sendable {
                 }
             }
         } catch is Gzip.TooLarge {
-            return .failure(.tooLarge(limit: maxBody))
+            return .failure(.tooLarge(limit: maxBody, setting: request.maxBodySetting))
         } catch {
             return .failure(.badContentEncoding(message: "\(error)"))
         }
@@ -388,7 +388,7 @@ public final class Transfer: @unchecked Sendable {
 
     func result(_ easy: UnsafeMutableRawPointer, code: CURLcode) -> Result<FetchResponse, FetchError> {
         if exceeded || code == CURLE_FILESIZE_EXCEEDED {
-            return .failure(.tooLarge(limit: maxBody))
+            return .failure(.tooLarge(limit: maxBody, setting: request.maxBodySetting))
         }
         if loop {
             return .failure(.redirectLoop(chain: visited))

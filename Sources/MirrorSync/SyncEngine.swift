@@ -598,7 +598,8 @@ public final class SyncEngine: Sendable {
         let ownHost = [target, doc.url].contains { Transfer.hostKey($0).map(queued.plan.headerHosts.contains) ?? false }
         let request = FetchRequest(url: target, etag: doc.etag, lastModified: doc.lastModified,
                                    proxy: job.source.proxy, headers: ownHost ? job.source.headers : [:],
-                                   maxBodyBytes: isAsset ? config.http.maxAssetBytes : nil)
+                                   maxBodyBytes: isAsset ? config.http.maxAssetBytes : nil,
+                                   maxBodySetting: isAsset ? "max_asset_bytes" : "max_body_bytes")
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)
         }

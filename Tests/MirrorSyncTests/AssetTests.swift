@@ -237,6 +237,16 @@ final class AssetTests: XCTestCase {
         XCTAssertEqual(report.problems, [])
     }
 
+    /// An image over `max_asset_bytes` is refused naming that setting (the message had named
+    /// `max_body_bytes`, which the image was well under).
+    func testAnImageTooLargeNamesMaxAssetBytes() async throws {
+        let h = try Harness(site: nil, http: "max_asset_bytes = 10")
+        site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/b.png")])
+        _ = try await h.sync()
+        XCTAssertEqual(try h.document("/img/a.png")?.error, "body too large (over max_asset_bytes = 10)")
+        XCTAssertNil(try h.document("/pages/1/1.md")?.error, "the article itself is under max_body_bytes")
+    }
+
     func testAPhotoThat404sLeavesTheArticleMirroredWithItsOriginalURL() async throws {
         let h = try Harness(site: nil)
         site(h, pages: [1: Self.page(1, lead: "/img/a.png", inline: "/img/missing.png")])
