@@ -155,30 +155,22 @@ public func encode(_ text: String, as charset: String) -> [UInt8] {
 
 /// gzip via the system's gzip (`-n`: no name or time, so the bytes are reproducible).
 public func gzip(_ bytes: [UInt8]) -> [UInt8] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    p.arguments = ["-c", "-n"]
-    let input = Pipe(), output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    try! p.run()
-    let writer = Thread {
-        input.fileHandleForWriting.write(Data(bytes))
-        try? input.fileHandleForWriting.close()
-    }
-    writer.start()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](out)
+    filter(bytes, through: "/bin/gzip", ["-c", "-n"])
 }
 
 /// `Content-Encoding: deflate` bodies: the zlib format (RFC 1950), or raw deflate (RFC 1951)
 /// as some servers send, made by Python's zlib.
 public func deflate(_ bytes: [UInt8], raw: Bool = false) -> [UInt8] {
+    filter(bytes, through: "/usr/bin/python3", ["-c", "import sys, zlib; c = zlib.compressobj(6, zlib.DEFLATED, \(raw ? -15 : 15)); "
+                                                + "d = sys.stdin.buffer.read(); sys.stdout.buffer.write(c.compress(d) + c.flush())"])
+}
+
+/// `bytes` through a program's stdin, its stdout back (written from another thread, so a
+/// large input cannot deadlock against a full output pipe).
+private func filter(_ bytes: [UInt8], through program: String, _ arguments: [String]) -> [UInt8] {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    p.arguments = ["-c", "import sys, zlib; c = zlib.compressobj(6, zlib.DEFLATED, \(raw ? -15 : 15)); "
-                   + "d = sys.stdin.buffer.read(); sys.stdout.buffer.write(c.compress(d) + c.flush())"]
+    p.executableURL = URL(fileURLWithPath: program)
+    p.arguments = arguments
     let input = Pipe(), output = Pipe()
     p.standardInput = input
     p.standardOutput = output
