@@ -21,8 +21,13 @@ public struct StoredContent: Sendable {
     /// charset (see `Charset`).
     /// - Throws: `Gzip.TooLarge` or `Gzip.Corrupt`.
     public static func text(of body: [UInt8], contentType: String?, limit: Int) throws -> String {
-        let bytes = Gzip.isGzip(body) ? try Gzip.inflate(body, limit: limit) : body
-        return Charset.decode(bytes, contentType: contentType).text
+        Charset.decode(try inflated(body, limit: limit), contentType: contentType).text
+    }
+
+    /// A gzip body (by its magic bytes) inflated, at most to `limit` bytes; any other as it is.
+    /// - Throws: `Gzip.TooLarge` or `Gzip.Corrupt`.
+    public static func inflated(_ body: [UInt8], limit: Int) throws -> [UInt8] {
+        Gzip.isGzip(body) ? try Gzip.inflate(body, limit: limit) : body
     }
 
     /// Why a body fetched as a page (index or article) is no page, or nil: a type no page

@@ -761,7 +761,7 @@ public final class SyncEngine: Sendable {
         let failure: FetchError
         do {
             // Inflated first: an archive linked as a page is judged by what it holds.
-            let bytes = Gzip.isGzip(response.body) ? try Gzip.inflate(response.body, limit: config.http.maxBodyBytes) : response.body
+            let bytes = try StoredContent.inflated(response.body, limit: config.http.maxBodyBytes)
             if let why = StoredContent.notAPage(bytes, contentType: response.contentType) {
                 let notAPage = FetchError.undecodableBody(message: why)
                 return .failed(try fail(job.document, policy.failure(job.document, status: response.status, notAPage, retryAfter: nil), at: policy.now))
@@ -794,7 +794,8 @@ public final class SyncEngine: Sendable {
             switch try decodedText(job, response, policy: policy) {
             case .failed(let outcome): return outcome
             case .text(let text) where isArticle:
-                (discovered, assets) = articleLinks(job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response))
+                let format = MarkupFormat.detect(contentType: response.contentType, text: text)
+                (_, discovered, assets) = parseArticle(job, text: text, format: format, pageURL: pageURL(doc, response))
             case .text(let text):
                 let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL(doc, response))
                 discovered = index.links
@@ -826,8 +827,7 @@ public final class SyncEngine: Sendable {
         }
         let format = MarkupFormat.detect(contentType: response.contentType, text: text)
         let isIndex = doc.kind == DocumentKind.index.rawValue
-        let extraction = ExtractionRules(source: job.source)
-        let rulesHash = extraction.hash  // recorded on the version and in the parsed copy
+        let rulesHash = ExtractionRules(source: job.source).hash  // recorded on the version and in the parsed copy
         var discovered: [DiscoveredLink] = []
         var indexParseError: String?
         var warns = false
@@ -835,13 +835,8 @@ public final class SyncEngine: Sendable {
         let contentSHA: String
         let title: String?
         if doc.kind == DocumentKind.article.rawValue {
-            // One parse for the article and, with follow_article_links, its links.
-            var links: IndexContent?
             // The text is handed over: a 2 MB page's is let go once it is rendered for parsing.
-            let parsed = ArticleExtractor.extract(text: consume text, format: format, pageURL: pageURL, rules: extraction,
-                                                  inspect: job.source.followArticleLinks ? { document in
-                links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
-            } : nil)
+            let (parsed, links, _) = parseArticle(job, text: consume text, format: format, pageURL: pageURL)
             if parsed.extraction == .fallback {
                 // Once per new body: an unchanged page returns before it is parsed again.
                 logger.notice("\(doc.url): no article body found; the parsed copy holds the page's visible text (extraction: fallback)")
@@ -849,7 +844,7 @@ public final class SyncEngine: Sendable {
             article = parsed
             contentSHA = parsed.contentSHA256
             title = parsed.title
-            discovered = (links?.links ?? []) + assetLinks(parsed, article: pageURL, source: job.source)
+            discovered = links
         } else {
             let index = discover(doc, job, text: text, contentType: response.contentType, pageURL: pageURL)
             discovered = index.links
@@ -1011,23 +1006,23 @@ public final class SyncEngine: Sendable {
             let index = discover(doc, job, text: text, contentType: contentType, pageURL: pageURL)
             return (index.links, index.repeatedGUID != nil, [])
         }
-        let found = articleLinks(job, text: text, contentType: contentType, pageURL: pageURL)
+        let found = parseArticle(job, text: text, format: MarkupFormat.detect(contentType: contentType, text: text), pageURL: pageURL)
         return (found.links, false, found.assets)
     }
 
-    /// An article's links and images under this run's rules, from one parse of a body whose
-    /// parsed copy is already stored (a 304, or a 200 with the same body, once `assets` or
-    /// `follow_article_links` asks for what it links to): its links when they are followed,
-    /// and the images it shows when they are mirrored.
-    private func articleLinks(_ job: Job, text: String, contentType: String?, pageURL: URI) -> (links: [DiscoveredLink], assets: [String]) {
+    /// One parse of an article under this run's rules: the article, and what it links to (its
+    /// links when `follow_article_links` follows them, then the images it shows when they are
+    /// mirrored), with those images' URLs. For a new body, and for a stored one read again
+    /// (a 304, or a 200 with the same body) once `assets` or `follow_article_links` asks.
+    private func parseArticle(_ job: Job, text: consuming String, format: MarkupFormat, pageURL: URI)
+        -> (article: ParsedArticle, links: [DiscoveredLink], assets: [String]) {
         var links: IndexContent?
-        let parsed = ArticleExtractor.extract(text: text, format: MarkupFormat.detect(contentType: contentType, text: text),
-                                              pageURL: pageURL, rules: ExtractionRules(source: job.source),
+        let parsed = ArticleExtractor.extract(text: consume text, format: format, pageURL: pageURL, rules: ExtractionRules(source: job.source),
                                               inspect: job.source.followArticleLinks ? { document in
             links = IndexContent.read(document: document, pageURL: pageURL, rules: job.rules)
         } : nil)
         let images = assetLinks(parsed, article: pageURL, source: job.source)
-        return ((links?.links ?? []) + images, images.map(\.url.description))
+        return (parsed, (links?.links ?? []) + images, images.map(\.url.description))
     }
 
     /// The `linksKnown` value of a document's `body` (its raw SHA-256) under this run's rules,
