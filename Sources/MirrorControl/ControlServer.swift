@@ -126,6 +126,26 @@ public final class ControlServer: Service, @unchecked Sendable {
     }
 }
 
+/// Writes `response` on `context` (head, body unless `headOnly`, end) and flushes it:
+/// `Content-Length` is the body's even for HEAD (RFC 9110 §9.3.2), `Connection` says whether
+/// the connection stays open. Shared by the request handler and the malformed-request answer.
+/// - Returns: the future of the flush.
+func writeResponse(_ response: ControlResponse, keepAlive: Bool, headOnly: Bool, on context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+    var headers = HTTPHeaders()
+    headers.add(name: "Content-Type", value: response.contentType)
+    headers.add(name: "Content-Length", value: "\(response.body.count)")
+    headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+    for h in response.headers { headers.add(name: h.name, value: h.value) }
+    let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+    context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+    if !headOnly {
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
+    }
+    return context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+}
+
 /// Answers a request the HTTP parser rejects (a garbage request line, a bad header) with a
 /// 400 that says why. NIO's
 /// `HTTPServerProtocolErrorHandler` does the same with an empty body; this one writes the
@@ -147,19 +167,9 @@ final class MalformedRequestResponder: ChannelDuplexHandler, RemovableChannelHan
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let parserError = error as? HTTPParserError, !responding {
-            let response = answer("\(parserError)")
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: response.contentType)
-            headers.add(name: "Content-Length", value: "\(response.body.count)")
-            headers.add(name: "Connection", value: "close")
-            for h in response.headers { headers.add(name: h.name, value: h.value) }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
-            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-            buffer.writeBytes(response.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             // Nothing more can be read from this connection: close it once the answer is out.
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            writeResponse(answer("\(parserError)"), keepAlive: false, headOnly: false, on: context).whenComplete { _ in channel.close(promise: nil) }
         }
         context.fireErrorCaught(error)
     }
@@ -247,20 +257,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     /// Writes `response`. For a HEAD request (`headOnly`) only the head goes out, with the
     /// `Content-Length` the GET would have (RFC 9110 §9.3.2: the same header fields).
     func respond(_ context: ChannelHandlerContext, _ response: ControlResponse, keepAlive: Bool, headOnly: Bool = false) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: "\(response.body.count)")
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        for h in response.headers { headers.add(name: h.name, value: h.value) }
-        let status = HTTPResponseStatus(statusCode: response.status)
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !headOnly {
-            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-            buffer.writeBytes(response.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        let done = writeResponse(response, keepAlive: keepAlive, headOnly: headOnly, on: context)
         if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
