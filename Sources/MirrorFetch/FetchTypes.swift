@@ -114,7 +114,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isTransient: Bool {
         switch self {
         case let .transfer(code, _): return Self.transientCurlCodes.contains(code)
-        case let .http(status): return status == 408 || status == 429 || (500...599).contains(status)
+        case let .http(status): return Self.isTransient(status: status)
         default: return false
         }
     }
@@ -127,9 +127,14 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .transfer, .cancelled: return false
         // 407 is the proxy's answer (its credentials), not the upstream's.
-        case let .http(status): return !(status == 407 || status == 408 || status == 429 || (500...599).contains(status))
+        case let .http(status): return !(status == 407 || Self.isTransient(status: status))
         case .tooLarge, .redirectLoop, .badContentEncoding, .undecodableBody: return true
         }
+    }
+
+    /// 408, 429 and 5xx: a busy or broken server, worth asking again.
+    static func isTransient(status: Int) -> Bool {
+        status == 408 || status == 429 || (500...599).contains(status)
     }
 
     /// A timeout (the whole transfer, the connect, or the low-speed limit): a server that

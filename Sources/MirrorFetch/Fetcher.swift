@@ -342,13 +342,19 @@ public final class Transfer: @unchecked Sendable {
         headers.last { $0.0 == name }?.1
     }
 
+    /// The final response's `Content-Encoding` codings, lowercased, in the order applied
+    /// (`identity` left out).
+    var contentCodings: [String] {
+        (header("content-encoding") ?? "").lowercased().split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "identity" }
+    }
+
     /// The body with its `Content-Encoding` undone (RFC 9110 section 8.4): gzip, or deflate
     /// (zlib, or raw deflate as some servers send it). The stream must end and stay within
     /// `max_body_bytes` decoded. A coding not asked for (br, zstd) is refused like a corrupt
     /// one: `badContentEncoding`, after which the check asks again without `Accept-Encoding`.
     func decoded(_ raw: [UInt8]) -> Result<[UInt8], FetchError> {
-        let codings = (header("content-encoding") ?? "").lowercased().split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "identity" }
+        let codings = contentCodings
         guard !codings.isEmpty, !raw.isEmpty else { return .success(raw) }
         var bytes = raw
         do {
@@ -378,8 +384,7 @@ public final class Transfer: @unchecked Sendable {
     /// magic and no zlib header (RFC 1950: CM 8 in the first byte's low nibble, a header
     /// checksum divisible by 31), i.e. bytes that were never compressed.
     func labelIsAMistake(_ raw: [UInt8]) -> Bool {
-        let codings = Set((header("content-encoding") ?? "").lowercased().split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "identity" })
+        let codings = Set(contentCodings)
         guard !codings.isEmpty, codings.isSubset(of: ["gzip", "x-gzip", "deflate"]) else { return false }
         if Gzip.isGzip(raw) { return false }
         if raw.count >= 2, raw[0] & 0x0F == 8, (UInt16(raw[0]) << 8 | UInt16(raw[1])) % 31 == 0 { return false }
