@@ -54,22 +54,18 @@ public struct DiffRenderer {
             lines.append("\(f.field): " + Self.inline(f.inline, color: color))
         }
         // Paragraphs of each side before the hunk, counted as the hunks go (they come in
-        // order): what an empty side's range names.
+        // order, each walk starting where the last stopped): what an empty side's range names.
         var oldBefore = 0, newBefore = 0, counted = 0
         for hunk in hunks() {
             for op in diff.paragraphs[counted..<hunk.lowerBound] {
                 oldBefore = Self.oldIndexes(op).max().map { $0 + 1 } ?? oldBefore
                 newBefore = Self.newIndexes(op).max().map { $0 + 1 } ?? newBefore
             }
+            counted = hunk.lowerBound
             let ops = diff.paragraphs[hunk]
             let oldNums = ops.flatMap(Self.oldIndexes), newNums = ops.flatMap(Self.newIndexes)
             lines.append(c(Self.cyan, "@@ " + Self.range("-", oldNums, after: oldBefore) + " "
                            + Self.range("+", newNums, after: newBefore) + " @@"))
-            for op in ops {
-                oldBefore = Self.oldIndexes(op).max().map { $0 + 1 } ?? oldBefore
-                newBefore = Self.newIndexes(op).max().map { $0 + 1 } ?? newBefore
-            }
-            counted = hunk.upperBound
             for op in ops {
                 switch op {
                 case let .equal(_, _, text): lines.append("  " + text)
