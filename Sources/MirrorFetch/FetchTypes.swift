@@ -19,10 +19,14 @@ public struct FetchRequest: Sendable {
     public var maxBodyBytes: Int?
     /// The setting `maxBodyBytes` comes from, as a "too large" error names it.
     public var maxBodySetting: String
+    /// The run's record of hosts that stopped answering: a request to one of them fails at
+    /// once with `FetchError.hostDown` (nil: always tried).
+    public var health: HostHealth?
 
     public init(url: String, etag: String? = nil, lastModified: String? = nil, proxy: String? = nil,
                 headers: [String: String] = [:], acceptEncoding: Bool = true, maxBodyBytes: Int? = nil,
-                maxBodySetting: String = "max_body_bytes") {
+                maxBodySetting: String = "max_body_bytes", health: HostHealth? = nil) {
+        self.health = health
         self.maxBodyBytes = maxBodyBytes
         self.maxBodySetting = maxBodySetting
         self.url = url
@@ -84,6 +88,9 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     case undecodableBody(message: String)
     /// The caller's task was cancelled (shutdown) or the fetcher stopped: not the upstream's fault.
     case cancelled
+    /// Not tried: its host failed `failures` requests in a row in this run without a response
+    /// (`HostHealth`); `last` is the last of those failures.
+    case hostDown(host: String, failures: Int, last: String)
 
     public var description: String {
         switch self {
@@ -94,6 +101,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .badContentEncoding(message): return "bad Content-Encoding: \(message)"
         case let .undecodableBody(message): return message
         case .cancelled: return "cancelled"
+        case let .hostDown(host, failures, last):
+            return "not tried: \(host) gave no response to \(failures) requests in a row in this run (last: \(last))"
         }
     }
 
@@ -125,7 +134,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// document, so they do not end what an earlier answer established (that it is gone).
     public var isAnswer: Bool {
         switch self {
-        case .transfer, .cancelled: return false
+        case .transfer, .cancelled, .hostDown: return false
         // 407 is the proxy's answer (its credentials), not the upstream's.
         case let .http(status): return !(status == 407 || Self.isTransient(status: status))
         case .tooLarge, .redirectLoop, .badContentEncoding, .undecodableBody: return true

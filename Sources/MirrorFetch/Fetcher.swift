@@ -67,6 +67,7 @@ public final class Fetcher: @unchecked Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let transfer = Transfer(request: request, maxBody: request.maxBodyBytes ?? settings.maxBodyBytes, continuation: continuation)
+                transfer.healthKey = request.health == nil ? nil : HostHealth.key(request, defaultProxy: settings.proxy)
                 lock.lock()
                 box.transfer = transfer
                 guard running, !Task.isCancelled else {
@@ -107,6 +108,8 @@ public final class Fetcher: @unchecked Sendable {
             let stop = !running
             var starting: [Transfer] = []
             pending.removeAll { t in cancelled.contains { $0 === t } && t.complete(.failure(.cancelled)) }
+            // A request to a host that stopped answering in this run is answered without trying.
+            pending.removeAll { t in t.refusal.map { t.complete(.failure($0)) } ?? false }
             if !stop {
                 var i = 0
                 while active.count + starting.count < settings.concurrency, i < pending.count {
@@ -128,11 +131,16 @@ public final class Fetcher: @unchecked Sendable {
             var stillRunning: Int32 = 0
             curl_multi_perform(multi, &stillRunning)
             var queued: Int32 = 0
+            var finished = false
             while let msg = curl_multi_info_read(multi, &queued) {
                 guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
                 finish(easy, code: mirrord_msg_result(msg))
+                finished = true
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            // A finished transfer freed a slot: a request waiting for it (its host at
+            // `per_host_concurrency`, or all at `concurrency`) starts now, not when the poll
+            // next wakes (up to a second later: one page a second with per_host_concurrency = 1).
+            curl_multi_poll(multi, nil, 0, finished ? 0 : 1000, nil)
         }
         for (easy, t) in active {
             curl_multi_remove_handle(multi, easy)
@@ -183,7 +191,10 @@ public final class Fetcher: @unchecked Sendable {
         if m.contains("too slow") {
             return "low_speed_limit = \(settings.lowSpeedLimit) bytes/s for low_speed_time = \(seconds(settings.lowSpeedTime))"
         }
-        if m.contains("connection timed out") || m.contains("connection timeout") || m.contains("resolving timed out") {
+        // libcurl 7.88: "Failed to connect to HOST port N after 3000 ms: Timeout was reached"
+        // (older: "Connection timed out after 3001 milliseconds"), "Resolving timed out after …".
+        if m.contains("failed to connect") || m.contains("connection timed out") || m.contains("connection timeout")
+            || m.contains("resolving timed out") {
             return "connect_timeout = \(seconds(settings.connectTimeout))"
         }
         return "timeout = \(seconds(settings.timeout))"
@@ -197,6 +208,7 @@ public final class Fetcher: @unchecked Sendable {
         if case let .failure(.transfer(c, message)) = result, c == Int(CURLE_OPERATION_TIMEDOUT.rawValue) {
             result = .failure(.transfer(code: c, message: message + " (" + Self.limitHit(message, settings) + ")"))
         }
+        if let health = t.request.health, let key = t.healthKey { health.record(key, result) }
         t.cleanupRequestState()
         idleHandles.append(easy)
         t.complete(result)
@@ -235,6 +247,14 @@ public final class Transfer: @unchecked Sendable {
     /// `host:port` of the request's URL (`hostKey`), which `per_host_concurrency` counts; nil
     /// for `file:` URLs.
     let host: String?
+    /// What `request.health` counts this transfer under (`HostHealth.key`); nil without one.
+    var healthKey: String?
+
+    /// Why not to start this transfer: its host is down in this run.
+    var refusal: FetchError? {
+        guard let key = healthKey else { return nil }
+        return request.health?.refusal(key)
+    }
 
     init(request: FetchRequest, maxBody: Int, continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>) {
         self.request = request

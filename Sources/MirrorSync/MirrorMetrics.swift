@@ -87,6 +87,7 @@ public final class MirrorMetrics: Sendable {
         case .redirectLoop: return "redirect_loop"
         case .badContentEncoding, .undecodableBody: return "encoding"
         case .cancelled: return "cancelled"
+        case .hostDown: return "host_down"
         }
     }
 

@@ -276,6 +276,10 @@ public final class SyncEngine: Sendable {
         var shorter: [Int64: Int] = [:]
         let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
+        let logger = self.logger
+        let health = HostHealth(limit: Self.hostFailureLimit) { host, failures, last in
+            logger.warning("\(host): no response to \(failures) requests in a row (last: \(last)); its other URLs are not tried in this run")
+        }
         do {
             // Before any source's run: a `--source` run must not adopt documents a rename
             // elsewhere in the config is about to move.
@@ -345,7 +349,7 @@ public final class SyncEngine: Sendable {
                         let readError = rowsError
                         next += 1
                         inFlight += 1
-                        group.addTask { (job, url, await self.check(job, row: row, readError: readError, runId: runId)) }
+                        group.addTask { (job, url, await self.check(job, row: row, readError: readError, health: health, runId: runId)) }
                     }
                     guard let (job, jobURL, outcome) = try await group.next() else { break }
                     inFlight -= 1
@@ -538,7 +542,7 @@ public final class SyncEngine: Sendable {
     /// `http.timeout`, and a stalled server rarely recovers within a run); a body labelled
     /// `Content-Encoding` it does not have is fetched once more without `Accept-Encoding`.
     /// Each failed attempt is logged once, with the URL and the reason (for a timeout, the
-    /// limit it hit).
+    /// limit it hit). No retry once the host is down in this run (`HostHealth`).
     /// - Returns: the last result and the server's `Retry-After` in seconds, if any; nil when
     ///   the task was cancelled meanwhile.
     func fetchWithRetries(_ first: FetchRequest) async -> (Result<FetchResponse, FetchError>, retryAfter: Double?)? {
@@ -567,7 +571,8 @@ public final class SyncEngine: Sendable {
                 continue
             }
             let retries = failure.isTimeout ? min(1, policy.retries) : policy.retries
-            guard failure.isTransient, attempt < retries, (retryAfter ?? 0) <= policy.cap else {
+            let hostDown = request.health?.refuses(request, defaultProxy: http.proxy) ?? false
+            guard failure.isTransient, attempt < retries, (retryAfter ?? 0) <= policy.cap, !hostDown else {
                 return (result, retryAfter)
             }
             let wait = max(policy.backoff(attempt: attempt), retryAfter ?? 0)
@@ -581,12 +586,18 @@ public final class SyncEngine: Sendable {
         }
     }
 
+    /// A host that gives no response to this many requests in a row (across its URLs, retries
+    /// included) is not tried again in the run (`HostHealth`): with `per_host_concurrency = 4`,
+    /// about one round of its connections.
+    public static let hostFailureLimit = 3
+
     /// Checks one document: the fetch (async, on libcurl's multi handle), then `record` on the
     /// `processing` threads.
     /// - Parameters:
     ///   - row: the document's row, read by the run loop just before (nil: it is gone, or
     ///     could not be read, and then `readError` says why).
-    func check(_ queued: QueuedJob, row: DocumentRecord?, readError: String? = nil, runId: Int64?) async -> Outcome {
+    ///   - health: the run's record of hosts that stopped answering (`HostHealth`).
+    func check(_ queued: QueuedJob, row: DocumentRecord?, readError: String? = nil, health: HostHealth? = nil, runId: Int64?) async -> Outcome {
         // (The run loop names the document before these: its URL, or its id when the row is unread.)
         if let readError { return Outcome(kind: .failed, error: readError) }
         guard var doc = row else { return Outcome(kind: .failed, error: "its row vanished") }
@@ -599,7 +610,7 @@ public final class SyncEngine: Sendable {
         let request = FetchRequest(url: target, etag: doc.etag, lastModified: doc.lastModified,
                                    proxy: job.source.proxy, headers: ownHost ? job.source.headers : [:],
                                    maxBodyBytes: isAsset ? config.http.maxAssetBytes : nil,
-                                   maxBodySetting: isAsset ? "max_asset_bytes" : "max_body_bytes")
+                                   maxBodySetting: isAsset ? "max_asset_bytes" : "max_body_bytes", health: health)
         guard let (result, retryAfter) = await fetchWithRetries(request), result.failureValue != .cancelled else {
             return Outcome(kind: .cancelled)
         }
@@ -962,7 +973,11 @@ public final class SyncEngine: Sendable {
     private func fail(_ doc: DocumentRecord, _ failure: CheckDecision.Failure, at: Date) throws -> Outcome {
         let message = failure.error.description
         metrics.error(MirrorMetrics.kind(failure.error))
-        logger.warning("\(doc.url): \(message)")
+        if case .hostDown = failure.error {
+            logger.debug("\(doc.url): \(message)")  // its host's own warning said it once
+        } else {
+            logger.warning("\(doc.url): \(message)")
+        }
         try database.recordFailure(documentId: doc.id!, status: failure.status, error: message, checkedAt: at,
                                    nextCheck: failure.nextCheck, gone: failure.gone)
         return Outcome(kind: .failed, error: message)

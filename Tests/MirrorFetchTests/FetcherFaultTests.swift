@@ -1,6 +1,7 @@
 import Foundation
 import MirrorCore
 import MirrorFetch
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -225,6 +226,51 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(r.failure, .transfer(code: 6, message: "Could not resolve host: \(host)"))
         XCTAssertEqual(r.failure?.description, "Could not resolve host: \(host) (curl error 6)")
         XCTAssertFalse(r.failure!.isTransient)
+    }
+
+    /// A host that drops packets: the connect times out, and the error names `connect_timeout`
+    /// (libcurl 7.88 words it "Failed to connect … Timeout was reached"; it had been blamed on
+    /// `timeout`).
+    func testAConnectTimeoutNamesConnectTimeout() async throws {
+        let hole = try Blackhole()
+        let f = makeFetcher { $0.connectTimeout = 1; $0.timeout = 30 }
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: hole.baseURL + "/x"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("\(r)") }
+        XCTAssertEqual(code, 28)
+        XCTAssertTrue(message.hasPrefix("Failed to connect to 127.0.0.1 port \(hole.port) after "), message)
+        XCTAssertTrue(message.hasSuffix(" (connect_timeout = 1s)"), message)
+        XCTAssertTrue(r.failure!.isTimeout)
+    }
+
+    /// With a `HostHealth`, a host that gives no response `limit` times in a row is refused
+    /// without a connection, queued requests included; without one, it is always tried.
+    func testARequestToAHostThatStoppedAnsweringIsNotSent() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, hangUp: true) }
+        let f = makeFetcher { $0.perHostConcurrency = 1 }
+        defer { f.shutdown() }
+        final class Lines: Sendable { let list = Mutex<[String]>([]) }
+        let downs = Lines()
+        let health = HostHealth(limit: 2) { host, n, last in downs.list.withLock { $0.append("\(host) \(n) \(last)") } }
+        let results = await withTaskGroup(of: FetchError?.self) { group in
+            for i in 0..<6 {
+                group.addTask { await f.fetch(FetchRequest(url: server.baseURL + "/\(i)", health: health)).failure }
+            }
+            return await group.reduce(into: [FetchError?]()) { $0.append($1) }
+        }
+        let key = "127.0.0.1:\(server.port)"
+        let empty = FetchError.transfer(code: 52, message: "Empty reply from server")
+        XCTAssertEqual(server.requests.count, 2)
+        XCTAssertEqual(results.filter { $0 == empty }.count, 2)
+        XCTAssertEqual(results.filter { $0 == .hostDown(host: key, failures: 2, last: empty.description) }.count, 4)
+        XCTAssertEqual(downs.list.withLock { $0 }, ["\(key) 2 Empty reply from server (curl error 52)"])
+        XCTAssertEqual(FetchError.hostDown(host: key, failures: 2, last: empty.description).description,
+                       "not tried: \(key) gave no response to 2 requests in a row in this run (last: Empty reply from server (curl error 52))")
+        XCTAssertTrue(health.refuses(FetchRequest(url: server.baseURL + "/later"), defaultProxy: ""))
+        let direct = await f.fetch(FetchRequest(url: server.baseURL + "/7"))
+        XCTAssertEqual(direct.failure, empty)
+        XCTAssertEqual(server.requests.count, 3)
     }
 
     func testTLSPeerIsVerifiedAndCAFileIsHonoured() async throws {

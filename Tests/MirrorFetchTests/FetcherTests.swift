@@ -186,6 +186,25 @@ final class FetcherTests: XCTestCase {
         XCTAssertGreaterThan(arrivals.last!.timeIntervalSince(arrivals.first!), 1.0)
     }
 
+    /// A request queued behind `per_host_concurrency` starts when the transfer before it ends.
+    /// It had waited for the fetch thread's poll to time out (1 s) when nothing else was in
+    /// flight: a host at `per_host_concurrency = 1` got one page a second.
+    func testAQueuedRequestStartsAsSoonAsItsHostHasASlot() async throws {
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 200, body: Array("x".utf8)) }
+        let f = makeFetcher { $0.concurrency = 8; $0.perHostConcurrency = 1 }
+        defer { f.shutdown() }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<5 { group.addTask { _ = await f.fetch(FetchRequest(url: server.baseURL + "/\(i)")) } }
+        }
+        let arrivals = server.requests.map(\.received).sorted()
+        XCTAssertEqual(arrivals.count, 5)
+        // Each gap was a whole poll timeout (1 s); a slot freed now costs a loop turn.
+        for (a, b) in zip(arrivals, arrivals.dropFirst()) {
+            XCTAssertLessThan(b.timeIntervalSince(a), 0.5)
+        }
+    }
+
     func testCancellationAbortsTheTransfer() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 4) }

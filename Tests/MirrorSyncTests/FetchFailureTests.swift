@@ -48,6 +48,42 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(gone.nextCheck!.timeIntervalSince(gone.lastChecked!), SyncEngine.goneRecheckInterval, accuracy: 1)
     }
 
+    /// A host that stops answering (each connection closed without a reply) is given up for
+    /// the rest of the run after `SyncEngine.hostFailureLimit` requests in a row, retries
+    /// included: its other documents are not tried, each records why (naming the host and the
+    /// last failure), a gone one stays gone, and the next run tries them all again.
+    func testAHostThatStopsAnsweringIsGivenUpForTheRestOfTheRun() async throws {
+        let h = try Harness(http: "per_host_concurrency = 1")
+        h.server.put("/indexes/school.md", "#### [一](../pages/1/201.md)\n\n#### [二](../pages/1/404.md)\n")
+        let first = try await h.sync()
+        XCTAssertEqual(first.errors, 1)  // the 404
+        let documents = try h.database.totals().documents
+        h.server.clearRequests()
+        h.server.handler = { _ in .init(status: 200, hangUp: true) }
+        let run = try await h.sync(all: true)
+        XCTAssertEqual(run.status, "completed")
+        // One more than the limit: the first request went out on the connection kept alive from
+        // the first run, and libcurl sends a request again, once, on a fresh connection when a
+        // reused one dies before any reply.
+        XCTAssertEqual(h.server.requests.count, SyncEngine.hostFailureLimit + 1)
+        XCTAssertEqual(run.errors, documents)
+        let empty = "Empty reply from server (curl error 52)"
+        let down = "not tried: 127.0.0.1:\(h.server.port) gave no response to \(SyncEngine.hostFailureLimit) requests in a row in this run (last: \(empty))"
+        let errors = try Reports.documents(database: h.database, kind: nil, source: nil).compactMap { $0["error"] as? String }
+        XCTAssertEqual(errors.count, documents)
+        XCTAssertEqual(Set(errors), [empty, down])
+        XCTAssertEqual(errors.filter { $0 == down }.count, documents - errors.filter { $0 == empty }.count)
+        XCTAssertLessThanOrEqual(errors.filter { $0 == empty }.count, SyncEngine.hostFailureLimit)
+        XCTAssertEqual(try h.document("/pages/1/404.md")?.gone, true)
+        XCTAssertEqual(try h.document("/pages/1/201.md")?.versionCount, 1)
+
+        h.server.handler = nil
+        h.server.clearRequests()
+        let again = try await h.sync(all: true)
+        XCTAssertEqual(again.errors, 1)  // the 404 again
+        XCTAssertEqual(h.server.requests.count, documents)
+    }
+
     /// A gone article stays gone while its server answers 503: that does not say the article
     /// is back (nor does a refused connection: `CheckDecisionTests`). A 403 is an answer, and
     /// ends it.

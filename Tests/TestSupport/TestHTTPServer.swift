@@ -28,9 +28,12 @@ public final class TestHTTPServer: @unchecked Sendable {
         public var dribble: Double
         /// Announce the whole body in Content-Length, send only this many bytes, then close.
         public var truncateAfter: Int?
+        /// Close the connection without a byte of response (curl: "Empty reply from server").
+        public var hangUp: Bool
 
         public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], delay: Double = 0,
-                    dribble: Double = 0, truncateAfter: Int? = nil) {
+                    dribble: Double = 0, truncateAfter: Int? = nil, hangUp: Bool = false) {
+            self.hangUp = hangUp
             self.status = status
             self.headers = headers
             self.body = body
@@ -194,6 +197,10 @@ public final class TestHTTPServer: @unchecked Sendable {
         }
 
         func write(_ context: ChannelHandlerContext, _ response: Response, keepAlive: Bool) {
+            if response.hangUp {
+                context.close(promise: nil)
+                return
+            }
             var headers = HTTPHeaders()
             for (k, v) in response.headers { headers.add(name: k, value: v) }
             // `Transfer-Encoding: chunked` in a test response: no Content-Length, NIO chunks the body.
