@@ -25,7 +25,9 @@ public enum ArticleExtractor {
     /// 4: furniture lines (`BoilerplateLine`), soft hyphens dropped from text, text in Unicode
     ///    NFC, inline runs and ruby readings, a `<form>` holding prose, a charset `<meta>`
     ///    anywhere in the head.
-    public static let parserVersion = 4
+    /// 5: counter lines (`1.2k views`, `评论(12)`) are furniture; a trailing heading over 100
+    ///    characters is prose and stays.
+    public static let parserVersion = 5
 
     /// - Parameters:
     ///   - rules: a source's `content_xpath` / `remove_xpath` overrides.

@@ -14,10 +14,14 @@
 /// - **copyright and credit lines**: `© 2024 …`, `… | © Getty Images`, `All rights reserved`
 ///   in its languages (up to 200 characters);
 /// - **a date, a time or a reading time alone**: `23.10.2018`, `3:59 PM`, `January 13`,
-///   `5 min read`, `Lesezeit: 3 Minuten`.
+///   `5 min read`, `Lesezeit: 3 Minuten`;
+/// - **counters**: numbers with only words that count views, reads, comments, likes or shares
+///   (`1.2k views`, `Post views: 318`, `812 mal gelesen | 9 Kommentare`, `阅读 3,210 次`,
+///   `评论(12)`), at most 60 characters.
 ///
 /// Leaving them out keeps revisions about the article: a "read also" line changes with every
-/// new story on the site, a date line with every update. The phrases are the ones seen on
+/// new story on the site, a date line with every update, and a counter with every reader (a
+/// page showing one had made a new revision at every check). The phrases are the ones seen on
 /// real news pages in English, German, French, Spanish, Italian, Portuguese, Polish and
 /// Chinese (trafilatura's evaluation set marks such lines as boilerplate).
 enum BoilerplateLine {
@@ -50,8 +54,64 @@ enum BoilerplateLine {
         if n <= 120, metadataBar(s) { return true }
         if n <= 40, containsAny(s, readingTime) { return true }
         if n <= 32, dateOrTimeOnly(String(decoding: s, as: UTF8.self)) { return true }
+        if n <= 60, counterOnly(lowered) { return true }
         return false
     }
+
+    /// Numbers and the words that count something readers do, and nothing else: at least one
+    /// number and one counting word (`counterWords`); punctuation and symbols between them
+    /// (`:`, `|`, `·`, brackets) are ignored, and a `k`, `m`, `万` or `千` may follow a number.
+    /// A sentence about a count ("This article has 32 comments") has other words, and stays.
+    /// - Parameter s: the lowercased line.
+    static func counterOnly(_ s: String) -> Bool {
+        var number = false, counter = false
+        var word = String.UnicodeScalarView()
+        var afterNumber = false  // a magnitude (`1.2k`, `3万`) may follow
+        func wordEnds() -> Bool {
+            guard !word.isEmpty else { return true }
+            let w = String(word)
+            word = String.UnicodeScalarView()
+            defer { afterNumber = false }
+            if counterWords.contains(w) {
+                counter = true
+                return true
+            }
+            return (afterNumber && magnitudes.contains(w)) || counterFillers.contains(w)
+        }
+        for scalar in s.unicodeScalars {
+            if scalar.value < 0x2E80, scalar.properties.numericType != nil {  // (CJK numerals are words)
+                guard wordEnds() else { return false }
+                number = true
+                afterNumber = true
+            } else if scalar == "万" || scalar == "千" {
+                guard wordEnds(), afterNumber else { return false }
+            } else if scalar.properties.isAlphabetic {
+                word.append(scalar)
+            } else {
+                guard wordEnds() else { return false }
+                if !scalar.properties.isWhitespace, scalar != ",", scalar != "." { afterNumber = false }
+            }
+        }
+        return wordEnds() && number && counter
+    }
+
+    /// Words that count views, reads, comments, likes and shares, in the languages above and
+    /// Russian and Japanese (`次` is the Chinese measure word of "times").
+    static let counterWords: Set<String> = [
+        "view", "views", "reads", "comment", "comments", "like", "likes", "share", "shares", "replies", "hits", "clicks",
+        "aufrufe", "zugriffe", "kommentar", "kommentare", "gelesen", "vues", "vue", "lectures", "commentaire",
+        "commentaires", "partages", "visitas", "vistas", "lecturas", "comentario", "comentarios", "visualizzazioni",
+        "letture", "commenti", "visualizações", "leituras", "comentários", "wyświetleń", "wyświetlenia", "odsłon",
+        "komentarzy", "komentarze", "komentarz", "просмотров", "просмотра", "просмотр", "комментариев", "комментария",
+        "阅读", "阅读量", "阅读数", "浏览", "浏览量", "浏览次数", "点击", "点击量", "点击数", "评论", "评论数", "点赞", "次",
+        "人阅读", "人浏览", "次阅读", "次浏览", "閱讀", "瀏覽", "評論", "閲覧数", "コメント", "seitenaufrufe",
+        "beitragsaufrufe",
+    ]
+    /// Words a counter line may also have: `Post views`, `812 mal gelesen`, `Seitenaufrufe`.
+    static let counterFillers: Set<String> = ["post", "page", "mal", "total"]
+    /// Letters that scale the number before them (`1.2k`); `万` and `千` are read apart, as CJK
+    /// has no space before the counting word (`1.2万阅读`).
+    static let magnitudes: Set<String> = ["k", "m"]
 
     /// Reading prompts that announce another article.
     static let prompts: [[UInt8]] = bytes([

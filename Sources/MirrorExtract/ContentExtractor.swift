@@ -432,6 +432,10 @@ struct Pruning {
         return ContentExtractor.Body(paragraphs: paragraphs, containers: roots, furniture: furniture)
     }
 
+    /// Characters beyond which a heading is prose (a blog setting its paragraphs in `<h3>`s):
+    /// section titles are short.
+    static let proseHeading = 100
+
     /// Drops the title repeated as a heading, trailing headings, short link-only lines,
     /// furniture lines (`BoilerplateLine`: returned apart) and a paragraph repeating the one
     /// before.
@@ -452,7 +456,9 @@ struct Pruning {
             if let last = kept.last, last.text == b.text, chars > 50 { continue }
             kept.append(b)
         }
-        while let last = kept.last, last.isHeading { kept.removeLast() }
+        // A heading that ends the body titles what came after it (comments, related stories);
+        // one over `proseHeading` characters is the body's own text set as a heading.
+        while let last = kept.last, last.isHeading, last.text.count <= Self.proseHeading { kept.removeLast() }
         return (kept.map(\.text), furniture)
     }
 }

@@ -209,6 +209,44 @@ final class SyncEngineTests: XCTestCase {
         XCTAssertEqual(sha256sum(try BlobStore(root: h.blobs.root).get(revisions[1].rawSha256)), revisions[1].rawSha256)
     }
 
+    /// A page whose view and comment counters change at every check (an HTML article with
+    /// them between its paragraphs): each check stores a version, none is a revision, until
+    /// the text itself is edited.
+    func testCountersThatChangeAtEveryCheckMakeNoRevision() async throws {
+        let h = try Harness(site: nil)
+        h.server.put("/README.md", "# Site\n\n#### [Ferry](pages/1/401.md)\n")
+        final class Page: @unchecked Sendable {
+            let checks = Counter()
+            var closing = "Season tickets bought before the change stay valid for their full term."
+        }
+        let page = Page()
+        h.server.handler = { req in
+            guard req.path == "/pages/1/401.md" else { return nil }
+            let n = page.checks.next()
+            let html = """
+                <html><head><title>Ferry timetable</title></head><body><article>
+                <h1>Ferry timetable</h1>
+                <p>\(1200 + 37 * n) views</p>
+                <p>The ferry will run every forty minutes instead of every twenty from the first Monday of December.</p>
+                <p>Evening crossings after nine are cancelled until March, and the last boat now leaves at half past eight.</p>
+                <p>\(n + 3) comments</p>
+                <p>\(page.closing)</p>
+                </article></body></html>
+                """
+            return .init(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8))
+        }
+        for _ in 0..<3 { _ = try await h.sync(all: true) }
+        var doc = try XCTUnwrap(h.document("/pages/1/401.md"))
+        XCTAssertEqual([doc.versionCount, doc.revisionCount], [3, 1])
+        XCTAssertEqual((try h.parsedJSON(401)["paragraphs"] as? [String])?.count, 3)
+
+        page.closing = "Season tickets bought before the change stay valid until they expire."
+        let run = try await h.sync(all: true)
+        XCTAssertEqual(run.newRevisions, 1)
+        doc = try XCTUnwrap(h.document("/pages/1/401.md"))
+        XCTAssertEqual([doc.versionCount, doc.revisionCount], [4, 2])
+    }
+
     func testFailedDocumentIsRecordedAndTheRunCompletes() async throws {
         let h = try Harness()
         h.server.remove("/pages/1/203.md")
