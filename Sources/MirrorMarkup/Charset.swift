@@ -14,23 +14,77 @@ import Foundation
 /// Labels map as browsers map them: GBK and GB2312 decode as GB18030 (its superset), Big5 as
 /// Big5-HKSCS, `latin1`/ISO-8859-1 as windows-1252. Bytes that do not decode become U+FFFD;
 /// decoding never fails.
+///
+/// One departure from browsers, when the header and the markup disagree: the declaration the
+/// bytes bear out wins. A server's default `charset=utf-8` on a GBK page that says
+/// `<meta charset="gbk">` (its bytes not UTF-8) decodes as GBK, and a default `ISO-8859-1` on
+/// a page that says `<meta charset="utf-8">` (its bytes valid UTF-8, not ASCII) as UTF-8;
+/// browsers follow the header and show mojibake, where a mirror's parsed copy would be
+/// unreadable for good. `Decoded.note` says so.
 public enum Charset {
-    /// The decoded text and the canonical name of the encoding used.
-    public static func decode(_ bytes: [UInt8], contentType: String?) -> (text: String, charset: String) {
+    /// A decoded body.
+    public struct Decoded: Sendable, Equatable {
+        /// The text (UTF-8), U+FFFD for each byte sequence that did not decode.
+        public var text: String
+        /// The canonical (iconv) name of the encoding used.
+        public var charset: String
+        /// How many byte sequences did not decode (0 for a clean body).
+        public var undecodable: Int
+        /// Set when the header's charset was overruled by the markup's (see `Charset`).
+        public var note: String?
+    }
+
+    /// Decodes a body (see `Charset` for where its encoding comes from).
+    public static func decode(_ bytes: [UInt8], contentType: String?) -> Decoded {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            return (String(decoding: bytes.dropFirst(3), as: UTF8.self), "UTF-8")
+            return utf8(bytes.dropFirst(3))
         }
-        if bytes.starts(with: [0xFF, 0xFE]) { return (convert(bytes.dropFirst(2), from: "UTF-16LE"), "UTF-16LE") }
-        if bytes.starts(with: [0xFE, 0xFF]) { return (convert(bytes.dropFirst(2), from: "UTF-16BE"), "UTF-16BE") }
+        if bytes.starts(with: [0xFF, 0xFE]) { return convert(bytes.dropFirst(2), from: "UTF-16LE") }
+        if bytes.starts(with: [0xFE, 0xFF]) { return convert(bytes.dropFirst(2), from: "UTF-16BE") }
         // A header label no encoding answers to (`x-unknown-charset`) declares nothing: the
         // markup's own declaration is read, as browsers do (WHATWG "get an encoding" failing).
         let header = contentType.flatMap(charsetParameter).flatMap { canonical($0) == nil ? nil : $0 }
-        var name = (header ?? sniff(bytes)).flatMap(canonical) ?? "UTF-8"
-        // A UTF-16 label read from the bytes themselves cannot be true (the markup it sits in
-        // was read as ASCII): WHATWG's prescan takes it as UTF-8.
-        if header == nil, name.hasPrefix("UTF-16") { name = "UTF-8" }
-        if name == "UTF-8" { return (String(decoding: bytes, as: UTF8.self), name) }
-        return (convert(bytes[...], from: name), name)
+        guard let header, let named = canonical(header) else {
+            var name = sniff(bytes).flatMap(canonical) ?? "UTF-8"
+            // A UTF-16 label read from the bytes themselves cannot be true (the markup it sits
+            // in was read as ASCII): WHATWG's prescan takes it as UTF-8.
+            if name.hasPrefix("UTF-16") { name = "UTF-8" }
+            return name == "UTF-8" ? utf8(bytes[...]) : convert(bytes[...], from: name)
+        }
+        if named == "UTF-8" {
+            let decoded = utf8(bytes[...])
+            guard decoded.undecodable > 0, let declared = sniff(bytes).flatMap(canonical),
+                  declared != "UTF-8", !declared.hasPrefix("UTF-16") else { return decoded }
+            var other = convert(bytes[...], from: declared)
+            guard other.undecodable < decoded.undecodable else { return decoded }
+            other.note = "Content-Type says charset=\(header), but the body is not UTF-8 (\(decoded.undecodable) bad sequences); decoded as \(declared), as its markup declares"
+            return other
+        }
+        if !named.hasPrefix("UTF-16"), bytes.contains(where: { $0 >= 0x80 }), sniff(bytes).flatMap(canonical) == "UTF-8" {
+            var decoded = utf8(bytes[...])
+            if decoded.undecodable == 0 {
+                decoded.note = "Content-Type says charset=\(header), but the body is valid UTF-8, as its markup declares; decoded as UTF-8"
+                return decoded
+            }
+        }
+        return convert(bytes[...], from: named)
+    }
+
+    /// UTF-8 with its bad sequences counted. A clean body decodes to exactly its own bytes, so
+    /// only a body whose length changed is scanned (each bad sequence became U+FFFD's 3 bytes).
+    static func utf8(_ bytes: ArraySlice<UInt8>) -> Decoded {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.count != bytes.count else { return Decoded(text: text, charset: "UTF-8", undecodable: 0) }
+        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+        func count<C: Collection>(_ c: C) -> Int where C.Element == UInt8 {
+            var n = 0, matched = 0
+            for b in c {
+                matched = b == replacement[matched] ? matched + 1 : (b == replacement[0] ? 1 : 0)
+                if matched == 3 { n += 1; matched = 0 }
+            }
+            return n
+        }
+        return Decoded(text: text, charset: "UTF-8", undecodable: max(0, count(text.utf8) - count(bytes)))
     }
 
     /// `charset` of a `Content-Type` value (`text/html; charset="gbk"` → `gbk`).
@@ -129,14 +183,15 @@ public enum Charset {
 
     /// Decodes with iconv; an invalid or incomplete sequence becomes U+FFFD and decoding
     /// resumes at the next byte.
-    static func convert(_ bytes: ArraySlice<UInt8>, from encoding: String) -> String {
+    static func convert(_ bytes: ArraySlice<UInt8>, from encoding: String) -> Decoded {
         let cd = iconv_open("UTF-8", encoding)
-        guard cd != iconv_t(bitPattern: -1) else { return String(decoding: bytes, as: UTF8.self) }
+        guard cd != iconv_t(bitPattern: -1) else { return utf8(bytes) }
         defer { iconv_close(cd) }
         var input = Array(bytes)
         var output = [UInt8]()
         output.reserveCapacity(input.count * 3 / 2 + 16)
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var undecodable = 0
         input.withUnsafeMutableBufferPointer { inBuf in
             var inPtr = UnsafeMutableRawPointer(inBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
             var inLeft = inBuf.count
@@ -149,6 +204,7 @@ public enum Charset {
                 }
                 output.append(contentsOf: chunk[0..<converted])
                 if failed {
+                    undecodable += 1
                     output.append(contentsOf: [0xEF, 0xBF, 0xBD])  // U+FFFD
                     inPtr = inPtr.map { $0 + 1 }
                     inLeft -= 1
@@ -156,6 +212,6 @@ public enum Charset {
                 }
             }
         }
-        return String(decoding: output, as: UTF8.self)
+        return Decoded(text: String(decoding: output, as: UTF8.self), charset: encoding, undecodable: undecodable)
     }
 }

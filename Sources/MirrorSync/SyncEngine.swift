@@ -586,6 +586,10 @@ public final class SyncEngine: Sendable {
         }
     }
 
+    /// Byte sequences that do not decode in a new body from which it is warned about (a wrong
+    /// charset label garbles every non-ASCII character; one stray byte is common and harmless).
+    static let garbledBody = 16
+
     /// A host that gives no response to this many requests in a row (across its URLs, retries
     /// included) is not tried again in the run (`HostHealth`): with `per_host_concurrency = 4`,
     /// about one round of its connections.
@@ -777,7 +781,13 @@ public final class SyncEngine: Sendable {
                 let notAPage = FetchError.undecodableBody(message: why)
                 return .failed(try fail(job.document, policy.failure(job.document, status: response.status, notAPage, retryAfter: nil), at: policy.now))
             }
-            return .text(Charset.decode(bytes, contentType: response.contentType).text)
+            let decoded = Charset.decode(bytes, contentType: response.contentType)
+            if let note = decoded.note {
+                logger.notice("\(job.document.url): \(note)")
+            } else if decoded.undecodable >= Self.garbledBody {
+                logger.warning("\(job.document.url): \(decoded.undecodable) byte sequences are not \(decoded.charset) (its Content-Type charset, <meta> or UTF-8 by default), so its label is likely wrong; they read U+FFFD in the parsed copy")
+            }
+            return .text(decoded.text)
         } catch let e as Gzip.TooLarge {
             failure = .undecodableBody(message: "\(e) (max_body_bytes)")
         } catch let e as Gzip.Corrupt {

@@ -31,9 +31,18 @@ final class CharsetTests: XCTestCase {
             ("windows-name-cp936-header", encode(cjk, as: "GBK"), "text/html; charset=cp936", cjk, "GB18030"),
             // A UTF-16 <meta> in bytes read as ASCII cannot be true: UTF-8, as WHATWG's prescan says.
             ("utf16-meta-is-utf8", Array("<meta charset=\"utf-16\">\(cjk)".utf8), nil, "<meta charset=\"utf-16\">\(cjk)", "UTF-8"),
+            // A server's default label against the page's own, the bytes deciding (`Charset`).
+            ("utf8-default-header-on-a-gbk-page-with-its-meta", encode("<meta charset=\"gbk\">\(cjk)", as: "GBK"), "text/html; charset=utf-8",
+             "<meta charset=\"gbk\">\(cjk)", "GB18030"),
+            ("latin1-default-header-on-a-utf8-page-with-its-meta", Array("<meta charset=\"utf-8\">café".utf8), "text/html; charset=ISO-8859-1",
+             "<meta charset=\"utf-8\">café", "UTF-8"),
+            ("utf8-header-on-gbk-bytes-without-a-meta-stays-utf8", encode("中", as: "GBK"), "text/html; charset=utf-8", "\u{FFFD}\u{FFFD}", "UTF-8"),
+            ("latin1-header-on-bytes-not-utf8-keeps-the-header", [0x3C, 0x6D, 0x65, 0x74, 0x61, 0x20, 0x63, 0x68, 0x61, 0x72, 0x73, 0x65, 0x74, 0x3D,
+             0x75, 0x74, 0x66, 0x2D, 0x38, 0x3E, 0xE9], "text/html; charset=iso-8859-1", "<meta charset=utf-8>é", "WINDOWS-1252"),
         ]
         for row in table {
-            let (text, charset) = Charset.decode(row.bytes, contentType: row.contentType)
+            let decoded = Charset.decode(row.bytes, contentType: row.contentType)
+            let (text, charset) = (decoded.text, decoded.charset)
             XCTAssertEqual(text, row.text, row.name)
             XCTAssertEqual(charset, row.charset, row.name)
         }
@@ -45,7 +54,8 @@ final class CharsetTests: XCTestCase {
     func testGB2312MetaAfter1024BytesOfInjectedScriptsIsSeen() {
         let scripts = "<script src=\"/_static/js/playback.js\" charset=\"utf-8\"></script>" + String(repeating: "<!-- wayback -->\n", count: 70)
         let page = "<html><head>\(scripts)<META http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"/><title>中文</title></head><body>新闻</body></html>"
-        let (text, charset) = Charset.decode(encode(page, as: "GB2312"), contentType: "text/html")
+        let decoded = Charset.decode(encode(page, as: "GB2312"), contentType: "text/html")
+        let (text, charset) = (decoded.text, decoded.charset)
         XCTAssertEqual(charset, "GB18030")
         XCTAssertEqual(text, page)
     }
@@ -69,6 +79,24 @@ final class CharsetTests: XCTestCase {
                 XCTAssertEqual(doc.elements(named: "title").first?.children.first?.text, body)
             }
         }
+    }
+
+    /// What the sync logs about a body: how many sequences did not decode (a literal U+FFFD
+    /// in valid text is no failure), and why the header's charset was overruled.
+    func testUndecodableSequencesAreCountedAndAnOverruledHeaderIsNoted() {
+        XCTAssertEqual(Charset.decode([0x61, 0xFF, 0x62, 0xFE], contentType: nil).undecodable, 2)
+        XCTAssertEqual(Charset.decode(Array("a\u{FFFD}b".utf8) + [0xFF], contentType: nil).undecodable, 1)
+        XCTAssertEqual(Charset.decode(Array("a\u{FFFD}b".utf8), contentType: nil).undecodable, 0)
+        let gbk: [UInt8] = encode("中", as: "GBK") + [0x81] + Array(" x".utf8)
+        XCTAssertEqual(Charset.decode(gbk, contentType: "text/plain; charset=gbk").undecodable, 1)
+        XCTAssertNil(Charset.decode(gbk, contentType: "text/plain; charset=gbk").note)
+
+        let page = encode("<meta charset=\"gb2312\"><p>新闻</p>", as: "GBK")
+        let overruled = Charset.decode(page, contentType: "text/html; charset=UTF-8")
+        XCTAssertEqual(overruled.undecodable, 0)
+        XCTAssertEqual(overruled.note, "Content-Type says charset=UTF-8, but the body is not UTF-8 (4 bad sequences); decoded as GB18030, as its markup declares")
+        let utf8 = Charset.decode(Array("<meta charset=\"utf-8\"><p>café</p>".utf8), contentType: "text/html; charset=iso-8859-1")
+        XCTAssertEqual(utf8.note, "Content-Type says charset=iso-8859-1, but the body is valid UTF-8, as its markup declares; decoded as UTF-8")
     }
 
     func testUndecodableBytesBecomeReplacementCharacters() {

@@ -1,6 +1,8 @@
 import Foundation
 import MirrorControl
+import Logging
 import MirrorCore
+import MirrorMarkup
 import MirrorStore
 import MirrorSync
 import TestSupport
@@ -311,6 +313,36 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(j["reporter"] as? String, "高远")
         let raw = try Data(contentsOf: URL(fileURLWithPath: h.mirrorFile("raw/\(h.hostDir)/pages/1/201.md")))
         XCTAssertEqual([UInt8](raw), gbk, "raw bytes are kept as served")
+    }
+
+    /// A GBK page served as `charset=utf-8` (a server's default): with its own `<meta>` it
+    /// decodes as GBK and the overruled header is noted; without one it stays UTF-8, garbled,
+    /// and a warning says so, once per new body.
+    func testAWrongCharsetLabelIsOverruledByTheMarkupOrWarnedAbout() async throws {
+        let h = try Harness(site: nil)
+        h.server.put("/README.md", "# Site\n\n#### [a](pages/1/501.md)\n\n#### [b](pages/1/502.md)\n")
+        let text = "<html><head>%@<title>河滨公园夜间开放</title></head><body><article><p>河滨公园管理处表示，自下月起公园夜间开放时间延长至晚上十点，东门和南门同时开放。</p><p>管理处提醒市民夜间游园注意安全。</p></article></body></html>"
+        let withMeta = encode(text.replacingOccurrences(of: "%@", with: "<meta charset=\"gb2312\">"), as: "GBK")
+        let without = encode(text.replacingOccurrences(of: "%@", with: ""), as: "GBK")
+        h.server.handler = { req in
+            let body: [UInt8]? = req.path == "/pages/1/501.md" ? withMeta : req.path == "/pages/1/502.md" ? without : nil
+            return body.map { .init(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: $0) }
+        }
+        let recorder = RecordingLogHandler()
+        let engine = SyncEngine(config: h.config, database: h.database, blobs: h.blobs, fetcher: h.fetcher,
+                                logger: Logger(label: "test") { _ in recorder })
+        _ = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(try h.parsedJSON(501)["title"] as? String, "河滨公园夜间开放")
+        let lines = recorder.messages.filter { $0.contains("/pages/1/50") }
+        XCTAssertEqual(lines.count, 2, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("\(h.url("/pages/1/501.md")): Content-Type says charset=utf-8, but the body is not UTF-8 (")
+                          && $0.hasSuffix(" bad sequences); decoded as GB18030, as its markup declares") }, "\(lines)")
+        let garbled = Charset.decode(without, contentType: "text/html; charset=utf-8").undecodable
+        XCTAssertTrue(lines.contains("\(h.url("/pages/1/502.md")): \(garbled) byte sequences are not UTF-8 (its Content-Type charset, <meta> or UTF-8 by default), so its label is likely wrong; they read U+FFFD in the parsed copy"), "\(lines)")
+
+        // The same bodies again: no new version, no second line.
+        _ = try await engine.run(RunOptions(trigger: "test", all: true))
+        XCTAssertEqual(recorder.messages.filter { $0.contains("/pages/1/50") }.count, 2)
     }
 
     func testGzipLabelOnAPlainBodyIsRetriedWithoutCompression() async throws {
