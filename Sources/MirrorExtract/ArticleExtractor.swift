@@ -26,7 +26,8 @@ public enum ArticleExtractor {
     ///    NFC, inline runs and ruby readings, a `<form>` holding prose, a charset `<meta>`
     ///    anywhere in the head.
     /// 5: counter lines (`1.2k views`, `评论(12)`) are furniture; a trailing heading over 100
-    ///    characters is prose and stays.
+    ///    characters is prose and stays; a header charset the bytes contradict yields to the
+    ///    page's `<meta>` (`Charset`).
     public static let parserVersion = 5
 
     /// - Parameters:
