@@ -43,7 +43,8 @@ public enum FeedReader {
     /// - Atom (RFC 4287): each `<entry>`'s `<link rel="alternate">` (a link without `rel` is
     ///   alternate, section 4.2.7.2), resolved against the `xml:base` chain (XML Base) and the
     ///   document URL; text: `<title>`.
-    /// - Sitemaps (sitemaps.org): every `<url><loc>`; sitemap indexes: every `<sitemap><loc>`.
+    /// - Sitemaps (sitemaps.org): every `<url><loc>`; text: the Google News extension's
+    ///   `<news:news><news:title>`, if any; sitemap indexes: every `<sitemap><loc>`.
     public static func links(in text: String, format: IndexFormat, pageURL: URI) -> [Link] {
         links(in: XMLDocument(xml: String(text.drop { $0 == "\u{FEFF}" })), format: format, pageURL: pageURL)
     }
@@ -80,7 +81,8 @@ public enum FeedReader {
         case .sitemap, .sitemapIndex:
             let container = format == .sitemap ? "url" : "sitemap"
             for entry in doc.elements(named: container) {
-                add(entry.childText("loc"), base: pageURL, title: nil)
+                // Google News sitemaps: `<news:news><news:title>` (an `<image:title>` names a picture).
+                add(entry.childText("loc"), base: pageURL, title: entry.children(named: "news").first?.childText("title"))
             }
         case .markdown, .html:
             break

@@ -56,6 +56,19 @@ final class FeedFormatTests: XCTestCase {
         XCTAssertEqual(index.title, "Atom 示例")
     }
 
+    /// A Google News sitemap names each article in `<news:news><news:title>`: that is the
+    /// link's text (the index's content then changes with a headline). An image sitemap's
+    /// `<image:title>` names the picture, not the page, and is not taken.
+    func testNewsSitemapTitlesAreTheLinksText() throws {
+        let index = try read("news-sitemap-with-news-title-and-image-title.xml", contentType: "application/xml")
+        XCTAssertEqual(index.links.map(\.url.description), [
+            "https://example.org/news/pages/4/401.md",
+            "https://example.org/news/pages/4/402.md",
+            "https://example.org/news/pages/4/403.md",
+        ])
+        XCTAssertEqual(index.links.map(\.text), ["渡轮冬季时刻表调整 & 夜班停航", "", ""])
+    }
+
     func testSitemapIndexListsSitemapsAsIndexes() throws {
         let index = try read("sitemap-index.xml", contentType: "application/xml")
         XCTAssertEqual(index.links.map(\.url.description), [
