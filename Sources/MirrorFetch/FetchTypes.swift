@@ -91,6 +91,9 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Not tried: its host failed `failures` requests in a row in this run without a response
     /// (`HostHealth`); `last` is the last of those failures.
     case hostDown(host: String, failures: Int, last: String)
+    /// Not tried: its host answered `status` (429 or 503) with a `Retry-After` of `seconds`,
+    /// longer than a run waits (`http.max_retry_delay`; `HostHealth`).
+    case hostBusy(host: String, status: Int, seconds: Int)
 
     public var description: String {
         switch self {
@@ -103,6 +106,8 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cancelled: return "cancelled"
         case let .hostDown(host, failures, last):
             return "not tried: \(host) gave no response to \(failures) requests in a row in this run (last: \(last))"
+        case let .hostBusy(host, status, seconds):
+            return "not tried: \(host) answered \(FetchError.http(status: status)) with Retry-After: \(seconds) in this run, longer than max_retry_delay"
         }
     }
 
@@ -134,7 +139,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// document, so they do not end what an earlier answer established (that it is gone).
     public var isAnswer: Bool {
         switch self {
-        case .transfer, .cancelled, .hostDown: return false
+        case .transfer, .cancelled, .hostDown, .hostBusy: return false
         // 407 is the proxy's answer (its credentials), not the upstream's.
         case let .http(status): return !(status == 407 || Self.isTransient(status: status))
         case .tooLarge, .redirectLoop, .badContentEncoding, .undecodableBody: return true
@@ -151,6 +156,14 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isTimeout: Bool {
         if case let .transfer(code, _) = self { return code == 28 }  // CURLE_OPERATION_TIMEDOUT
         return false
+    }
+
+    /// Not tried, its host given up for the run (`hostDown`, `hostBusy`).
+    public var isHostRefusal: Bool {
+        switch self {
+        case .hostDown, .hostBusy: return true
+        default: return false
+        }
     }
 
     /// 404 and 410: the document is gone upstream (kept, listed, re-checked rarely).

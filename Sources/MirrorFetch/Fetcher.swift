@@ -113,8 +113,8 @@ public final class Fetcher: @unchecked Sendable {
             if !stop {
                 var i = 0
                 while active.count + starting.count < settings.concurrency, i < pending.count {
-                    if let host = pending[i].host, hostLoad[host, default: 0] >= settings.perHostConcurrency {
-                        i += 1  // its host is busy: a later request to another host may go first
+                    if let host = pending[i].host, hostLoad[host, default: 0] >= settings.perHostConcurrency || pending[i].isPaused {
+                        i += 1  // its host is busy, or asked for a pause: a later request to another host may go first
                         continue
                     }
                     let t = pending.remove(at: i)
@@ -254,6 +254,13 @@ public final class Transfer: @unchecked Sendable {
     var refusal: FetchError? {
         guard let key = healthKey else { return nil }
         return request.health?.refusal(key)
+    }
+
+    /// Whether this transfer waits: its host's `Retry-After` is not over (the fetch thread
+    /// looks again at least once a second).
+    var isPaused: Bool {
+        guard let key = healthKey else { return false }
+        return request.health?.isPaused(key) ?? false
     }
 
     init(request: FetchRequest, maxBody: Int, continuation: CheckedContinuation<Result<FetchResponse, FetchError>, Never>) {

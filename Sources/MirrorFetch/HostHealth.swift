@@ -1,12 +1,19 @@
 import Foundation
 
-/// Which hosts stopped answering during one sync, so that their other URLs are not tried.
+/// Which hosts stopped answering during one sync, or asked to be left alone, so that their
+/// other URLs are not tried (or wait).
 ///
 /// A host (`Transfer.hostKey`, and the proxy a request goes through) that fails `limit`
 /// requests in a row without a response (DNS, connect, proxy or TLS failure, a timeout, an
 /// empty or cut reply: `counts`) is *down* until this value is dropped, at the end of the
 /// run: every later request to it fails at once with `FetchError.hostDown`, and those still
 /// queued in the `Fetcher` are not started. Any response at all (even a 5xx) resets the count.
+///
+/// A host that answers 429 or 503 with `Retry-After` (RFC 9110 section 10.2.3; RFC 6585
+/// section 4) is *paused*: no request to it starts before that time, whichever URL asked, as
+/// the header speaks for the server, not for one page. One asking for longer than `maxPause`
+/// (`http.max_retry_delay`, what a run waits at most) is not asked again in the run
+/// (`FetchError.hostBusy`).
 ///
 /// Without it, a blackholed host cost every URL its `connect_timeout` twice (a timeout is
 /// retried once): 39 URLs at `connect_timeout = "3s"` took a run of 65 s and 84 log lines,
@@ -16,15 +23,20 @@ import Foundation
 public final class HostHealth: @unchecked Sendable {
     /// A host is down after this many failures in a row.
     public let limit: Int
-    /// Called once per host, on the fetch thread, when it goes down: the host (with `via
-    /// PROXY` when it is reached through one), the failures, and the last one's message.
-    private let onDown: @Sendable (_ host: String, _ failures: Int, _ last: String) -> Void
+    /// The longest `Retry-After` a host is waited for within the run, seconds.
+    public let maxPause: Double
+    /// Called once per host, on the fetch thread, when it is given up for the run: the host
+    /// (with `via PROXY` when it is reached through one) and the error its other requests get.
+    private let onDown: @Sendable (_ host: String, _ error: FetchError) -> Void
     private let lock = NSLock()
     private var failures: [String: Int] = [:]
     private var down: [String: FetchError] = [:]
+    private var pausedUntil: [String: Date] = [:]
 
-    public init(limit: Int = 3, onDown: @escaping @Sendable (_ host: String, _ failures: Int, _ last: String) -> Void = { _, _, _ in }) {
+    public init(limit: Int = 3, maxPause: Double = 30,
+                onDown: @escaping @Sendable (_ host: String, _ error: FetchError) -> Void = { _, _ in }) {
         self.limit = max(1, limit)
+        self.maxPause = maxPause
         self.onDown = onDown
     }
 
@@ -59,6 +71,11 @@ public final class HostHealth: @unchecked Sendable {
         lock.withLock { down[key] }
     }
 
+    /// Whether requests to `key` wait (a `Retry-After` not yet over).
+    func isPaused(_ key: String, now: Date = Date()) -> Bool {
+        lock.withLock { pausedUntil[key].map { $0 > now } ?? false }
+    }
+
     /// Whether `request` would be refused (its host is down): a caller about to wait before a
     /// retry asks first.
     public func refuses(_ request: FetchRequest, defaultProxy: String) -> Bool {
@@ -67,11 +84,21 @@ public final class HostHealth: @unchecked Sendable {
     }
 
     /// Notes a finished transfer's result for its host.
-    func record(_ key: String, _ result: Result<FetchResponse, FetchError>) {
+    func record(_ key: String, _ result: Result<FetchResponse, FetchError>, now: Date = Date()) {
         guard let failed = Self.counts(result) else { return }
-        var wentDown: (Int, String)?
+        var wentDown: FetchError?
         lock.withLock {
             guard down[key] == nil else { return }
+            if case let .success(r) = result, r.status == 429 || r.status == 503,
+               let seconds = RetryPolicy.retryAfter(r.retryAfter, now: now) {
+                if seconds > maxPause {
+                    let busy = FetchError.hostBusy(host: key, status: r.status, seconds: Int(seconds.rounded(.up)))
+                    down[key] = busy
+                    wentDown = busy
+                } else {
+                    pausedUntil[key] = max(pausedUntil[key] ?? now, now.addingTimeInterval(seconds))
+                }
+            }
             guard failed, case let .failure(error) = result else {
                 failures[key] = nil
                 return
@@ -79,11 +106,12 @@ public final class HostHealth: @unchecked Sendable {
             let n = failures[key, default: 0] + 1
             failures[key] = n
             if n >= limit {
-                down[key] = .hostDown(host: key, failures: n, last: error.description)
-                wentDown = (n, error.description)
+                let gone = FetchError.hostDown(host: key, failures: n, last: error.description)
+                down[key] = gone
+                wentDown = gone
             }
         }
-        if let (n, last) = wentDown { onDown(key, n, last) }
+        if let wentDown { onDown(key, wentDown) }
     }
 
     /// The hosts down so far, sorted.

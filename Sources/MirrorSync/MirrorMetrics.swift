@@ -88,6 +88,7 @@ public final class MirrorMetrics: Sendable {
         case .badContentEncoding, .undecodableBody: return "encoding"
         case .cancelled: return "cancelled"
         case .hostDown: return "host_down"
+        case .hostBusy: return "host_busy"
         }
     }
 

@@ -277,8 +277,15 @@ public final class SyncEngine: Sendable {
         let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
         let logger = self.logger
-        let health = HostHealth(limit: Self.hostFailureLimit) { host, failures, last in
-            logger.warning("\(host): no response to \(failures) requests in a row (last: \(last)); its other URLs are not tried in this run")
+        let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
+            switch error {
+            case let .hostBusy(_, status, seconds):
+                logger.warning("\(host): \(FetchError.http(status: status)) with Retry-After: \(seconds), longer than max_retry_delay; its other URLs are not tried in this run")
+            case let .hostDown(_, failures, last):
+                logger.warning("\(host): no response to \(failures) requests in a row (last: \(last)); its other URLs are not tried in this run")
+            default:
+                logger.warning("\(host): \(error)")
+            }
         }
         do {
             // Before any source's run: a `--source` run must not adopt documents a rename
@@ -983,7 +990,7 @@ public final class SyncEngine: Sendable {
     private func fail(_ doc: DocumentRecord, _ failure: CheckDecision.Failure, at: Date) throws -> Outcome {
         let message = failure.error.description
         metrics.error(MirrorMetrics.kind(failure.error))
-        if case .hostDown = failure.error {
+        if failure.error.isHostRefusal {
             logger.debug("\(doc.url): \(message)")  // its host's own warning said it once
         } else {
             logger.warning("\(doc.url): \(message)")

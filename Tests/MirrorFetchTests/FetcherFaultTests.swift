@@ -252,7 +252,7 @@ final class FetcherFaultTests: XCTestCase {
         defer { f.shutdown() }
         final class Lines: Sendable { let list = Mutex<[String]>([]) }
         let downs = Lines()
-        let health = HostHealth(limit: 2) { host, n, last in downs.list.withLock { $0.append("\(host) \(n) \(last)") } }
+        let health = HostHealth(limit: 2) { host, error in downs.list.withLock { $0.append("\(host): \(error)") } }
         let results = await withTaskGroup(of: FetchError?.self) { group in
             for i in 0..<6 {
                 group.addTask { await f.fetch(FetchRequest(url: server.baseURL + "/\(i)", health: health)).failure }
@@ -264,13 +264,51 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(server.requests.count, 2)
         XCTAssertEqual(results.filter { $0 == empty }.count, 2)
         XCTAssertEqual(results.filter { $0 == .hostDown(host: key, failures: 2, last: empty.description) }.count, 4)
-        XCTAssertEqual(downs.list.withLock { $0 }, ["\(key) 2 Empty reply from server (curl error 52)"])
+        XCTAssertEqual(downs.list.withLock { $0 }, ["\(key): not tried: \(key) gave no response to 2 requests in a row in this run (last: Empty reply from server (curl error 52))"])
         XCTAssertEqual(FetchError.hostDown(host: key, failures: 2, last: empty.description).description,
                        "not tried: \(key) gave no response to 2 requests in a row in this run (last: Empty reply from server (curl error 52))")
         XCTAssertTrue(health.refuses(FetchRequest(url: server.baseURL + "/later"), defaultProxy: ""))
         let direct = await f.fetch(FetchRequest(url: server.baseURL + "/7"))
         XCTAssertEqual(direct.failure, empty)
         XCTAssertEqual(server.requests.count, 3)
+    }
+
+    /// A 429 with `Retry-After` speaks for the host: no request to it starts before that time,
+    /// whichever URL it was for (RFC 6585 section 4). One asking for longer than a run waits
+    /// (`maxPause`) gives the host up for the run, naming the status and the wait.
+    func testRetryAfterOnA429PausesTheWholeHost() async throws {
+        let server = try TestHTTPServer()
+        let first = Counter()
+        server.handler = { _ in
+            first.next() == 0 ? .init(status: 429, headers: [("Retry-After", "1")]) : .init(status: 200, body: Array("x".utf8))
+        }
+        let f = makeFetcher { $0.perHostConcurrency = 1 }
+        defer { f.shutdown() }
+        let health = HostHealth(limit: 3, maxPause: 30)
+        let statuses = await withTaskGroup(of: Int?.self) { group in
+            for i in 0..<3 {
+                group.addTask { try? await f.fetch(FetchRequest(url: server.baseURL + "/\(i)", health: health)).get().status }
+            }
+            return await group.reduce(into: [Int?]()) { $0.append($1) }
+        }
+        XCTAssertEqual(statuses.compactMap { $0 }.sorted(), [200, 200, 429])
+        let arrivals = server.requests.map(\.received).sorted()
+        XCTAssertEqual(arrivals.count, 3)
+        // The two others waited out the second the server asked for.
+        XCTAssertGreaterThanOrEqual(arrivals[1].timeIntervalSince(arrivals[0]), 0.95)
+
+        let busy = try TestHTTPServer()
+        busy.handler = { _ in .init(status: 503, headers: [("Retry-After", "3600")]) }
+        let impatient = HostHealth(limit: 3, maxPause: 30)
+        let results = await withTaskGroup(of: Result<FetchResponse, FetchError>.self) { group in
+            for i in 0..<4 { group.addTask { await f.fetch(FetchRequest(url: busy.baseURL + "/\(i)", health: impatient)) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(busy.requests.count, 1)
+        XCTAssertEqual(results.compactMap { try? $0.get().status }, [503])
+        let refusal = FetchError.hostBusy(host: "127.0.0.1:\(busy.port)", status: 503, seconds: 3600)
+        XCTAssertEqual(results.filter { $0.failure == refusal }.count, 3)
+        XCTAssertEqual(refusal.description, "not tried: 127.0.0.1:\(busy.port) answered HTTP 503 Service Unavailable with Retry-After: 3600 in this run, longer than max_retry_delay")
     }
 
     func testTLSPeerIsVerifiedAndCAFileIsHonoured() async throws {

@@ -248,6 +248,22 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(doc.nextCheck!.timeIntervalSince(doc.lastChecked!), 3600, accuracy: 1)
     }
 
+    /// The `Retry-After` speaks for the whole host: once one page gets 429 with a wait longer
+    /// than a run waits, the host's other pages are not asked in that run, each recording why.
+    func testALongRetryAfterLeavesTheHostAloneForTheRun() async throws {
+        let h = try Harness(http: "max_retry_delay = \"2s\"\nper_host_concurrency = 1")
+        _ = try await h.sync()
+        let documents = try h.database.totals().documents
+        h.server.clearRequests()
+        h.server.handler = { _ in .init(status: 429, headers: [("Retry-After", "3600")]) }
+        let run = try await h.sync(all: true)
+        XCTAssertEqual(h.server.requests.count, 1)
+        XCTAssertEqual(run.errors, documents)
+        let busy = "not tried: 127.0.0.1:\(h.server.port) answered HTTP 429 Too Many Requests with Retry-After: 3600 in this run, longer than max_retry_delay"
+        let errors = try Reports.documents(database: h.database, kind: nil, source: nil).compactMap { $0["error"] as? String }
+        XCTAssertEqual(errors.sorted(), (["HTTP 429 Too Many Requests"] + Array(repeating: busy, count: documents - 1)).sorted())
+    }
+
     func testPermanentRedirectIsRememberedForTheDocument() async throws {
         let h = try Harness()
         let site = FixtureSite.standard()
@@ -389,13 +405,4 @@ final class FetchFailureTests: XCTestCase {
         _ = try await h.sync(all: true)
         XCTAssertEqual(h.server.requests.first { $0.path == "/pages/1/201.md" }?.headers["if-none-match"], after)
     }
-}
-
-/// A thread-safe counter for server handlers.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-    /// Returns the value before incrementing.
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n - 1 }
 }
