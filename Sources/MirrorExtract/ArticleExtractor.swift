@@ -27,7 +27,9 @@ public enum ArticleExtractor {
     ///    anywhere in the head.
     /// 5: counter lines (`1.2k views`, `评论(12)`) are furniture; a trailing heading over 100
     ///    characters is prose and stays; a header charset the bytes contradict yields to the
-    ///    page's `<meta>` (`Charset`); a news sitemap's links have their `<news:title>`.
+    ///    page's `<meta>` (`Charset`); a news sitemap's links have their `<news:title>`; the
+    ///    information line of Chinese HTML pages gives source, reporter and date (`InfoLine`),
+    ///    and an editor line taken out as furniture still gives the editor.
     public static let parserVersion = 5
 
     /// - Parameters:

@@ -93,17 +93,22 @@ enum ContentExtractor {
                 text = rest
                 if text.isEmpty { continue }
             }
-            if text.unicodeScalars.count <= 44 {
-                var scalars = Substring(text).unicodeScalars
-                while let f = scalars.first, f == "（" || f == "(" { scalars.removeFirst() }
-                while let l = scalars.last, l == "）" || l == ")" { scalars.removeLast() }
-                let bare = String(scalars)
-                if let editor = ArticleExtractor.editorName(bare) {
-                    article.editor = editor
-                    continue
-                }
+            if let editor = editorLine(text) {
+                article.editor = editor
+                continue
             }
             article.paragraphs.append(text)
+        }
+        // An editor line the furniture rules took out of the body (`（责任编辑：骆平）`).
+        for line in body.furniture where article.editor == nil {
+            article.editor = editorLine(line)
+        }
+        if article.source == nil || article.reporter == nil || article.editor == nil,
+           let info = infoLine(index: index, pruning: pruning, body: body, title: article.title) {
+            article.source = article.source ?? info.source
+            article.reporter = article.reporter ?? info.reporter
+            article.editor = article.editor ?? info.editor
+            article.published = article.published ?? info.published
         }
         if article.published == nil,
            let d = metadata.publishedFromText(ArraySlice(body.furniture.prefix(3) + article.paragraphs.prefix(3))) {
@@ -111,6 +116,15 @@ enum ContentExtractor {
         }
         collectMedia(index: index, containers: body.containers, baseURL: baseURL, pruning: pruning, into: &article)
         return article
+    }
+
+    /// `责任编辑：张三` or `（责任编辑：张三）` alone on a line (at most 44 characters) → `张三`.
+    static func editorLine(_ text: String) -> String? {
+        guard text.unicodeScalars.count <= 44 else { return nil }
+        var scalars = Substring(text).unicodeScalars
+        while let f = scalars.first, f == "（" || f == "(" { scalars.removeFirst() }
+        while let l = scalars.last, l == "）" || l == ")" { scalars.removeLast() }
+        return ArticleExtractor.editorName(String(scalars))
     }
 
     /// A rendered body: paragraphs and the containers they came from.

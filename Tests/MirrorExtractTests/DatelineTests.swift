@@ -60,3 +60,22 @@ final class DatelineTests: XCTestCase {
         XCTAssertEqual(TextNormalizer.canonical("Hello  world"), "Hello world")
     }
 }
+
+/// The information line of Chinese news pages (`InfoLine`).
+final class InfoLineTests: XCTestCase {
+    func testFieldsInAnyOrderWithPageToolsAndCounters() {
+        let line = InfoLine.parse("发布时间：2024-11-28 09:30  来源：河滨日报  作者：李明  【字体：大 中 小】 浏览次数：1024")
+        XCTAssertEqual(line, InfoLine(source: "河滨日报", reporter: "李明", editor: nil, published: "2024-11-28"))
+        XCTAssertEqual(InfoLine.parse("来源:市政府办公室 | 编辑: 张一鸣 | 日期：2023年5月6日"),
+                       InfoLine(source: "市政府办公室", reporter: nil, editor: "张一鸣", published: "2023-05-06"))
+        XCTAssertEqual(InfoLine.parse("记者 ：王芳　李强　责任编辑：赵敏")?.reporter, "王芳")
+        XCTAssertEqual(InfoLine.parse("记者 ：王芳　李强　责任编辑：赵敏")?.editor, "赵敏")
+    }
+
+    func testSentencesAndCountersAreNoFields() {
+        XCTAssertNil(InfoLine.parse("浏览次数：1024 点击：88"))
+        XCTAssertNil(InfoLine.parse("来源：据本报记者了解，此次改造涉及居民两千余户。"))
+        XCTAssertNil(InfoLine.parse("城东片区供水管网改造完成"))
+        XCTAssertNil(InfoLine.parse("作者：2024"))
+    }
+}

@@ -35,6 +35,7 @@ final class HTMLArticleTests: XCTestCase {
             XCTAssertEqual(a.reporter, want["author"] as? String, "\(name): author")
             XCTAssertEqual(a.extraction.rawValue, want["extraction"] as? String ?? "article", "\(name): extraction")
             if let source = want["source"] as? String { XCTAssertEqual(a.source, source, "\(name): source") }
+            if let editor = want["editor"] as? String { XCTAssertEqual(a.editor, editor, "\(name): editor") }
             if let images = want["images"] as? [String] { XCTAssertEqual(a.images.map(\.src), images, "\(name): images") }
             if let links = want["links"] as? [String] { XCTAssertEqual(a.links.map(\.url), links, "\(name): links") }
             XCTAssertEqual(a.videos.map(\.src), want["videos"] as? [String] ?? [], "\(name): videos")
