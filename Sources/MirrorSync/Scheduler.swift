@@ -2,21 +2,21 @@ import Foundation
 import Logging
 import MirrorCore
 
-/// Polls on schedule: a run at start-up, then one whenever the earliest source poll comes due
-/// (`poll_interval`, with ±10 % jitter so many mirrors of one upstream do not synchronise).
+/// Polls on schedule: a run at start-up, then one whenever a source's poll comes due
+/// (`SourceRecord.nextPoll`: its `poll_interval` after its last poll, ±10 % jitter so many
+/// mirrors of one upstream do not synchronise). That run polls the due sources only, and
+/// checks the documents due of all (`RunOptions.dueOnly`): a source with `poll_interval =
+/// "1h"` beside one of `"15s"` had been polled every 15 s.
 public struct Scheduler: Sendable {
     let coordinator: SyncCoordinator
     let logger: Logger
+    /// Longest sleep before the schedule is read again: a source added by a reload is polled
+    /// within this, not after the old schedule's wait.
+    static let recheck: Double = 60
 
     public init(coordinator: SyncCoordinator, logger: Logger = Logger(label: "mirrord.scheduler")) {
         self.coordinator = coordinator
         self.logger = logger
-    }
-
-    /// Seconds until the next scheduled run (the configuration in force may have been reloaded).
-    func nextDelay(_ config: MirrorConfig) -> Double {
-        let base = config.sources.map(\.pollInterval).min() ?? config.pollInterval
-        return base * Double.random(in: 0.9...1.1)
     }
 
     /// Runs until the task is cancelled.
@@ -31,10 +31,10 @@ public struct Scheduler: Sendable {
         } catch {
             logger.error("startup reparse failed: \(error)")
         }
-        var trigger = "startup"
+        var options = RunOptions(trigger: "startup")
         while !Task.isCancelled {
             do {
-                let run = await coordinator.sync(RunOptions(trigger: trigger))
+                let run = await coordinator.sync(options)
                 _ = try await withTaskCancellationHandler {
                     try await run.value
                 } onCancel: {
@@ -45,17 +45,27 @@ public struct Scheduler: Sendable {
             } catch {
                 logger.error("scheduled run failed: \(error)")
             }
-            trigger = "scheduled"
+            options = RunOptions(trigger: "scheduled", dueOnly: true)
             // Idle until the next poll: the store is compressed again meanwhile (a run that
             // comes due, or `sync now`, stops it).
             await coordinator.compactWhenIdle()
-            let delay = nextDelay(await coordinator.config)
-            await coordinator.engine.scheduleNextPoll(at: Date().addingTimeInterval(delay))
-            logger.info("next scheduled run in \(Int(delay))s")
-            do {
-                try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
-            } catch {
-                return
+            var announced = false
+            while !Task.isCancelled {
+                let wait: Double
+                do {
+                    wait = try await coordinator.engine.secondsUntilNextPoll()
+                } catch {
+                    logger.error("reading the sources' schedule: \(error)")
+                    wait = Self.recheck
+                }
+                if wait <= 0 { break }
+                if !announced { logger.info("next scheduled run in \(Int(wait.rounded(.up)))s") }
+                announced = true
+                do {
+                    try await Task.sleep(nanoseconds: UInt64(min(wait, Self.recheck) * 1_000_000_000))
+                } catch {
+                    return
+                }
             }
         }
     }

@@ -102,7 +102,7 @@ public actor SyncCoordinator {
                 throw error
             }
             for failure in summary.failures { logger.warning("compaction: left as stored: \(failure)") }
-            if summary.blobs > 0 {
+            if summary.rewritten > 0 || summary.stopped {
                 logger.info("compaction: \(summary.rewritten) of \(summary.blobs) blobs recompressed at zstd level \(BlobStore.compactionLevel), \(summary.bytesBefore) → \(summary.bytesAfter) bytes\(summary.stopped ? "; stopped for a run, resumes when idle" : "")")
             }
             return summary
@@ -219,12 +219,13 @@ extension RunOptions {
     /// Whether a run started with these options does what `other` asks: every source or the
     /// same one, and every document when `other` wants all.
     public func covers(_ other: RunOptions) -> Bool {
-        (source == nil || source == other.source) && (all || !other.all)
+        (source == nil || source == other.source) && (all || !other.all) && (!dueOnly || other.dueOnly)
     }
 
     /// Options that do what both ask (the queued run takes in each request).
     public func merged(with other: RunOptions) -> RunOptions {
-        RunOptions(trigger: trigger, all: all || other.all, source: source == other.source ? source : nil)
+        RunOptions(trigger: trigger, all: all || other.all, source: source == other.source ? source : nil,
+                   dueOnly: dueOnly && other.dueOnly)
     }
 }
 

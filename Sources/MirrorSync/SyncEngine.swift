@@ -49,11 +49,15 @@ public struct RunOptions: Sendable, Equatable {
     public var all: Bool
     /// Limit the run to one source; nil: every source.
     public var source: String?
+    /// A scheduled run: only the sources whose poll has come due (`SourceRecord.nextPoll`)
+    /// have their start URLs and indexes polled; the documents due of every source are checked.
+    public var dueOnly: Bool
 
-    public init(trigger: String, all: Bool = false, source: String? = nil) {
+    public init(trigger: String, all: Bool = false, source: String? = nil, dueOnly: Bool = false) {
         self.trigger = trigger
         self.all = all
         self.source = source
+        self.dueOnly = dueOnly
     }
 }
 
@@ -276,6 +280,7 @@ public final class SyncEngine: Sendable {
         var shorter: [Int64: Int] = [:]
         let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
+        let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
         let logger = self.logger
         let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
             switch error {
@@ -295,6 +300,15 @@ public final class SyncEngine: Sendable {
                 let plan = SourcePlan(source)
                 let rules = plan.rules
                 var starts = Set<String>()
+                // A source whose poll is not due (a scheduled run that another source's
+                // shorter poll_interval started) keeps its indexes for its own time.
+                guard polled.contains(source.name) else {
+                    for doc in try database.documentRefs(source: source.name, dueAt: started, indexes: false)
+                    where queued.visit(SeenURLs.key(doc.url), depth: doc.depth) == .first {
+                        queue.append(QueuedJob(doc, plan: plan, isNew: false))
+                    }
+                    continue
+                }
                 for start in source.start {
                     guard let uri = URI(start) else { continue }
                     let url = rules.normalize(uri).description
@@ -510,9 +524,10 @@ public final class SyncEngine: Sendable {
             logger.info("retention: \(pruned) old versions and \(gone.count) blobs removed")
         }
         let finished = now()
-        for source in sources {
-            try database.updateSource(source.name, lastPoll: started, nextPoll: finished.addingTimeInterval(source.pollInterval),
-                                      lastError: sourceErrors[source.name])
+        for source in sources where polled.contains(source.name) {
+            // ±10 % jitter, so that many mirrors of one upstream do not synchronise.
+            let next = finished.addingTimeInterval(source.pollInterval * Double.random(in: 0.9...1.1))
+            try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: sourceErrors[source.name])
         }
         live.update { r in
             r.finished = finished
@@ -525,13 +540,22 @@ public final class SyncEngine: Sendable {
         return r
     }
 
-    /// Records when the scheduler will poll next (`status` shows it per source).
-    public func scheduleNextPoll(at date: Date) {
-        guard let stored = try? database.sources() else { return }
-        for source in config.sources {
-            guard let known = stored.first(where: { $0.name == source.name }) else { continue }
-            try? database.updateSource(source.name, lastPoll: known.lastPoll, nextPoll: date, lastError: known.lastError)
-        }
+    /// The sources whose start URLs and indexes this run polls: all of them, or for a
+    /// scheduled run (`dueOnly`) those never polled or whose `nextPoll` has come (a second's
+    /// slack for the scheduler's own wake-up).
+    func pollDue(_ sources: [SourceConfig], dueOnly: Bool, at now: Date) throws -> Set<String> {
+        guard dueOnly else { return Set(sources.map(\.name)) }
+        let stored = Dictionary(try database.sources().map { ($0.name, $0.nextPoll) }, uniquingKeysWith: { a, _ in a })
+        return Set(sources.filter { s in (stored[s.name] ?? nil).map { $0 <= now.addingTimeInterval(1) } ?? true }.map(\.name))
+    }
+
+    /// Seconds until the first configured source's poll is due (`SourceRecord.nextPoll`; one
+    /// never polled, a source just added by a reload, is due now); 0 or less: due.
+    public func secondsUntilNextPoll() throws -> Double {
+        let now = now()
+        let stored = Dictionary(try database.sources().map { ($0.name, $0.nextPoll) }, uniquingKeysWith: { a, _ in a })
+        let due = config.sources.map { (stored[$0.name] ?? nil) ?? now }
+        return (due.min() ?? now.addingTimeInterval(config.pollInterval)).timeIntervalSince(now)
     }
 
     // MARK: one document

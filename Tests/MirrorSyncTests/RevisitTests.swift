@@ -86,6 +86,41 @@ final class RevisitScheduleTests: XCTestCase {
         XCTAssertEqual(doc.nextCheck!.timeIntervalSince(doc.lastChecked!), 3600, accuracy: 1)
     }
 
+    /// A scheduled run polls the sources whose own `poll_interval` has come, not every source
+    /// whenever the one with the shortest interval is due (a source set to `1h` beside one of
+    /// `1m` had been polled every minute); the documents due of every source are still checked.
+    func testAScheduledRunPollsOnlyTheSourcesThatAreDue() async throws {
+        let h = try Harness(extraSource: """
+            poll_interval = "1h"
+
+            [[source]]
+            name = "village"
+            start = ["file:village/README.md"]
+            poll_interval = "1m"
+            """)
+        try h.dir.write("village/README.md", "# Village\n")
+        _ = try await h.engine.run(RunOptions(trigger: "startup"))
+        let town = try XCTUnwrap(h.document("/README.md")), village = try XCTUnwrap(h.database.document(url: "file://\(h.dir.path)/village/README.md"))
+        XCTAssertEqual(try h.engine.secondsUntilNextPoll(), 60, accuracy: 6.1)  // village's minute, ±10 %
+
+        h.server.clearRequests()
+        h.clock.advance(90)
+        _ = try await h.engine.run(RunOptions(trigger: "scheduled", dueOnly: true))
+        XCTAssertEqual(h.server.requests.map(\.path), [], "town polls hourly")
+        XCTAssertGreaterThan(try XCTUnwrap(h.database.document(id: village.id!)?.lastChecked), village.lastChecked!)
+        XCTAssertEqual(try h.document("/README.md")?.lastChecked, town.lastChecked)
+        let wait = try h.engine.secondsUntilNextPoll()
+        XCTAssertGreaterThan(wait, 50)
+        XCTAssertLessThan(wait, 70)
+
+        h.server.clearRequests()
+        h.clock.advance(3700)
+        _ = try await h.engine.run(RunOptions(trigger: "scheduled", dueOnly: true))
+        XCTAssertTrue(h.server.requests.map(\.path).contains("/README.md"))
+        // The town's articles came due meanwhile (hourly): checked with their index.
+        XCTAssertTrue(h.server.requests.map(\.path).contains("/pages/1/201.md"))
+    }
+
     func testAnArticleThatDropsOffEveryIndexIsKeptOnItsSchedule() async throws {
         let h = try Harness()
         var site = FixtureSite.standard()
