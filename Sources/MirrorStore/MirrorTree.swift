@@ -110,6 +110,15 @@ public struct MirrorTree: Sendable {
         return true
     }
 
+    /// Removes the file at `relative` (a symlink on the way: nothing is removed); a missing
+    /// file is no error.
+    /// - Returns: whether a file was removed.
+    @discardableResult
+    public func remove(_ relative: String) -> Bool {
+        guard read(relative) != nil else { return false }  // (the confinement checks of `read`)
+        return unlink(root + "/" + relative) == 0
+    }
+
     /// The bytes at `relative`, or nil when it is missing, not a regular file, or reached
     /// through a symlink anywhere on the way (the same confinement as `write`; the file
     /// itself is opened with `O_NOFOLLOW` and checked again once open).

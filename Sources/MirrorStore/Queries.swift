@@ -387,6 +387,53 @@ extension MirrorDatabase {
         }
     }
 
+    /// Makes two documents one: `duplicate` (a page found at the address `survivor` moved to
+    /// with a 301/308, known as its own document before the move was) is folded into
+    /// `survivor`, whose URL stays the document's identity. The duplicate's versions join the
+    /// survivor's, except one whose raw body the survivor fetched in the same run (the one
+    /// page, fetched under both addresses); revisions are numbered again over the whole,
+    /// by fetch time (`VersionRecord.numberRevisions`); the duplicate's row goes. One
+    /// transaction. Blobs stay (garbage collection finds any left unreferenced).
+    /// - Returns: the duplicate's record as it was, and how many of its versions were moved;
+    ///   nil when either row is gone or they are the same.
+    public func merge(duplicate: Int64, into survivor: Int64) throws -> (duplicate: DocumentRecord, moved: Int)? {
+        try pool.write { db in
+            guard duplicate != survivor, var kept = try DocumentRecord.fetch(db, id: survivor),
+                  let gone = try DocumentRecord.fetch(db, id: duplicate) else { return nil }
+            let own = try VersionRecord.filter(Column("document_id") == survivor).fetchAll(db)
+            let twice = Set(own.compactMap { v in v.runId.map { "\($0) \(v.rawSha256)" } })
+            var moved = 0
+            for var v in try VersionRecord.filter(Column("document_id") == duplicate).fetchAll(db) {
+                if let run = v.runId, twice.contains("\(run) \(v.rawSha256)") {
+                    try v.delete(db)
+                } else {
+                    v.documentId = survivor
+                    try v.update(db)
+                    moved += 1
+                }
+            }
+            var all = try VersionRecord.filter(Column("document_id") == survivor)
+                .order(Column("fetched_at"), Column("id")).fetchAll(db)
+            VersionRecord.numberRevisions(&all)
+            for v in all { try v.update(db) }
+            let revisions = all.filter { $0.revision != nil }
+            if let last = all.last {
+                kept.currentVersionId = last.id
+                kept.rawSha256 = last.rawSha256
+                kept.contentSha256 = last.contentSha256
+                if let t = last.title { kept.title = t }
+            }
+            kept.versionCount = all.count
+            kept.revisionCount = revisions.count
+            kept.changedAt = revisions.last?.fetchedAt
+            kept.firstSeen = min(kept.firstSeen, gone.firstSeen)
+            kept.depth = min(kept.depth, gone.depth)
+            try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [duplicate])
+            try kept.save(db)
+            return (gone, moved)
+        }
+    }
+
     /// Retention: deletes a source's versions that are neither revisions nor current, beyond
     /// the newest `keepVersions` per document or older than `olderThan`.
     /// - Returns: how many version rows were deleted.

@@ -218,6 +218,31 @@ public struct VersionRecord: Codable, Sendable, StoreRecord, FetchableRecord, Mu
     }
 }
 
+extension VersionRecord {
+    /// Numbers a document's revisions over its versions, oldest first, from their content
+    /// hashes: a version whose hash differs from the one before is the next revision (and
+    /// `revertsTo` the latest earlier revision with the same hash); one with the same hash is
+    /// no revision.
+    public static func numberRevisions(_ versions: inout [VersionRecord]) {
+        var previous: String?
+        var revision = 0
+        var seen: [String: Int] = [:]  // content hash → latest revision that had it
+        for k in versions.indices {
+            let hash = versions[k].contentSha256
+            if hash != previous {
+                revision += 1
+                versions[k].revision = revision
+                versions[k].revertsTo = seen[hash]
+                seen[hash] = revision
+            } else {
+                versions[k].revision = nil
+                versions[k].revertsTo = nil
+            }
+            previous = hash
+        }
+    }
+}
+
 /// One sync pass and its counters.
 public struct RunRecord: Codable, Sendable, StoreRecord, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "runs"

@@ -194,30 +194,18 @@ public struct Reparser: Sendable {
     private func regenerate(_ doc: DocumentRecord, _ versions: [VersionRecord], source: SourceConfig, rulesHash: String,
                             into summary: inout ReparseSummary) throws {
         var updated: [VersionRecord] = []
-        var previous: String?
-        var revision = 0
-        var seen: [String: Int] = [:]  // content hash → latest revision that had it
         var latest: StoredContent?
         for var v in versions {
             let content = try StoredContent.load(v, of: doc, blobs: blobs, source: source, limit: config.http.maxBodyBytes)
-            let hash = content.article?.contentSHA256 ?? content.index?.contentSHA256 ?? v.contentSha256
-            v.contentSha256 = hash
+            v.contentSha256 = content.article?.contentSHA256 ?? content.index?.contentSHA256 ?? v.contentSha256
             v.title = content.article?.title ?? content.index?.title ?? v.title
             v.parserVersion = parserVersion
             v.rulesHash = rulesHash
-            if hash != previous {
-                revision += 1
-                v.revision = revision
-                v.revertsTo = seen[hash]
-                seen[hash] = revision
-            } else {
-                v.revision = nil
-                v.revertsTo = nil
-            }
-            previous = hash
             updated.append(v)
             latest = content
         }
+        VersionRecord.numberRevisions(&updated)
+        let revision = updated.compactMap(\.revision).last ?? 0
         try database.replaceDerived(documentId: doc.id!, versions: updated)
         if let article = latest?.article, let last = updated.last, let url = URI(doc.url) {
             try writer.write(ParsedWriter.copy(of: article, url: doc.url, version: last, revision: revision),

@@ -244,6 +244,9 @@ public final class SyncEngine: Sendable {
         /// Set when the run loop, once it has recorded `discovered`, is to note that every link
         /// of this body is known (`DocumentRecord.linksKnown`).
         var linksKnown: String?
+        /// A document to fold into this one once the run's checks are done: the address this
+        /// one permanently moved to, known as a document of its own (`MirrorDatabase.merge`).
+        var joins: Int64?
         /// A feed whose items repeat a `<guid>`: its stored body is parsed on every 304 anyway,
         /// so the warning comes once per sync (no `linksKnown`).
         var warnsEveryRun = false
@@ -272,6 +275,9 @@ public final class SyncEngine: Sendable {
         // Articles written this run → the assets they show; assets stored this run.
         var articleAssets: [(url: String, assets: [String], relinks: Bool)] = []
         var storedAssets = Set<String>()
+        // Documents that moved (301/308) to an address known as another document: (that
+        // document, the one that moved), joined after the checks.
+        var merges: [(duplicate: Int64, survivor: Int64)] = []
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
         var queued = SeenURLs()
@@ -397,6 +403,7 @@ public final class SyncEngine: Sendable {
                             unchanged.removeAll(keepingCapacity: true)
                         }
                     }
+                    if let duplicate = outcome.joins { merges.append((duplicate, job.id)) }
                     if outcome.storedAsset { storedAssets.insert(jobURL) }
                     if !outcome.assets.isEmpty { articleAssets.append((jobURL, outcome.assets, outcome.relinks)) }
                     if let e = outcome.error, sourceErrors[job.source.name] == nil {
@@ -507,6 +514,9 @@ public final class SyncEngine: Sendable {
             let gone = try blobs.removeOrphans { try database.blobHashes(shard: $0) }
             logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
         }
+        for (duplicate, survivor) in merges {
+            try join(duplicate, into: survivor)
+        }
         // Articles whose images were stored after their parsed copy was written: point them home.
         for (article, assets, relinks) in articleAssets where relinks || assets.contains(where: storedAssets.contains) {
             if let current = try database.document(url: article) { try rewriteParsedCopy(current) }
@@ -538,6 +548,22 @@ public final class SyncEngine: Sendable {
         metrics.run(r)
         logger.info("run \(runId ?? 0) completed in \(String(format: "%.3f", finished.timeIntervalSince(started)))s: fetched \(r.fetched), not modified \(r.notModified), new documents \(r.newDocuments), new versions \(r.newVersions), new revisions \(r.newRevisions), errors \(r.errors)")
         return r
+    }
+
+    /// Folds `duplicate` into `survivor`, which moved (301/308) to its address: one document,
+    /// one history, under the survivor's URL (`MirrorDatabase.merge`). The duplicate's files
+    /// in the mirror tree go (its address is the survivor's `fetch_url` now: links to it find
+    /// the survivor), and the survivor's parsed copy is written again from its latest version.
+    func join(_ duplicate: Int64, into survivor: Int64) throws {
+        guard let (gone, moved) = try writing("joining document \(duplicate) into \(survivor)", { try database.merge(duplicate: duplicate, into: survivor) }),
+              let kept = try database.document(id: survivor) else { return }
+        if let url = URI(gone.url) {
+            tree.remove(MirrorTree.rawPath(url))
+            tree.remove(MirrorTree.parsedStem(url) + ".md")
+            tree.remove(MirrorTree.parsedStem(url) + ".json")
+        }
+        if kept.kind == DocumentKind.article.rawValue { try rewriteParsedCopy(kept) }
+        logger.notice("\(kept.url): moved to \(gone.url), which was known as a document of its own; joined into one document (versions joined: \(moved); revisions now: \(kept.revisionCount))")
     }
 
     /// The sources whose start URLs and indexes this run polls: all of them, or for a
@@ -747,6 +773,7 @@ public final class SyncEngine: Sendable {
         let now = self.now()
         let policy = CheckPolicy(source: job.source, maxRetryDelay: config.http.maxRetryDelay, now: now)
         let decision = policy.decide(doc, result, retryAfter: retryAfter)
+        var duplicate: Int64?
         do {
             if case let .success(response) = result, let location = response.permanentRedirect,
                case let target = URI(location).map({ job.rules.normalize($0).description }) ?? location, target != doc.fetchUrl {
@@ -756,6 +783,11 @@ public final class SyncEngine: Sendable {
                 // case), so that a link to it is known as this document.
                 try database.recordFetchURL(documentId: docId, target == doc.url ? nil : target)
                 logger.info("\(doc.url): permanently moved to \(target)")
+                // The new address known as a document of its own (both linked, found in one
+                // run): the two are joined once the run's checks are done.
+                if let other = try database.document(url: target), let otherId = other.id, otherId != docId, other.kind == doc.kind {
+                    duplicate = otherId
+                }
             }
             var outcome: Outcome
             let body: String?  // the raw SHA-256 whose links `outcome.discovered` holds
@@ -785,6 +817,7 @@ public final class SyncEngine: Sendable {
             if outcome.kind == .fetched || outcome.kind == .notModified, !outcome.warnsEveryRun {
                 outcome.linksKnown = linksMark(doc, job, body: body)
             }
+            outcome.joins = duplicate
             return outcome
         } catch {
             if let code = diskFullCode(error) {

@@ -312,6 +312,41 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(try history.log(url: h.url("/pages/2/2203.md")).count, 1)
     }
 
+    /// An index that links an article at its old address (301 to the new one) and at its new
+    /// address, both met in one run: one document under the old URL, with one history; the
+    /// new address's files go, and an edit later is one revision of it.
+    func testAMovedArticleLinkedAtBothAddressesInOneRunIsOneDocument() async throws {
+        let h = try Harness()
+        let site = FixtureSite.standard()
+        h.server.put("/pages/2/2203.md", site.files()["/pages/1/203.md"]!)
+        h.server.put("/indexes/school.md", "### 校园新闻\n\n#### [旧址](../pages/1/203.md?t=1)\n\n#### [新址](../pages/2/2203.md?t=1)\n")
+        h.server.handler = { req in
+            req.path == "/pages/1/203.md" ? .init(status: 301, headers: [("Location", "/pages/2/2203.md?t=2")]) : nil
+        }
+        let run = try await h.sync()
+        XCTAssertNil(try h.document("/pages/2/2203.md"), "joined into the old address's document")
+        let doc = try XCTUnwrap(h.document("/pages/1/203.md"))
+        XCTAssertEqual(doc.fetchUrl, h.url("/pages/2/2203.md"))
+        XCTAssertEqual([doc.versionCount, doc.revisionCount], [1, 1])
+        XCTAssertEqual(try h.database.versions(documentId: doc.id!).map(\.revision), [1])
+        XCTAssertEqual(run.errors, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("parsed/\(h.hostDir)/pages/2/2203.json")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)/pages/2/2203.md")))
+        XCTAssertEqual(try h.parsedJSON(203)["revision"] as? Int, 1)
+
+        // An edit at the new address: a revision of the one document; no second document comes back.
+        var edited = site
+        edited.edit(203) { $0.paragraphs[0] = "操场周末向居民开放，开放时间为早六点至晚八点。" }
+        h.server.put("/pages/2/2203.md", edited.files()["/pages/1/203.md"]!)
+        h.server.clearRequests()
+        _ = try await h.sync(all: true)
+        XCTAssertNil(try h.document("/pages/2/2203.md"))
+        XCTAssertEqual(try h.document("/pages/1/203.md")?.revisionCount, 2)
+        XCTAssertEqual(h.server.requests.filter { $0.path == "/pages/2/2203.md" }.count, 1, "fetched once per run")
+        let history = History(database: h.database, blobs: h.blobs, config: h.config)
+        XCTAssertEqual(try history.log(url: h.url("/pages/2/2203.md")).count, 2)
+    }
+
     func testGBKPageIsDecodedBeforeParsing() async throws {
         let h = try Harness()
         let site = FixtureSite.standard()
