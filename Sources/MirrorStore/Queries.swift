@@ -387,6 +387,17 @@ extension MirrorDatabase {
         }
     }
 
+    /// Documents whose permanent new address (`fetch_url`) is another document's URL, of the
+    /// same kind: (that document, the one that moved), for `merge`.
+    public func movedOntoOtherDocuments() throws -> [(duplicate: Int64, survivor: Int64)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.id AS duplicate, a.id AS survivor FROM documents a JOIN documents d ON d.url = a.fetch_url
+                WHERE a.fetch_url IS NOT NULL AND d.kind = a.kind AND d.id != a.id ORDER BY a.id
+                """).map { ($0["duplicate"], $0["survivor"]) }
+        }
+    }
+
     /// Makes two documents one: `duplicate` (a page found at the address `survivor` moved to
     /// with a 301/308, known as its own document before the move was) is folded into
     /// `survivor`, whose URL stays the document's identity. The duplicate's versions join the

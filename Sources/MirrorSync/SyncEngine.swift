@@ -244,9 +244,6 @@ public final class SyncEngine: Sendable {
         /// Set when the run loop, once it has recorded `discovered`, is to note that every link
         /// of this body is known (`DocumentRecord.linksKnown`).
         var linksKnown: String?
-        /// A document to fold into this one once the run's checks are done: the address this
-        /// one permanently moved to, known as a document of its own (`MirrorDatabase.merge`).
-        var joins: Int64?
         /// A feed whose items repeat a `<guid>`: its stored body is parsed on every 304 anyway,
         /// so the warning comes once per sync (no `linksKnown`).
         var warnsEveryRun = false
@@ -275,9 +272,6 @@ public final class SyncEngine: Sendable {
         // Articles written this run → the assets they show; assets stored this run.
         var articleAssets: [(url: String, assets: [String], relinks: Bool)] = []
         var storedAssets = Set<String>()
-        // Documents that moved (301/308) to an address known as another document: (that
-        // document, the one that moved), joined after the checks.
-        var merges: [(duplicate: Int64, survivor: Int64)] = []
         // Every URL this run has queued or knows to be not yet due: discovery queues only
         // documents it has never seen, so a link on an index does not bypass the revisit schedule.
         var queued = SeenURLs()
@@ -403,7 +397,6 @@ public final class SyncEngine: Sendable {
                             unchanged.removeAll(keepingCapacity: true)
                         }
                     }
-                    if let duplicate = outcome.joins { merges.append((duplicate, job.id)) }
                     if outcome.storedAsset { storedAssets.insert(jobURL) }
                     if !outcome.assets.isEmpty { articleAssets.append((jobURL, outcome.assets, outcome.relinks)) }
                     if let e = outcome.error, sourceErrors[job.source.name] == nil {
@@ -514,7 +507,10 @@ public final class SyncEngine: Sendable {
             let gone = try blobs.removeOrphans { try database.blobHashes(shard: $0) }
             logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
         }
-        for (duplicate, survivor) in merges {
+        // Documents that moved (301/308) to an address known as a document of its own (both
+        // linked, met in one run), joined now that no check is in flight; also those a run
+        // stopped before it got here.
+        for (duplicate, survivor) in try database.movedOntoOtherDocuments() {
             try join(duplicate, into: survivor)
         }
         // Articles whose images were stored after their parsed copy was written: point them home.
@@ -773,7 +769,6 @@ public final class SyncEngine: Sendable {
         let now = self.now()
         let policy = CheckPolicy(source: job.source, maxRetryDelay: config.http.maxRetryDelay, now: now)
         let decision = policy.decide(doc, result, retryAfter: retryAfter)
-        var duplicate: Int64?
         do {
             if case let .success(response) = result, let location = response.permanentRedirect,
                case let target = URI(location).map({ job.rules.normalize($0).description }) ?? location, target != doc.fetchUrl {
@@ -783,11 +778,6 @@ public final class SyncEngine: Sendable {
                 // case), so that a link to it is known as this document.
                 try database.recordFetchURL(documentId: docId, target == doc.url ? nil : target)
                 logger.info("\(doc.url): permanently moved to \(target)")
-                // The new address known as a document of its own (both linked, found in one
-                // run): the two are joined once the run's checks are done.
-                if let other = try database.document(url: target), let otherId = other.id, otherId != docId, other.kind == doc.kind {
-                    duplicate = otherId
-                }
             }
             var outcome: Outcome
             let body: String?  // the raw SHA-256 whose links `outcome.discovered` holds
@@ -817,7 +807,6 @@ public final class SyncEngine: Sendable {
             if outcome.kind == .fetched || outcome.kind == .notModified, !outcome.warnsEveryRun {
                 outcome.linksKnown = linksMark(doc, job, body: body)
             }
-            outcome.joins = duplicate
             return outcome
         } catch {
             if let code = diskFullCode(error) {
