@@ -98,6 +98,23 @@ public struct RevisionDiff: Sendable, Equatable {
 
     static func canonical(_ s: String) -> String { TextNormalizer.canonical(s) }
 
+    /// Whether `whole` is the first k (2 or more, of `available`) of `part(0)`, `part(1)`, …
+    /// joined, as CJK text joins (nothing between) or as other text does (a space): the k and
+    /// the glue. Paragraphs are compared in canonical form, where a space between Latin
+    /// sentences stays: "A. B." cut in two had not read as a split.
+    static func joins(_ whole: String, _ available: Int, _ part: (Int) -> String) -> (Int, String)? {
+        var tight = part(0), spaced = tight
+        for k in 2...available {
+            let next = part(k - 1)
+            tight += next
+            spaced += " " + next
+            if tight == whole { return (k, "") }
+            if spaced == whole { return (k, " ") }
+            if tight.utf8.count > whole.utf8.count { return nil }
+        }
+        return nil
+    }
+
     /// How many paragraphs ahead a pairing looks for a closer partner.
     static let partnerWindow = 8
 
@@ -113,24 +130,20 @@ public struct RevisionDiff: Sendable, Equatable {
             if d < dels.count, i < ins.count {
                 let o = dels[d]
                 // Split: old paragraph == next k inserted ones joined.
-                if ins.count - i >= 2, let k = (2...(ins.count - i)).first(where: { k in
-                    a[o] == ins[i..<(i + k)].map { b[$0] }.joined()
-                }) {
+                if ins.count - i >= 2, let (k, glue) = joins(a[o], ins.count - i, { b[ins[i + $0]] }) {
                     let parts = ins[i..<(i + k)].map { newP[$0] }
                     out.append(.split(old: o, new: Array(ins[i..<(i + k)]),
-                                      inline: InlineDiff.diff(oldP[o], parts.joined(separator: pilcrow))))
+                                      inline: InlineDiff.diff(oldP[o], parts.joined(separator: pilcrow + glue))))
                     d += 1
                     i += k
                     continue
                 }
                 let n = ins[i]
                 // Merge: next k deleted ones joined == new paragraph.
-                if dels.count - d >= 2, let k = (2...(dels.count - d)).first(where: { k in
-                    b[n] == dels[d..<(d + k)].map { a[$0] }.joined()
-                }) {
+                if dels.count - d >= 2, let (k, glue) = joins(b[n], dels.count - d, { a[dels[d + $0]] }) {
                     let parts = dels[d..<(d + k)].map { oldP[$0] }
                     out.append(.merge(old: Array(dels[d..<(d + k)]), new: n,
-                                      inline: InlineDiff.diff(parts.joined(separator: pilcrow), newP[n])))
+                                      inline: InlineDiff.diff(parts.joined(separator: pilcrow + glue), newP[n])))
                     d += k
                     i += 1
                     continue

@@ -147,6 +147,37 @@ final class RevisionDiffTests: XCTestCase {
             """)
     }
 
+    /// Latin paragraphs join with a space: "A. B." cut in two is a split too, and two glued
+    /// into one a merge (they had read as an edit plus a removed paragraph).
+    func testEnglishParagraphSplitAndMerged() {
+        let a = content(["Opening line.", "The museum reopened on Sunday. More than two thousand visitors came.", "Closing line."])
+        let split = content(["Opening line.", "The museum reopened on Sunday.", "More than two thousand visitors came.", "Closing line."])
+        XCTAssertEqual(text(a, split), """
+            --- r1
+            +++ r2
+            @@ -1,3 +1,4 @@
+              Opening line.
+            ~ The museum reopened on Sunday.{+¶+} More than two thousand visitors came.
+              Closing line.
+
+            """)
+        guard case .split(old: 1, new: [1, 2], _) = RevisionDiff.compute(a, split).paragraphs[1] else {
+            return XCTFail("\(RevisionDiff.compute(a, split).paragraphs)")
+        }
+        guard case .merge(old: [1, 2], new: 1, _) = RevisionDiff.compute(split, a).paragraphs[1] else {
+            return XCTFail("\(RevisionDiff.compute(split, a).paragraphs)")
+        }
+        XCTAssertEqual(text(split, a), """
+            --- r1
+            +++ r2
+            @@ -1,4 +1,3 @@
+              Opening line.
+            ~ The museum reopened on Sunday.[-¶-] More than two thousand visitors came.
+              Closing line.
+
+            """)
+    }
+
     func testTitleAndDatelineChangesComeFirst() {
         let a = content("城南老街石板路翻修完成", ["正文。"], published: "2024-03-05")
         let b = content("城南老街石板路翻修完工", ["正文。"], published: "2024-03-06")
