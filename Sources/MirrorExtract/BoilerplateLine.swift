@@ -16,8 +16,10 @@
 /// - **a date, a time or a reading time alone**: `23.10.2018`, `3:59 PM`, `January 13`,
 ///   `5 min read`, `Lesezeit: 3 Minuten`;
 /// - **counters**: numbers with only words that count views, reads, comments, likes or shares
-///   (`1.2k views`, `Post views: 318`, `812 mal gelesen | 9 Kommentare`, `阅读 3,210 次`,
-///   `评论(12)`), at most 60 characters.
+///   (`1.2k views`, `Post views: 318`, `812 mal gelesen | 9 Kommentare`, `Viewed 57 times`,
+///   `318 people read this article`, `阅读 3,210 次`, `已有1024人阅读`, `评论(12)`), at most 60
+///   characters; a counter in an element named for one (`view-count`, `post-views`) goes
+///   with it (`ClassWords.discard`).
 ///
 /// Leaving them out keeps revisions about the article: a "read also" line changes with every
 /// new story on the site, a date line with every update, and a counter with every reader (a
@@ -105,10 +107,11 @@ enum BoilerplateLine {
         "komentarzy", "komentarze", "komentarz", "просмотров", "просмотра", "просмотр", "комментариев", "комментария",
         "阅读", "阅读量", "阅读数", "浏览", "浏览量", "浏览次数", "点击", "点击量", "点击数", "评论", "评论数", "点赞", "次",
         "人阅读", "人浏览", "次阅读", "次浏览", "閱讀", "瀏覽", "評論", "閲覧数", "コメント", "seitenaufrufe",
-        "beitragsaufrufe",
+        "beitragsaufrufe", "viewed", "read", "visits", "visitors", "readers", "人次", "人看过", "人已读",
     ]
     /// Words a counter line may also have: `Post views`, `812 mal gelesen`, `Seitenaufrufe`.
-    static let counterFillers: Set<String> = ["post", "page", "mal", "total"]
+    static let counterFillers: Set<String> = ["post", "page", "mal", "total", "times", "people", "this", "article",
+                                              "story", "已有", "共有", "累计"]
     /// Letters that scale the number before them (`1.2k`); `万` and `千` are read apart, as CJK
     /// has no space before the counting word (`1.2万阅读`).
     static let magnitudes: Set<String> = ["k", "m"]

@@ -77,7 +77,11 @@ public struct ClassWords: OptionSet, Sendable, Hashable {
                        "akismet", "suggest-links", "noprint", "hide-print", "notloaded", "cookie", "subscribe",
                        "signup", "sign-up", "recommend", "promo", "toolbar", "print-only", "skip-link", "skiplink",
                        // WordPress/Jetpack likes, donation appeals, paywall prompts
-                       "likes ", "donat", "-support ", " support-", "paywall", "membership", "copyright"])
+                       "likes ", "donat", "-support ", " support-", "paywall", "membership", "copyright",
+                       // view, read and click counters: a number that changes at every check
+                       "view-count", "views-count", "viewcount", "post-views", "pageview", "page-views", "read-count",
+                       "readcount", "read-num", "visit-count", "click-count", "clicknum", "hit-count", "hitcount",
+                       " counter ", "-counter "])
         // trafilatura REMOVE_COMMENTS_XPATH; Disqus
         add(.comments, [" comment", "-comment", "article-comments", "post-comments", "comol", "disqus", "dsq-comments"])
         add(.commentary, ["commentary", "commentator"])
