@@ -677,6 +677,15 @@ private struct ConfigReader {
             throw error(key, "'\(p)' is not a proxy URL (\(schemes.joined(separator: ", ")))",
                         section: section, occurrence: occurrence)
         }
+        // What libcurl would refuse at every request ("Unsupported proxy syntax"), refused now.
+        if !p.isEmpty {
+            guard let uri = URI(p), let host = uri.host, !host.isEmpty else {
+                throw error(key, "'\(p)' names no proxy host", section: section, occurrence: occurrence)
+            }
+            if let port = uri.port, !(1...65535).contains(port) {
+                throw error(key, "'\(p)': port \(port) is out of range (1-65535)", section: section, occurrence: occurrence)
+            }
+        }
         return p
     }
 }

@@ -121,6 +121,7 @@ public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
         55,  // CURLE_SEND_ERROR
         56,  // CURLE_RECV_ERROR
         92,  // CURLE_HTTP2_STREAM
+        97,  // CURLE_PROXY: a SOCKS proxy that could not reach the target this time (a Tor circuit)
     ]
 
     /// Connect errors, timeouts, truncated bodies, 408, 429 and 5xx: worth retrying within the

@@ -200,6 +200,26 @@ public final class Fetcher: @unchecked Sendable {
         return "timeout = \(seconds(settings.timeout))"
     }
 
+    /// The proxy a failure happened at, when it did: no proxy host (5), no connection to the
+    /// proxy (7, or a connect timeout, 28), or the proxy's handshake or its refusal to reach
+    /// the target (97).
+    public static func proxyInvolved(code: Int, message: String, _ request: FetchRequest, _ settings: HTTPSettings) -> String? {
+        let proxy = request.proxy ?? settings.proxy
+        guard !proxy.isEmpty, let host = URI(request.url)?.host?.lowercased() else { return nil }
+        // `no_proxy` (libcurl's syntax: `*`, or hosts and domains, a leading dot optional).
+        let bypassed = settings.noProxy.split(separator: ",").contains { entry in
+            let e = entry.trimmingCharacters(in: .whitespaces).lowercased()
+            let domain = e.hasPrefix(".") ? String(e.dropFirst()) : e
+            return e == "*" || (!domain.isEmpty && (host == domain || host.hasSuffix("." + domain)))
+        }
+        guard !bypassed else { return nil }
+        switch code {
+        case 5, 7, 97: return proxy
+        case 28 where message.lowercased().contains("failed to connect"): return proxy
+        default: return nil
+        }
+    }
+
     private func finish(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
         curl_multi_remove_handle(multi, easy)
         guard let t = active.removeValue(forKey: easy) else { return }
@@ -207,6 +227,11 @@ public final class Fetcher: @unchecked Sendable {
         var result = t.result(easy, code: code)
         if case let .failure(.transfer(c, message)) = result, c == Int(CURLE_OPERATION_TIMEDOUT.rawValue) {
             result = .failure(.transfer(code: c, message: message + " (" + Self.limitHit(message, settings) + ")"))
+        }
+        if case let .failure(.transfer(c, message)) = result, let proxy = Self.proxyInvolved(code: c, message: message, t.request, settings) {
+            // libcurl names the proxy's address ("Failed to connect to 127.0.0.1 port 9050"),
+            // not that it was the proxy: a user reads it as the upstream's failure.
+            result = .failure(.transfer(code: c, message: message + " (through proxy \(proxy))"))
         }
         if let health = t.request.health, let key = t.healthKey { health.record(key, result) }
         t.cleanupRequestState()

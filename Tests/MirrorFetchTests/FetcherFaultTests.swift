@@ -207,6 +207,25 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(socks.requested, ["upstream.invalid:80"])
     }
 
+    /// A proxy that is down: the error says it was the proxy (libcurl names only its address),
+    /// and a host in `no_proxy` is not said to have gone through it.
+    func testAFailureAtTheProxyNamesTheProxy() async throws {
+        let dead = "socks5h://127.0.0.1:\(unusedPort())"
+        let f = makeFetcher { $0.proxy = dead; $0.noProxy = "localhost, .lan" }
+        defer { f.shutdown() }
+        let r = await f.fetch(FetchRequest(url: "http://upstream.invalid/page"))
+        guard case let .transfer(code, message)? = r.failure else { return XCTFail("\(r)") }
+        XCTAssertEqual(code, 7)
+        XCTAssertTrue(message.hasSuffix(" (through proxy \(dead))"), message)
+        var settings = HTTPSettings()
+        settings.proxy = dead
+        settings.noProxy = "localhost, .lan"
+        XCTAssertNil(Fetcher.proxyInvolved(code: 7, message: "", FetchRequest(url: "http://printer.lan/"), settings))
+        XCTAssertNil(Fetcher.proxyInvolved(code: 7, message: "", FetchRequest(url: "http://a.example/", proxy: ""), settings))
+        XCTAssertEqual(Fetcher.proxyInvolved(code: 97, message: "", FetchRequest(url: "http://a.example/"), settings), dead)
+        XCTAssertNil(Fetcher.proxyInvolved(code: 28, message: "Operation timed out after 30000 ms", FetchRequest(url: "http://a.example/"), settings))
+    }
+
     func testNoProxyBypassesTheProxy() async throws {
         let server = try TestHTTPServer()
         server.put("/direct", "direct")
