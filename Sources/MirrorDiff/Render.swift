@@ -169,6 +169,22 @@ public struct DiffRenderer {
         }.joined()
     }
 
+    /// The page's `lang` from its script, for fonts and line breaking: `ja` with kana, `ko` with
+    /// hangul, `zh` with Han characters alone; nil otherwise (the attribute is left out rather
+    /// than guessed: it had been `zh` on English articles too).
+    public static func language(of text: String) -> String? {
+        var han = false
+        for s in text.unicodeScalars {
+            switch s.value {
+            case 0x3040...0x30FF: return "ja"
+            case 0xAC00...0xD7AF, 0x1100...0x11FF: return "ko"
+            case 0x4E00...0x9FFF, 0x3400...0x4DBF: han = true
+            default: continue
+            }
+        }
+        return han ? "zh" : nil
+    }
+
     /// A self-contained side-by-side page (inline CSS, no scripts, no external assets).
     public func html(title: String) -> String {
         var rows: [String] = []
@@ -187,9 +203,10 @@ public struct DiffRenderer {
             }
             rows.append("<tr class=\"\(cls)\"><th class=\"n\">\(n)</th><td class=\"old\">\(l)</td><td class=\"new\">\(r)</td></tr>")
         }
+        let lang = Self.language(of: title + rows.prefix(8).joined()).map { " lang=\"\($0)\"" } ?? ""
         return """
             <!DOCTYPE html>
-            <html lang="zh"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+            <html\(lang)><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
             <style>
             body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:1.5em;color:#222}
             h1{font-size:1.2em}p.meta{color:#555;font-size:.9em}

@@ -254,5 +254,12 @@ final class RevisionDiffTests: XCTestCase {
         XCTAssertTrue(html.contains("<del>旧段落。</del>"))
         XCTAssertFalse(html.contains("http"), "no external assets")
         XCTAssertFalse(html.contains("<script"))
+        XCTAssertTrue(html.contains("<html lang=\"zh\">"))
+        // The page says its language only when its script tells (an English diff had said zh).
+        let en = content(["The ferry runs hourly."]), en2 = content(["The ferry runs every forty minutes."])
+        let english = DiffRenderer(diff: RevisionDiff.compute(en, en2), old: en, new: en2, oldLabel: "r1", newLabel: "r2").html(title: "Ferry")
+        XCTAssertTrue(english.contains("<!DOCTYPE html>\n<html><head>"), String(english.prefix(80)))
+        XCTAssertEqual(DiffRenderer.language(of: "東京のニュース"), "ja")
+        XCTAssertEqual(DiffRenderer.language(of: "서울 뉴스"), "ko")
     }
 }
