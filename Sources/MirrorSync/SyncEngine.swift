@@ -280,6 +280,7 @@ public final class SyncEngine: Sendable {
         var shorter: [Int64: Int] = [:]
         let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
+        var sourceErrorCount: [String: Int] = [:]
         let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
         let logger = self.logger
         let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
@@ -399,8 +400,9 @@ public final class SyncEngine: Sendable {
                     }
                     if outcome.storedAsset { storedAssets.insert(jobURL) }
                     if !outcome.assets.isEmpty { articleAssets.append((jobURL, outcome.assets, outcome.relinks)) }
-                    if let e = outcome.error, sourceErrors[job.source.name] == nil {
+                    if let e = outcome.error {  // the latest, and how many (`status` shows them)
                         sourceErrors[job.source.name] = "\(jobURL): \(e)"
+                        sourceErrorCount[job.source.name, default: 0] += 1
                     }
                     for link in outcome.discovered {
                         let url = link.url.description
@@ -533,7 +535,9 @@ public final class SyncEngine: Sendable {
         for source in sources where polled.contains(source.name) {
             // ±10 % jitter, so that many mirrors of one upstream do not synchronise.
             let next = finished.addingTimeInterval(source.pollInterval * Double.random(in: 0.9...1.1))
-            try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: sourceErrors[source.name])
+            let errors = sourceErrorCount[source.name, default: 0]
+            let lastError = sourceErrors[source.name].map { errors > 1 ? "\($0) (the last of \(errors) errors in this poll)" : $0 }
+            try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: lastError)
         }
         live.update { r in
             r.finished = finished

@@ -261,6 +261,14 @@ final class SyncEngineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: h.mirrorFile("raw/\(h.hostDir)/pages/1/203.md")))
         let source = try XCTUnwrap(h.database.sources().first)
         XCTAssertEqual(source.lastError, "\(h.url("/pages/1/203.md")): HTTP 404 Not Found")
+
+        // Two errors in the next poll, one after the other: the source shows the later one,
+        // and that there were two.
+        h.server.remove("/pages/1/202.md")
+        h.server.handler = { req in req.path == "/pages/1/202.md" ? .init(status: 404, delay: 0.3) : nil }
+        _ = try await h.sync(all: true)
+        XCTAssertEqual(try h.database.sources().first?.lastError,
+                       "\(h.url("/pages/1/202.md")): HTTP 404 Not Found (the last of 2 errors in this poll)")
     }
 
     func testBlobIsStoredCompressedAndReadsBack() async throws {
