@@ -773,6 +773,10 @@ public final class SyncEngine: Sendable {
         let now = self.now()
         let policy = CheckPolicy(source: job.source, maxRetryDelay: config.http.maxRetryDelay, now: now)
         let decision = policy.decide(doc, result, retryAfter: retryAfter)
+        if doc.gone, case let .success(r) = result, (200..<300).contains(r.status) || r.status == 304 {
+            // Unpublished for a while, then back: a researcher wants to see that it came back.
+            logger.notice("\(doc.url): answers again (HTTP \(r.status)) after being gone (last answer: \(doc.error ?? "HTTP 404"), \(doc.lastChecked.map(RFC3339.string) ?? "?"))")
+        }
         do {
             if case let .success(response) = result, let location = response.permanentRedirect,
                case let target = URI(location).map({ job.rules.normalize($0).description }) ?? location, target != doc.fetchUrl {

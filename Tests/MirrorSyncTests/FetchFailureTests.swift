@@ -107,6 +107,28 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertFalse(doc.gone)
     }
 
+    /// An article taken down (404) and put back: its return is logged once, with the answer
+    /// it had been gone with, and it is no longer gone.
+    func testAnArticlePutBackAfterBeingGoneIsLogged() async throws {
+        let h = try Harness(http: "retries = 0")
+        let recorder = RecordingLogHandler()
+        let engine = SyncEngine(config: h.config, database: h.database, blobs: h.blobs, fetcher: h.fetcher,
+                                logger: Logger(label: "test") { _ in recorder })
+        _ = try await engine.run(RunOptions(trigger: "test"))
+        let page = "/pages/1/202.md"
+        let body = FixtureSite.standard().files()[page]!
+        h.server.remove(page)
+        _ = try await engine.run(RunOptions(trigger: "test", all: true))
+        let goneAt = try XCTUnwrap(h.document(page)?.lastChecked)
+        XCTAssertEqual(try h.document(page)?.gone, true)
+        h.server.put(page, body)
+        _ = try await engine.run(RunOptions(trigger: "test", all: true))
+        XCTAssertEqual(try h.document(page)?.gone, false)
+        XCTAssertEqual(recorder.messages.filter { $0.contains("answers again") },
+                       // The same bytes as before it went: its stored ETag gets a 304.
+                       ["\(h.url(page)): answers again (HTTP 304) after being gone (last answer: HTTP 404 Not Found, \(RFC3339.string(goneAt)))"])
+    }
+
     /// A binary file where pages are (a PDF linked as an article, bytes with NULs labelled
     /// octet-stream) is a recorded error, not a version with a paragraph of control
     /// characters. A UTF-16 page, NULs and all, is still a page.
