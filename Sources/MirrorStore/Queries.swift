@@ -387,6 +387,18 @@ extension MirrorDatabase {
         }
     }
 
+    /// URLs of documents that start with `prefix` (a page's address up to its `?`), at most
+    /// `limit`: a range over the unique index on `url` (`?` is 0x3F, so every such URL sorts
+    /// before `prefix` with its last byte raised to `@`).
+    public func urls(withPrefix prefix: String, limit: Int) throws -> [String] {
+        guard prefix.hasSuffix("?") else { return [] }
+        let upper = String(prefix.dropLast()) + "@"
+        return try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT url FROM documents WHERE url >= ? AND url < ? LIMIT ?",
+                                arguments: [prefix, upper, limit])
+        }
+    }
+
     /// Documents whose permanent new address (`fetch_url`) is another document's URL, of the
     /// same kind: (that document, the one that moved), for `merge`.
     public func movedOntoOtherDocuments() throws -> [(duplicate: Int64, survivor: Int64)] {

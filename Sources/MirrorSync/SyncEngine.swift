@@ -281,6 +281,10 @@ public final class SyncEngine: Sendable {
         let uncommittedBefore = commits.uncommitted
         var sourceErrors: [String: String] = [:]
         var sourceErrorCount: [String: Int] = [:]
+        // New links that differ from a known document only in one query parameter's value,
+        // by source and parameter: a cache-buster `ignore_query` does not name when the two
+        // turn out to hold the same content (warned after the checks).
+        var bustersSeen: [String: [String: [(new: String, known: String)]]] = [:]
         let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
         let logger = self.logger
         let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
@@ -455,7 +459,12 @@ public final class SyncEngine: Sendable {
                         let (doc, isNew) = try writing("recording \(link.kind.rawValue) \(url) found on \(jobURL)") {
                             try database.ensureDocument(url: url, source: job.source.name, kind: link.kind.rawValue, depth: depth, now: now())
                         }
-                        if isNew { live.update { $0.newDocuments += 1 } }
+                        if isNew {
+                            live.update { $0.newDocuments += 1 }
+                            if let hint = try cacheBusterHint(url) {
+                                bustersSeen[job.source.name, default: [:]][hint.parameter, default: []].append((url, hint.known))
+                            }
+                        }
                         queue.append(QueuedJob(doc, plan: job.plan, isNew: isNew))
                     }
                     if let mark = outcome.linksKnown {
@@ -509,6 +518,17 @@ public final class SyncEngine: Sendable {
             let gone = try blobs.removeOrphans { try database.blobHashes(shard: $0) }
             logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
         }
+        for (source, parameters) in bustersSeen.sorted(by: { $0.key < $1.key }) {
+            for (parameter, pairs) in parameters.sorted(by: { $0.key < $1.key }) {
+                // The same content under both addresses (`?id=` pages differ; `?t=` ones do not).
+                let same = try pairs.filter { pair in
+                    guard let a = try database.document(url: pair.new)?.contentSha256 else { return false }
+                    return a == (try database.document(url: pair.known)?.contentSha256)
+                }
+                guard let first = same.first else { continue }
+                logger.warning("source '\(source)': \(same.count) new document\(same.count == 1 ? " is" : "s are") the same page as a known one under another value of the query parameter '\(parameter)' (\(first.new), known as \(first.known)): a cache-buster? add it to the source's ignore_query = [\"\(parameter)\"], or every new value makes the page a new document")
+            }
+        }
         // Documents that moved (301/308) to an address known as a document of its own (both
         // linked, met in one run), joined now that no check is in flight; also those a run
         // stopped before it got here.
@@ -548,6 +568,32 @@ public final class SyncEngine: Sendable {
         metrics.run(r)
         logger.info("run \(runId ?? 0) completed in \(String(format: "%.3f", finished.timeIntervalSince(started)))s: fetched \(r.fetched), not modified \(r.notModified), new documents \(r.newDocuments), new versions \(r.newVersions), new revisions \(r.newRevisions), errors \(r.errors)")
         return r
+    }
+
+    /// A newly found URL that differs from a known document's only in the value of one query
+    /// parameter (`…/a.html?t=972050` beside a known `…/a.html?t=292108`): that parameter and
+    /// the known URL; nil otherwise. The run warns when the two then hold the same content. An upstream that regenerates its indexes with a
+    /// new token in every link makes each run's links new documents until `ignore_query`
+    /// names the token (the demo upstream's `?t=`).
+    func cacheBusterHint(_ url: String) throws -> (parameter: String, known: String)? {
+        guard let q = url.firstIndex(of: "?") else { return nil }
+        let prefix = String(url[...q])
+        let mine = Self.queryPairs(url[url.index(after: q)...])
+        for other in try database.urls(withPrefix: prefix, limit: 8) where other != url {
+            guard let oq = other.firstIndex(of: "?") else { continue }
+            let theirs = Self.queryPairs(other[other.index(after: oq)...])
+            guard theirs.count == mine.count, Set(theirs.map(\.0)) == Set(mine.map(\.0)) else { continue }
+            let differing = mine.filter { pair in !theirs.contains { $0 == pair } }.map(\.0)
+            if differing.count == 1 { return (differing[0], other) }
+        }
+        return nil
+    }
+
+    static func queryPairs(_ query: Substring) -> [(String, String)] {
+        query.split(separator: "&").map { part in
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(kv[0]), kv.count > 1 ? String(kv[1]) : "")
+        }
     }
 
     /// Folds `duplicate` into `survivor`, which moved (301/308) to its address: one document,

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import GRDB
 import MirrorCore
 import MirrorStore
@@ -245,6 +246,41 @@ final class SyncEngineTests: XCTestCase {
         XCTAssertEqual(run.newRevisions, 1)
         doc = try XCTUnwrap(h.document("/pages/1/401.md"))
         XCTAssertEqual([doc.versionCount, doc.revisionCount], [4, 2])
+    }
+
+    /// An index whose links carry a token that changes at every regeneration, with no
+    /// `ignore_query` for it: the new documents that are known pages under another token are
+    /// warned about once per run, naming the parameter; pages told apart by a query (`?id=`)
+    /// are not.
+    func testAnUnlistedCacheBusterIsWarnedAbout() async throws {
+        let h = try Harness()
+        let listPage = FixtureSite.standard().files()["/pages/1/203.md"]!
+        let token = Counter()
+        h.server.handler = { req in
+            guard req.path == "/indexes/school.md" else { return nil }
+            let t = token.next()
+            let body = "### 校园\n\n#### [一](../pages/1/201.md?v=\(t))\n\n#### [二](../pages/1/202.md?v=\(t))\n\n#### [三](../pages/1/list.md?id=\(t))\n"
+            return .init(status: 200, body: Array(body.utf8))
+        }
+        h.server.handler = { [inner = h.server.handler!] req in
+            if req.path == "/pages/1/list.md" {
+                // Another page for each id: its headline says which.
+                let page = "### 名单第\(req.uri.split(separator: "=").last ?? "")页\n" + listPage.split(separator: "\n", maxSplits: 1)[1]
+                return .init(status: 200, body: Array(page.utf8))
+            }
+            return inner(req)
+        }
+        let recorder = RecordingLogHandler()
+        let engine = SyncEngine(config: h.config, database: h.database, blobs: h.blobs, fetcher: h.fetcher,
+                                logger: Logger(label: "test") { _ in recorder })
+        _ = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(recorder.messages.filter { $0.contains("cache-buster") }, [])
+        _ = try await engine.run(RunOptions(trigger: "test"))
+        XCTAssertEqual(recorder.messages.filter { $0.contains("cache-buster") }, [
+            "source 'town': 2 new documents are the same page as a known one under another value of the query parameter 'v' "
+                + "(\(h.url("/pages/1/201.md?v=1")), known as \(h.url("/pages/1/201.md?v=0"))): a cache-buster? add it to the source's "
+                + "ignore_query = [\"v\"], or every new value makes the page a new document",
+        ])
     }
 
     func testFailedDocumentIsRecordedAndTheRunCompletes() async throws {
