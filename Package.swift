@@ -77,7 +77,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "mirrord", dependencies: [
-            "MirrorCore", "MirrorSync", "MirrorStore", "MirrorControl", "MirrorExtract",
+            "MirrorCore", "MirrorSync", "MirrorStore", "MirrorControl", "MirrorExtract", "MirrorMarkup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

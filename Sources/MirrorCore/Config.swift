@@ -117,6 +117,9 @@ public struct SourceConfig: Sendable, Equatable {
     public var contentXPath: String?
     /// XPaths of elements removed before extraction.
     public var removeXPath: [String] = []
+    /// The encoding of the source's pages whatever their header or `<meta>` say (a site that
+    /// serves GBK as `charset=utf-8` with no `<meta>`); a byte-order mark still wins.
+    public var charset: String?
     /// Volatile query parameters that identity ignores (cache-busters such as `t`).
     public var ignoreQuery: [String] = []
     /// Seconds between polls of this source's indexes.
@@ -537,7 +540,7 @@ private struct ConfigReader {
         let known: Set = ["name", "start", "index_links", "article_links", "ignore_query", "poll_interval",
                           "proxy", "headers", "follow_article_links", "max_depth", "exclude",
                           "revisit_tiers", "max_article_age", "content_xpath", "remove_xpath", "keep_versions", "keep_days",
-                          "assets"]
+                          "assets", "charset"]
         for key in t.keys where !known.contains(key) {
             throw error(key, "unknown key (known: \(known.sorted().joined(separator: ", ")))", section: s, occurrence: index)
         }
@@ -586,6 +589,7 @@ private struct ConfigReader {
         }
         source.contentXPath = try string(t, "content_xpath", section: s, occurrence: index)
         source.removeXPath = try strings(t, "remove_xpath", section: s, occurrence: index) ?? []
+        source.charset = try string(t, "charset", section: s, occurrence: index)
         if let tiers = try strings(t, "revisit_tiers", section: s, occurrence: index) {
             source.revisitTiers = try tiers.map { tier in
                 guard let seconds = DurationParser.seconds(tier), seconds > 0 else {

@@ -34,13 +34,21 @@ public enum Charset {
         public var note: String?
     }
 
+    /// Whether a label names an encoding decoded here (for a source's `charset`).
+    public static func isKnown(_ label: String) -> Bool { canonical(label) != nil }
+
     /// Decodes a body (see `Charset` for where its encoding comes from).
-    public static func decode(_ bytes: [UInt8], contentType: String?) -> Decoded {
+    /// - Parameter override: a source's `charset`: used whatever the header and the markup
+    ///   say (a byte-order mark still wins).
+    public static func decode(_ bytes: [UInt8], contentType: String?, override: String? = nil) -> Decoded {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             return utf8(bytes.dropFirst(3))
         }
         if bytes.starts(with: [0xFF, 0xFE]) { return convert(bytes.dropFirst(2), from: "UTF-16LE") }
         if bytes.starts(with: [0xFE, 0xFF]) { return convert(bytes.dropFirst(2), from: "UTF-16BE") }
+        if let name = override.flatMap(canonical) {
+            return name == "UTF-8" ? utf8(bytes[...]) : convert(bytes[...], from: name)
+        }
         // A header label no encoding answers to (`x-unknown-charset`) declares nothing: the
         // markup's own declaration is read, as browsers do (WHATWG "get an encoding" failing).
         let header = contentType.flatMap(charsetParameter).flatMap { canonical($0) == nil ? nil : $0 }

@@ -20,8 +20,9 @@ public struct StoredContent: Sendable {
     /// `Content-Encoding`) is inflated first, at most to `limit` bytes, then decoded from its
     /// charset (see `Charset`).
     /// - Throws: `Gzip.TooLarge` or `Gzip.Corrupt`.
-    public static func text(of body: [UInt8], contentType: String?, limit: Int) throws -> String {
-        Charset.decode(try inflated(body, limit: limit), contentType: contentType).text
+    /// - Parameter charset: the source's `charset`, if it sets one.
+    public static func text(of body: [UInt8], contentType: String?, limit: Int, charset: String? = nil) throws -> String {
+        Charset.decode(try inflated(body, limit: limit), contentType: contentType, override: charset).text
     }
 
     /// A gzip body (by its magic bytes) inflated, at most to `limit` bytes; any other as it is.
@@ -73,7 +74,7 @@ public struct StoredContent: Sendable {
                             source: SourceConfig?, limit: Int = 1 << 30) throws -> StoredContent {
         let raw = try blobs.get(version.rawSha256)
         var out = StoredContent(document: document, version: version, raw: raw)
-        let text = try text(of: raw, contentType: version.contentType, limit: limit)
+        let text = try text(of: raw, contentType: version.contentType, limit: limit, charset: source?.charset)
         let pageURL = URI(document.fetchUrl ?? document.url) ?? URI(document.url)!
         if document.kind == DocumentKind.article.rawValue {
             let format = MarkupFormat.detect(contentType: version.contentType, text: text)

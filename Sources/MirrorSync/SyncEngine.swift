@@ -888,7 +888,7 @@ public final class SyncEngine: Sendable {
                 let notAPage = FetchError.undecodableBody(message: why)
                 return .failed(try fail(job.document, policy.failure(job.document, status: response.status, notAPage, retryAfter: nil), at: policy.now))
             }
-            let decoded = Charset.decode(bytes, contentType: response.contentType)
+            let decoded = Charset.decode(bytes, contentType: response.contentType, override: job.source.charset)
             if let note = decoded.note {
                 logger.notice("\(job.document.url): \(note)")
             } else if decoded.undecodable >= Self.garbledBody {
@@ -1133,7 +1133,7 @@ public final class SyncEngine: Sendable {
         else { return ([], false, []) }
         let body = try blobs.get(sha)
         let contentType = try doc.currentVersionId.flatMap { try database.version(id: $0) }?.contentType
-        let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes)
+        let text = try StoredContent.text(of: body, contentType: contentType, limit: config.http.maxBodyBytes, charset: job.source.charset)
         guard doc.kind == DocumentKind.article.rawValue else {
             let index = discover(doc, job, text: text, contentType: contentType, pageURL: pageURL)
             return (index.links, index.repeatedGUID != nil, [])

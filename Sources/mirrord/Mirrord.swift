@@ -4,6 +4,7 @@ import Logging
 import MirrorControl
 import MirrorCore
 import MirrorExtract
+import MirrorMarkup
 import MirrorFetch
 import MirrorStore
 import MirrorSync
@@ -248,6 +249,9 @@ struct Mirrord: AsyncParsableCommand {
             if let bad = ExtractionRules(source: s).invalidExpression {
                 let key = bad == s.contentXPath ? "content_xpath" : "remove_xpath"
                 throw cfg.sourceError(key, sourceIndex: i, reason: "'\(bad)' is not a valid XPath expression (source '\(s.name)')")
+            }
+            if let label = s.charset, !Charset.isKnown(label) {
+                throw cfg.sourceError("charset", sourceIndex: i, reason: "'\(label)' is no encoding mirrord knows (gbk, gb18030, big5, shift_jis, euc-kr, windows-1252, utf-8, …)")
             }
         }
     }

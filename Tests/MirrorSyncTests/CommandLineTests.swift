@@ -42,6 +42,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stderr, "mirrord: \(config):12: key 'source.content_xpath': '//div[@id=story' is not a valid XPath expression (source 'town')\n")
     }
 
+    func testAnUnknownSourceCharsetIsNamedWithItsLine() throws {
+        let dir = TemporaryDirectory()
+        let server = try TestHTTPServer()
+        let config = try writeConfig(dir, server: server, extraSource: "charset = \"gbk2312\"")
+        let r = try run("mirrord", ["--config", config, "--once"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "mirrord: \(config):12: key 'source.charset': 'gbk2312' is no encoding mirrord knows (gbk, gb18030, big5, shift_jis, euc-kr, windows-1252, utf-8, …)\n")
+    }
+
     func testBadConfigIsRejectedWithFileKeyAndReason() throws {
         let dir = TemporaryDirectory()
         let server = try TestHTTPServer()

@@ -2,6 +2,7 @@ import Foundation
 import MirrorControl
 import Logging
 import MirrorCore
+import MirrorExtract
 import MirrorMarkup
 import MirrorStore
 import MirrorSync
@@ -416,6 +417,28 @@ final class FetchFailureTests: XCTestCase {
         // The same bodies again: no new version, no second line.
         _ = try await engine.run(RunOptions(trigger: "test", all: true))
         XCTAssertEqual(recorder.messages.filter { $0.contains("/pages/1/50") }.count, 2)
+    }
+
+    /// A source whose server labels GBK pages `charset=utf-8` and whose pages declare nothing:
+    /// its `charset = "gbk"` decodes them, on the first fetch and when its stored pages are
+    /// read again; setting it regenerates the parsed copies made without it (rules hash).
+    func testASourceCharsetDecodesPagesWhateverTheirLabel() async throws {
+        let h = try Harness(site: nil, extraSource: "charset = \"gbk\"")
+        h.server.put("/README.md", "# Site\n\n#### [a](pages/1/601.md)\n")
+        let page = encode("<html><head><title>城东片区供水管网改造完成</title></head><body><article><p>经过三个月施工，城东片区老旧供水管网改造工程日前全部完成，涉及居民两千余户。</p><p>改造后，片区供水压力明显提升。</p></article></body></html>", as: "GBK")
+        h.server.handler = { req in
+            req.path == "/pages/1/601.md" ? .init(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: page) : nil
+        }
+        _ = try await h.sync()
+        let json = try h.parsedJSON(601)
+        XCTAssertEqual(json["title"] as? String, "城东片区供水管网改造完成")
+        XCTAssertEqual((json["paragraphs"] as? [String])?.last, "改造后，片区供水压力明显提升。")
+        let doc = try XCTUnwrap(h.document("/pages/1/601.md"))
+        let version = try XCTUnwrap(h.database.versions(documentId: doc.id!).last)
+        XCTAssertEqual(version.rulesHash, ExtractionRules(charset: "gbk").hash)
+        XCTAssertNotEqual(version.rulesHash, "none")
+        let stored = try StoredContent.load(version, of: doc, blobs: h.blobs, source: h.config.sources[0])
+        XCTAssertEqual(stored.article?.title, "城东片区供水管网改造完成")
     }
 
     func testGzipLabelOnAPlainBodyIsRetriedWithoutCompression() async throws {
