@@ -23,6 +23,7 @@ public enum Reports {
             "new_revisions": r.newRevisions,
             "errors": r.errors,
             "error": json(r.error),
+            "scope": json(r.scope),
         ]
     }
 

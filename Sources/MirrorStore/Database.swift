@@ -217,6 +217,10 @@ public final class MirrorDatabase: Sendable {
             // `document(fetchURL:)`); few rows have one, so the index is small.
             try db.execute(sql: "CREATE INDEX documents_by_fetch_url ON documents (fetch_url) WHERE fetch_url IS NOT NULL")
         }
+        m.registerMigration("v9-run-scope") { db in
+            // What a run covered (`RunRecord.scope`): runs before it have none.
+            try db.alter(table: "runs") { t in t.add(column: "scope", .text) }
+        }
         return m
     }
 }

@@ -261,6 +261,10 @@ public struct RunRecord: Codable, Sendable, StoreRecord, FetchableRecord, Mutabl
     public var newRevisions = 0
     public var errors = 0
     public var error: String?
+    /// What the run covered: `all documents` (`--all`) or `due documents`, and the sources
+    /// whose start URLs and indexes it polled (`due documents; polled: news, town`); nil for
+    /// runs recorded before it was kept.
+    public var scope: String?
 
     public init(trigger: String, started: Date) {
         self.trigger = trigger

@@ -286,6 +286,7 @@ public final class SyncEngine: Sendable {
         // turn out to hold the same content (warned after the checks).
         var bustersSeen: [String: [String: [(new: String, known: String)]]] = [:]
         let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
+        live.update { $0.scope = "\(options.all ? "all" : "due") documents; polled: \(polled.isEmpty ? "none" : polled.sorted().joined(separator: ", "))" }
         let logger = self.logger
         let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
             switch error {

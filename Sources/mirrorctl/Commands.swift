@@ -208,8 +208,10 @@ struct Runs: ParsableCommand {
         discussion: """
             Newest first: trigger (startup, scheduled, manual for `sync now`, once for \
             `mirrord --once`), status, start time, \
-            bodies fetched, 304s, new documents, new versions, new revisions and errors. A run \
-            with errors still completed; `mirrorctl list` names each failing URL.
+            bodies fetched, 304s, new documents, new versions, new revisions, errors, and its \
+            scope: all documents (--all) or those due, and the sources whose indexes it polled \
+            (a scheduled run polls those whose poll_interval came). A run with errors still \
+            completed; `mirrorctl list` names each failing URL.
 
             EXAMPLES
               mirrorctl runs --limit 5
@@ -233,11 +235,11 @@ struct Runs: ParsableCommand {
             FileHandle.standardOutput.write(Data(Reports.encode(list)))
             return
         }
-        print(Format.table(["RUN", "TRIGGER", "STATUS", "STARTED", "FETCHED", "304", "NEW", "VERSIONS", "REVISIONS", "ERRORS"],
+        print(Format.table(["RUN", "TRIGGER", "STATUS", "STARTED", "FETCHED", "304", "NEW", "VERSIONS", "REVISIONS", "ERRORS", "SCOPE"],
                            list.map { r in
                                [Format.s(r["id"]), Format.s(r["trigger"]), Format.s(r["status"]), Format.s(r["started"]),
                                 Format.s(r["fetched"]), Format.s(r["not_modified"]), Format.s(r["new_documents"]),
-                                Format.s(r["new_versions"]), Format.s(r["new_revisions"]), Format.s(r["errors"])]
+                                Format.s(r["new_versions"]), Format.s(r["new_revisions"]), Format.s(r["errors"]), Format.s(r["scope"])]
                            }))
     }
 }

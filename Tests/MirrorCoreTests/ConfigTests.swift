@@ -79,7 +79,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownSourceKey() {
         expectError(minimal + "\nindex_link = [\"x\"]\n",
-                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, assets, content_xpath, exclude, follow_article_links, headers, ignore_query, index_links, keep_days, keep_versions, max_article_age, max_depth, name, poll_interval, proxy, remove_xpath, revisit_tiers, start)")
+                    "/etc/mirrord/test.toml:4: key 'source.index_link': unknown key (known: article_links, assets, charset, content_xpath, exclude, follow_article_links, headers, ignore_query, index_links, keep_days, keep_versions, max_article_age, max_depth, name, poll_interval, proxy, remove_xpath, revisit_tiers, start)")
     }
 
     func testBadValues() {

@@ -107,6 +107,7 @@ final class RevisitScheduleTests: XCTestCase {
         h.clock.advance(90)
         _ = try await h.engine.run(RunOptions(trigger: "scheduled", dueOnly: true))
         XCTAssertEqual(h.server.requests.map(\.path), [], "town polls hourly")
+        XCTAssertEqual(try h.database.runs(limit: 2).map(\.scope), ["due documents; polled: village", "due documents; polled: town, village"])
         XCTAssertGreaterThan(try XCTUnwrap(h.database.document(id: village.id!)?.lastChecked), village.lastChecked!)
         XCTAssertEqual(try h.document("/README.md")?.lastChecked, town.lastChecked)
         let wait = try h.engine.secondsUntilNextPoll()
