@@ -119,7 +119,9 @@ public struct WebRouter: Sendable {
         body += "</table><h2>Runs</h2><table><tr><th>run</th><th>trigger</th><th>status</th><th>started</th>"
             + "<th>fetched</th><th>new versions</th><th>new revisions</th><th>errors</th></tr>"
         for r in try database.runs(limit: 20) {
-            body += "<tr><td>#\(r.id ?? 0)</td><td>\(Self.escape(r.trigger))</td><td>\(Self.escape(r.status))"
+            body += "<tr><td>#\(r.id ?? 0)</td><td>\(Self.escape(r.trigger))"
+                + (r.scope.map { "<br><small>\(Self.escape($0))</small>" } ?? "")
+                + "</td><td>\(Self.escape(r.status))"
                 + (r.error.map { "<br><small>\(Self.escape($0))</small>" } ?? "")
                 + "</td><td>\(Self.time(r.started))</td><td>\(r.fetched)</td><td>\(r.newVersions)</td><td>\(r.newRevisions)</td><td>\(r.errors)</td></tr>"
         }
