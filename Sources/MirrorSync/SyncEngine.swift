@@ -265,7 +265,10 @@ public final class SyncEngine: Sendable {
         progress?(live)
         let runId = live.snapshot.id
         let sources = config.sources.filter { options.source == nil || $0.name == options.source }
-        logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).joined(separator: ", "))")
+        let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
+        let others = sources.filter { !polled.contains($0.name) }.map(\.name)
+        let notDue = others.isEmpty ? "" : "; the documents due of \(others.joined(separator: ", ")), whose poll is not due"
+        logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).filter(polled.contains).joined(separator: ", "))\(notDue)")
 
         var queue: [QueuedJob] = []
         var unchanged: [UnchangedCheck] = []  // 304s not yet written (see `Outcome.unchanged`)
@@ -285,7 +288,6 @@ public final class SyncEngine: Sendable {
         // by source and parameter: a cache-buster `ignore_query` does not name when the two
         // turn out to hold the same content (warned after the checks).
         var bustersSeen: [String: [String: [(new: String, known: String)]]] = [:]
-        let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
         live.update { $0.scope = "\(options.all ? "all" : "due") documents; polled: \(polled.isEmpty ? "none" : polled.sorted().joined(separator: ", "))" }
         let logger = self.logger
         let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
