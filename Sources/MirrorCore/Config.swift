@@ -689,6 +689,11 @@ private struct ConfigReader {
             if let port = uri.port, !(1...65535).contains(port) {
                 throw error(key, "'\(p)': port \(port) is out of range (1-65535)", section: section, occurrence: occurrence)
             }
+            // A port that is no number at all (`:abc`, or too long for one).
+            if let authority = uri.authority, let colon = authority.lastIndex(of: ":"),
+               !authority[colon...].contains("]"), uri.port == nil, authority.index(after: colon) != authority.endIndex {
+                throw error(key, "'\(p)': '\(authority[authority.index(after: colon)...])' is no port number", section: section, occurrence: occurrence)
+            }
         }
         return p
     }

@@ -81,7 +81,8 @@ enum BoilerplateLine {
             return (afterNumber && magnitudes.contains(w)) || counterFillers.contains(w)
         }
         for scalar in s.unicodeScalars {
-            if scalar.value < 0x2E80, scalar.properties.numericType != nil {  // (CJK numerals are words)
+            // Digits, full-width ones too (`阅读１２３次`); CJK numerals are words.
+            if scalar.value < 0x2E80 || (0xFF10...0xFF19).contains(scalar.value), scalar.properties.numericType != nil {
                 guard wordEnds() else { return false }
                 number = true
                 afterNumber = true

@@ -81,7 +81,8 @@ public struct ClassWords: OptionSet, Sendable, Hashable {
                        // view, read and click counters: a number that changes at every check
                        "view-count", "views-count", "viewcount", "post-views", "pageview", "page-views", "read-count",
                        "readcount", "read-num", "visit-count", "click-count", "clicknum", "hit-count", "hitcount",
-                       " counter ", "-counter "])
+                       "view-counter", "views-counter", "hit-counter", "visit-counter", "visitor-counter", "read-counter",
+                       "page-counter", "post-counter", "slide-counter", "gallery-counter", "image-counter"])
         // trafilatura REMOVE_COMMENTS_XPATH; Disqus
         add(.comments, [" comment", "-comment", "article-comments", "post-comments", "comol", "disqus", "dsq-comments"])
         add(.commentary, ["commentary", "commentator"])

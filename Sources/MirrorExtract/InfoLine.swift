@@ -23,6 +23,8 @@ public struct InfoLine: Sendable, Equatable {
 
     /// Labels, longest first where one ends another (`责任编辑` before `编辑`).
     static let labels: [(String, Field)] = [
+        // A picture's credit, before the plain labels it ends with (`图片来源` is no source).
+        ("图片来源", .other), ("圖片來源", .other), ("图源", .other), ("摄影", .other), ("攝影", .other),
         ("来源", .source), ("來源", .source), ("稿源", .source), ("出处", .source), ("出處", .source),
         ("作者", .reporter), ("记者", .reporter), ("記者", .reporter), ("撰稿", .reporter), ("撰文", .reporter),
         ("责任编辑", .editor), ("責任編輯", .editor), ("编辑", .editor), ("編輯", .editor),
@@ -65,8 +67,9 @@ public struct InfoLine: Sendable, Equatable {
             if let stop = value.firstIndex(where: { "【[|｜丨　()（）\n".unicodeScalars.contains($0) }) { value = Array(value[..<stop]) }
             let v = TextNormalizer.normalize(String(String.UnicodeScalarView(value)))
             switch f.field {
-            case .source: line.source = line.source ?? name(v)
-            case .reporter: line.reporter = line.reporter ?? name(v)
+            case .source: line.source = line.source ?? name(v, digits: true)
+            // Role words (`本报记者 张三`) are no name: `Dateline.reporterName` strips them.
+            case .reporter: line.reporter = line.reporter ?? Dateline.reporterName(v).flatMap { name($0) }
             case .editor: line.editor = line.editor ?? name(v)
             case .date: line.published = line.published ?? WrittenDate.parse(v)
             case .other: break
@@ -78,13 +81,16 @@ public struct InfoLine: Sendable, Equatable {
     /// A value that can be a name or a publication: Chinese names have no spaces (`李明 张三`
     /// is two reporters: the first is taken); no digits or sentence punctuation (`张一鸣`'s
     /// `一` is a numeral, not a digit).
-    static func name(_ value: String) -> String? {
+    /// - Parameter digits: allowed in a publication's name (`21世纪经济报道`, `36氪`), not in a
+    ///   person's.
+    static func name(_ value: String, digits: Bool = false) -> String? {
         var v = value
         if let first = v.unicodeScalars.first, TextNormalizer.isCJK(first), let space = v.firstIndex(of: " ") {
             v = String(v[..<space])
         }
-        guard !v.isEmpty, v.count <= 24,
-              !v.unicodeScalars.contains(where: { $0.properties.numericType == .decimal || "。，！？；,;!?".unicodeScalars.contains($0) })
+        guard !v.isEmpty, v.count <= 24, WrittenDate.parse(v) == nil,
+              !v.unicodeScalars.contains(where: { (!digits && $0.properties.numericType == .decimal) || "。，！？；,;!?".unicodeScalars.contains($0) }),
+              v.unicodeScalars.contains(where: { $0.properties.isAlphabetic })
         else { return nil }
         return v
     }

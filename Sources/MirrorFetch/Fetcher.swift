@@ -214,10 +214,20 @@ public final class Fetcher: @unchecked Sendable {
         }
         guard !bypassed else { return nil }
         switch code {
-        case 5, 7, 97: return proxy
-        case 28 where message.lowercased().contains("failed to connect"): return proxy
+        case 5, 7, 97: return redacted(proxy)
+        case 28 where message.lowercased().contains("failed to connect"): return redacted(proxy)
         default: return nil
         }
+    }
+
+    /// A proxy URL without its `user:password@`, for messages: they reach the log, the
+    /// database, `status` and the web view.
+    public static func redacted(_ proxy: String) -> String {
+        guard let scheme = proxy.range(of: "://") else { return proxy }
+        let rest = proxy[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return proxy }
+        return String(proxy[..<scheme.upperBound]) + "…@" + rest[rest.index(after: at)...]
     }
 
     private func finish(_ easy: UnsafeMutableRawPointer, code: CURLcode) {

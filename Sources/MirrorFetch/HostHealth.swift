@@ -46,20 +46,26 @@ public final class HostHealth: @unchecked Sendable {
     static func key(_ request: FetchRequest, defaultProxy: String) -> String? {
         guard let host = Transfer.hostKey(request.url) else { return nil }
         let proxy = request.proxy ?? defaultProxy
-        return proxy.isEmpty ? host : "\(host) via \(proxy)"
+        return proxy.isEmpty ? host : "\(host) via \(Fetcher.redacted(proxy))"
     }
 
     /// libcurl codes (curl/curl.h) that mean the host gave no response: 5 COULDNT_RESOLVE_PROXY,
-    /// 6 COULDNT_RESOLVE_HOST, 7 COULDNT_CONNECT, 28 OPERATION_TIMEDOUT, 35 SSL_CONNECT_ERROR,
-    /// 52 GOT_NOTHING, 55 SEND_ERROR, 56 RECV_ERROR, 60 PEER_FAILED_VERIFICATION, 97 PROXY.
-    /// The same failure for every URL of a host, unlike a body over `max_body_bytes`.
-    static let noResponseCodes: Set<Int> = [5, 6, 7, 28, 35, 52, 55, 56, 60, 97]
+    /// 6 COULDNT_RESOLVE_HOST, 7 COULDNT_CONNECT, 35 SSL_CONNECT_ERROR, 52 GOT_NOTHING,
+    /// 60 PEER_FAILED_VERIFICATION, 97 PROXY; and 28 OPERATION_TIMEDOUT when nothing came (the
+    /// connect, or no byte of a reply): a large image cut by `timeout` mid-body, or a reset
+    /// in mid-body (56), says nothing of the host. The same failure for every URL of a host,
+    /// unlike a body over `max_body_bytes`.
+    static let noResponseCodes: Set<Int> = [5, 6, 7, 35, 52, 60, 97]
 
     /// Whether a result counts against its host (no response), for it (any response), or
-    /// neither (a cancel, our own refusal of a body).
+    /// neither (a cancel, our own refusal of a body, a transfer cut after it began).
     static func counts(_ result: Result<FetchResponse, FetchError>) -> Bool? {
         switch result {
         case .success: return false
+        case let .failure(.transfer(28, message)):
+            let m = message.lowercased()
+            return m.contains("failed to connect") || m.contains("resolving timed out") || m.contains("connection timed out")
+                || m.contains("with 0 bytes received") || m.contains("0 out of") ? true : nil
         case let .failure(.transfer(code, _)): return noResponseCodes.contains(code) ? true : nil
         case .failure(.http), .failure(.redirectLoop): return false
         case .failure: return nil
@@ -92,7 +98,8 @@ public final class HostHealth: @unchecked Sendable {
             if case let .success(r) = result, r.status == 429 || r.status == 503,
                let seconds = RetryPolicy.retryAfter(r.retryAfter, now: now) {
                 if seconds > maxPause {
-                    let busy = FetchError.hostBusy(host: key, status: r.status, seconds: Int(seconds.rounded(.up)))
+                    // (`retryAfter` is at most a year: the conversion cannot overflow.)
+                    let busy = FetchError.hostBusy(host: key, status: r.status, seconds: Int(min(seconds, RetryPolicy.longestRetryAfter).rounded(.up)))
                     down[key] = busy
                     wentDown = busy
                 } else {

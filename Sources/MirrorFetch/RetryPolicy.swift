@@ -24,13 +24,20 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Parses `Retry-After` (RFC 9110 section 10.2.3): delta-seconds or an HTTP-date.
-    /// - Returns: seconds from `now`, at least 0; nil when absent or unreadable.
+    /// - Returns: seconds from `now`, at least 0 and at most `longestRetryAfter`; nil when
+    ///   absent or unreadable. (`Retry-After: 9223372036854775807` had become 2^63 seconds,
+    ///   which no integer holds: converting it back aborted the daemon.)
     public static func retryAfter(_ value: String?, now: Date) -> Double? {
         guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
-        if let seconds = Int(v) { return Double(max(0, seconds)) }
+        if v.allSatisfy(\.isASCII), v.allSatisfy(\.isNumber) {
+            return min(Double(v) ?? longestRetryAfter, longestRetryAfter)
+        }
         guard let date = HTTPDate.parse(v) else { return nil }
-        return max(0, date.timeIntervalSince(now))
+        return min(max(0, date.timeIntervalSince(now)), longestRetryAfter)
     }
+
+    /// The longest wait a `Retry-After` is taken for: a year (in seconds).
+    public static let longestRetryAfter: Double = 366 * 86400
 }
 
 /// HTTP-dates (RFC 9110 section 5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms

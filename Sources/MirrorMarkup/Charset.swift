@@ -61,10 +61,13 @@ public enum Charset {
         }
         if named == "UTF-8" {
             let decoded = utf8(bytes[...])
-            guard decoded.undecodable > 0, let declared = sniff(bytes).flatMap(canonical),
+            // Evidence, not a stray byte: a single-byte charset decodes anything, so one bad
+            // sequence in a UTF-8 page with a leftover `<meta charset=iso-8859-1>` had turned
+            // the whole page into mojibake.
+            guard decoded.undecodable >= Self.misdeclaredUTF8, let declared = sniff(bytes).flatMap(canonical),
                   declared != "UTF-8", !declared.hasPrefix("UTF-16") else { return decoded }
             var other = convert(bytes[...], from: declared)
-            guard other.undecodable < decoded.undecodable else { return decoded }
+            guard other.undecodable * 4 < decoded.undecodable else { return decoded }
             other.note = "Content-Type says charset=\(header), but the body is not UTF-8 (\(decoded.undecodable) bad sequences); decoded as \(declared), as its markup declares"
             return other
         }
@@ -77,6 +80,10 @@ public enum Charset {
         }
         return convert(bytes[...], from: named)
     }
+
+    /// Bad UTF-8 sequences from which a page labelled UTF-8 may be read with its `<meta>`'s
+    /// charset instead (when that leaves at most a quarter of them).
+    public static let misdeclaredUTF8 = 8
 
     /// UTF-8 with its bad sequences counted. A clean body decodes to exactly its own bytes, so
     /// only a body whose length changed is scanned (each bad sequence became U+FFFD's 3 bytes).

@@ -257,6 +257,19 @@ extension MirrorDatabase {
         }
     }
 
+    /// Records why a document was not tried in a run (its host was given up: `hostDown`,
+    /// `hostBusy`): the error only, no check, no failure counted; its next check stays, or
+    /// moves to `notBefore` when later (a host's long `Retry-After`).
+    public func recordNotTried(documentId: Int64, error: String, notBefore: Date?) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE documents SET error = ?,
+                  next_check = CASE WHEN ? IS NOT NULL AND (next_check IS NULL OR next_check < ?) THEN ? ELSE next_check END
+                WHERE id = ?
+                """, arguments: [error, StoredDate.text(notBefore), StoredDate.text(notBefore), StoredDate.text(notBefore), documentId])
+        }
+    }
+
     /// Records that `url` was found `depth` links from a start URL, when that is shorter than
     /// the depth its row holds (a document's depth is its shortest known distance; its links
     /// count from it against `max_depth`).
@@ -400,12 +413,13 @@ extension MirrorDatabase {
     }
 
     /// Documents whose permanent new address (`fetch_url`) is another document's URL, of the
-    /// same kind: (that document, the one that moved), for `merge`.
+    /// same kind and source (another source's documents stay its own): (that document, the
+    /// one that moved), for `merge`.
     public func movedOntoOtherDocuments() throws -> [(duplicate: Int64, survivor: Int64)] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.id AS duplicate, a.id AS survivor FROM documents a JOIN documents d ON d.url = a.fetch_url
-                WHERE a.fetch_url IS NOT NULL AND d.kind = a.kind AND d.id != a.id ORDER BY a.id
+                WHERE a.fetch_url IS NOT NULL AND d.kind = a.kind AND d.source = a.source AND d.id != a.id ORDER BY a.id
                 """).map { ($0["duplicate"], $0["survivor"]) }
         }
     }
@@ -413,7 +427,7 @@ extension MirrorDatabase {
     /// Makes two documents one: `duplicate` (a page found at the address `survivor` moved to
     /// with a 301/308, known as its own document before the move was) is folded into
     /// `survivor`, whose URL stays the document's identity. The duplicate's versions join the
-    /// survivor's, except one whose raw body the survivor fetched in the same run (the one
+    /// survivor's, except one whose content the survivor fetched in the same run (the one
     /// page, fetched under both addresses); revisions are numbered again over the whole,
     /// by fetch time (`VersionRecord.numberRevisions`); the duplicate's row goes. One
     /// transaction. Blobs stay (garbage collection finds any left unreferenced).
@@ -424,10 +438,12 @@ extension MirrorDatabase {
             guard duplicate != survivor, var kept = try DocumentRecord.fetch(db, id: survivor),
                   let gone = try DocumentRecord.fetch(db, id: duplicate) else { return nil }
             let own = try VersionRecord.filter(Column("document_id") == survivor).fetchAll(db)
-            let twice = Set(own.compactMap { v in v.runId.map { "\($0) \(v.rawSha256)" } })
+            // The page fetched under both addresses in one run: the same content (a nonce in the
+            // markup makes the raw bytes differ, not the content).
+            let twice = Set(own.compactMap { v in v.runId.map { "\($0) \(v.contentSha256)" } })
             var moved = 0
             for var v in try VersionRecord.filter(Column("document_id") == duplicate).fetchAll(db) {
-                if let run = v.runId, twice.contains("\(run) \(v.rawSha256)") {
+                if let run = v.runId, twice.contains("\(run) \(v.contentSha256)") {
                     try v.delete(db)
                 } else {
                     v.documentId = survivor
@@ -437,7 +453,11 @@ extension MirrorDatabase {
             }
             var all = try VersionRecord.filter(Column("document_id") == survivor)
                 .order(Column("fetched_at"), Column("id")).fetchAll(db)
-            VersionRecord.numberRevisions(&all)
+            if kept.kind == "asset" {
+                for k in all.indices { all[k].revision = nil; all[k].revertsTo = nil }  // (assets have none)
+            } else {
+                VersionRecord.numberRevisions(&all)
+            }
             for v in all { try v.update(db) }
             let revisions = all.filter { $0.revision != nil }
             if let last = all.last {

@@ -33,6 +33,7 @@ public struct Scheduler: Sendable {
         }
         var options = RunOptions(trigger: "startup")
         while !Task.isCancelled {
+            var failed = false
             do {
                 let run = await coordinator.sync(options)
                 _ = try await withTaskCancellationHandler {
@@ -44,11 +45,25 @@ public struct Scheduler: Sendable {
                 return
             } catch {
                 logger.error("scheduled run failed: \(error)")
+                failed = true
             }
             options = RunOptions(trigger: "scheduled", dueOnly: true)
             // Idle until the next poll: the store is compressed again meanwhile (a run that
             // comes due, or `sync now`, stops it).
             await coordinator.compactWhenIdle()
+            if failed {
+                // A failed run moved no poll forward: without a pause the same failure (a full
+                // disk, a broken store) would start again at once, and ask the upstream again.
+                let config = await coordinator.config
+                let pause = (config.sources.map(\.pollInterval).min() ?? config.pollInterval) * Double.random(in: 0.9...1.1)
+                logger.notice("next run after the failed one in \(Int(pause.rounded(.up)))s")
+                do {
+                    try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+                } catch {
+                    return
+                }
+                continue
+            }
             var announced = false
             while !Task.isCancelled {
                 let wait: Double

@@ -9,6 +9,7 @@ import MirrorMarkup
 import MirrorStore
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Why a run stopped before its end.
 public enum RunStopped: Error, CustomStringConvertible {
@@ -102,6 +103,9 @@ public final class SyncEngine: Sendable {
     /// New bodies are recorded through it, in batches (see `GroupCommit`).
     let commits: GroupCommit
     public let dictionaries: SourceDictionaries
+    /// The charset notes and warnings said in the current run, by source and kind: once
+    /// each (a mislabelled site says it on every page; a cold mirror had 30,000 lines).
+    let charsetSaid = Mutex<Set<String>>([])
 
     /// - Parameter dictionaries: the sources' zstd dictionaries; an engine that replaces
     ///   another (a config reload) takes over its predecessor's.
@@ -195,7 +199,8 @@ public final class SyncEngine: Sendable {
         let rules: LinkRules
         /// Everything that decides which links a body yields and which of them a run records
         /// (link patterns, ignored query keys, depth, followed article links, assets, the
-        /// parser), hashed: `DocumentRecord.linksKnown` holds for these rules only.
+        /// parser, the source's charset and extraction rules), hashed: `DocumentRecord.linksKnown`
+        /// holds for these rules only.
         let linksFingerprint: String
         /// The `host:port`s of the source's start URLs (`Transfer.hostKey`): its `headers` (a
         /// Cookie, a token) are sent to these only, never to an image host or another site.
@@ -207,7 +212,9 @@ public final class SyncEngine: Sendable {
             let parts = [source.start.first ?? "", source.indexLinks.joined(separator: "\u{1}"),
                          source.articleLinks.joined(separator: "\u{1}"), source.exclude.joined(separator: "\u{1}"),
                          source.ignoreQuery.joined(separator: "\u{1}"), "\(source.maxDepth)", "\(source.followArticleLinks)",
-                         "\(source.assets)", "\(ArticleExtractor.parserVersion)"]
+                         "\(source.assets)", "\(ArticleExtractor.parserVersion)",
+                         // how the body is read: its encoding, and which part is the article
+                         source.charset ?? "", source.contentXPath ?? "", source.removeXPath.joined(separator: "\u{1}")]
             linksFingerprint = String(SHA256.hex(Array(parts.joined(separator: "\u{0}").utf8)).prefix(16))
         }
     }
@@ -265,7 +272,9 @@ public final class SyncEngine: Sendable {
         progress?(live)
         let runId = live.snapshot.id
         let sources = config.sources.filter { options.source == nil || $0.name == options.source }
-        let polled = try pollDue(sources, dueOnly: options.dueOnly, at: started)
+        // (The schedule unreadable: every source is polled, as a run before schedules did.)
+        let polled = (try? pollDue(sources, dueOnly: options.dueOnly, at: started)) ?? Set(sources.map(\.name))
+        charsetSaid.withLock { $0.removeAll() }
         let others = sources.filter { !polled.contains($0.name) }.map(\.name)
         let notDue = others.isEmpty ? "" : "; the documents due of \(others.joined(separator: ", ")), whose poll is not due"
         logger.notice("run \(runId ?? 0) started (\(options.trigger)\(options.all ? ", all" : "")): \(sources.map(\.name).filter(polled.contains).joined(separator: ", "))\(notDue)")
@@ -290,7 +299,8 @@ public final class SyncEngine: Sendable {
         var bustersSeen: [String: [String: [(new: String, known: String)]]] = [:]
         live.update { $0.scope = "\(options.all ? "all" : "due") documents; polled: \(polled.isEmpty ? "none" : polled.sorted().joined(separator: ", "))" }
         let logger = self.logger
-        let health = HostHealth(limit: Self.hostFailureLimit, maxPause: config.http.maxRetryDelay) { host, error in
+        let health = HostHealth(limit: Self.hostFailureLimit(perHostConcurrency: config.http.perHostConcurrency),
+                                maxPause: config.http.maxRetryDelay) { host, error in
             switch error {
             case let .hostBusy(_, status, seconds):
                 logger.warning("\(host): \(FetchError.http(status: status)) with Retry-After: \(seconds), longer than max_retry_delay; its other URLs are not tried in this run")
@@ -299,6 +309,36 @@ public final class SyncEngine: Sendable {
             default:
                 logger.warning("\(host): \(error)")
             }
+        }
+        /// Records the run as interrupted (a cancel) or failed (anything else), and gives back
+        /// the error to throw: a full disk named as such.
+        func recordStop(_ caught: Error) -> Error {
+            // A full disk anywhere (blob, row, mirror file) stops the run the same way, and the
+            // message names the condition (ENOSPC, SQLITE_FULL) and the write it struck.
+            let cause = (caught as? RunWriteFailed)?.underlying ?? caught
+            let error: Error = diskFullCode(cause).map { RunStopped.diskFull("\(caught) (\($0))") } ?? caught
+            let cancelled = error is CancellationError
+            live.update { r in
+                r.finished = now()
+                r.status = cancelled ? "interrupted" : "failed"
+                r.error = cancelled ? "interrupted (shutdown or signal)" : "\(error)"
+                // The write or step that stopped the run is an error of the run.
+                if !cancelled { r.errors += 1 }
+            }
+            let r = live.snapshot
+            do {
+                try database.saveRun(r)
+            } catch {
+                // The daemon still shows it (`SyncCoordinator.lastRun`) until it stops.
+                logger.error("run \(runId ?? 0) could not be recorded in the database: \(error)")
+            }
+            metrics.run(r)
+            if error is CancellationError {
+                logger.notice("run \(runId ?? 0) interrupted: \(r.fetched) fetched, \(r.newVersions) new versions recorded before the stop")
+            } else {
+                logger.error("run \(runId ?? 0) failed: \(error)")
+            }
+            return error
         }
         do {
             // Before any source's run: a `--source` run must not adopt documents a rename
@@ -321,15 +361,25 @@ public final class SyncEngine: Sendable {
                     guard let uri = URI(start) else { continue }
                     let url = rules.normalize(uri).description
                     starts.insert(url)
-                    var (doc, isNew) = try writing("recording start URL \(url)") {
-                        try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
+                    var (doc, isNew): (DocumentRecord, Bool)
+                    if try database.document(url: url) == nil, let moved = try database.document(fetchURL: url),
+                       moved.kind == DocumentKind.index.rawValue, moved.source == source.name {
+                        // A start URL that a start page of this source moved to (its 301, then
+                        // the config edited to the new address): that document, not a second
+                        // one joined into it again at every run's end.
+                        (doc, isNew) = (moved, false)
+                        starts.insert(moved.url)
+                    } else {
+                        (doc, isNew) = try writing("recording start URL \(url)") {
+                            try database.ensureDocument(url: url, source: source.name, kind: DocumentKind.index.rawValue, depth: 0, now: started)
+                        }
                     }
                     if doc.depth > 0 {  // a page found by its links before it became a start URL
-                        _ = try writing("recording start URL \(url)") { try database.lowerDepth(url: url, to: 0) }
+                        _ = try writing("recording start URL \(url)") { try database.lowerDepth(url: doc.url, to: 0) }
                         doc.depth = 0
                     }
                     if isNew { live.update { $0.newDocuments += 1 } }
-                    switch queued.visit(SeenURLs.key(url), depth: 0) {
+                    switch queued.visit(SeenURLs.key(doc.url), depth: 0) {
                     case .first: queue.append(QueuedJob(doc, plan: plan, isNew: isNew))
                     case .shallower: if let id = doc.id { shorter[id] = 0 }  // queued already, by another source
                     case .again: break
@@ -487,97 +537,78 @@ public final class SyncEngine: Sendable {
             try writing("recording \(unchanged.count) unchanged checks") { try database.recordUnchanged(unchanged) }
             unchanged.removeAll()
         } catch let caught {
-            // A full disk anywhere (blob, row, mirror file) stops the run the same way, and the
-            // message names the condition (ENOSPC, SQLITE_FULL) and the write it struck.
-            let cause = (caught as? RunWriteFailed)?.underlying ?? caught
-            let error: Error = diskFullCode(cause).map { RunStopped.diskFull("\(caught) (\($0))") } ?? caught
-            let cancelled = error is CancellationError
-            live.update { r in
-                r.finished = now()
-                r.status = cancelled ? "interrupted" : "failed"
-                r.error = cancelled ? "interrupted (shutdown or signal)" : "\(error)"
-                // The write or step that stopped the run is an error of the run.
-                if !cancelled { r.errors += 1 }
-            }
-            let r = live.snapshot
-            do {
-                try database.saveRun(r)
-            } catch {
-                // The daemon still shows it (`SyncCoordinator.lastRun`) until it stops.
-                logger.error("run \(runId ?? 0) could not be recorded in the database: \(error)")
-            }
-            metrics.run(r)
-            if error is CancellationError {
-                logger.notice("run \(runId ?? 0) interrupted: \(r.fetched) fetched, \(r.newVersions) new versions recorded before the stop")
-            } else {
-                logger.error("run \(runId ?? 0) failed: \(error)")
-            }
-            throw error
+            throw recordStop(caught)
         }
 
-        // Blobs made durable for bodies whose rows did not commit in this run (a failed
-        // transaction, a document gone): with every check done, nothing else is staging.
-        if commits.uncommitted > uncommittedBefore {
-            let gone = try blobs.removeOrphans { try database.blobHashes(shard: $0) }
-            logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
-        }
-        for (source, parameters) in bustersSeen.sorted(by: { $0.key < $1.key }) {
-            for (parameter, pairs) in parameters.sorted(by: { $0.key < $1.key }) {
-                // The same content under both addresses (`?id=` pages differ; `?t=` ones do not).
-                let same = try pairs.filter { pair in
-                    guard let a = try database.document(url: pair.new)?.contentSha256 else { return false }
-                    return a == (try database.document(url: pair.known)?.contentSha256)
-                }
-                guard let first = same.first else { continue }
-                logger.warning("source '\(source)': \(same.count) new document\(same.count == 1 ? " is" : "s are") the same page as a known one under another value of the query parameter '\(parameter)' (\(first.new), known as \(first.known)): a cache-buster? add it to the source's ignore_query = [\"\(parameter)\"], or every new value makes the page a new document")
+        do {
+            // Blobs made durable for bodies whose rows did not commit in this run (a failed
+            // transaction, a document gone): with every check done, nothing else is staging.
+            if commits.uncommitted > uncommittedBefore {
+                let gone = try blobs.removeOrphans { try database.blobHashes(shard: $0) }
+                logger.notice("run \(runId ?? 0): \(gone.count) blob files whose rows did not commit removed")
             }
-        }
-        // Documents that moved (301/308) to an address known as a document of its own (both
-        // linked, met in one run), joined now that no check is in flight; also those a run
-        // stopped before it got here.
-        for (duplicate, survivor) in try database.movedOntoOtherDocuments() {
-            try join(duplicate, into: survivor)
-        }
-        // Articles whose images were stored after their parsed copy was written: point them home.
-        for (article, assets, relinks) in articleAssets where relinks || assets.contains(where: storedAssets.contains) {
-            if let current = try database.document(url: article) { try rewriteParsedCopy(current) }
-        }
-        // Retention (off unless a source sets keep_versions / keep_days): rows first, then the
-        // blob files no row names any more.
-        var pruned = 0
-        for source in sources where source.keepVersions != nil || source.keepAge != nil {
-            pruned += try database.pruneVersions(source: source.name, keepVersions: source.keepVersions,
-                                                 olderThan: source.keepAge.map { started.addingTimeInterval(-$0) })
-        }
-        if pruned > 0 {
-            let gone = try database.collectUnreferencedBlobs()
-            gone.forEach(blobs.remove)
-            logger.info("retention: \(pruned) old versions and \(gone.count) blobs removed")
-        }
-        let finished = now()
-        for source in sources where polled.contains(source.name) {
-            // ±10 % jitter, so that many mirrors of one upstream do not synchronise.
-            let next = finished.addingTimeInterval(source.pollInterval * Double.random(in: 0.9...1.1))
-            let errors = sourceErrorCount[source.name, default: 0]
-            let lastError = sourceErrors[source.name].map { errors > 1 ? "\($0) (the last of \(errors) errors in this poll)" : $0 }
-            try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: lastError)
-        }
-        live.update { r in
-            r.finished = finished
-            r.status = "completed"
+            for (source, parameters) in bustersSeen.sorted(by: { $0.key < $1.key }) {
+                for (parameter, pairs) in parameters.sorted(by: { $0.key < $1.key }) {
+                    // The same content under both addresses (`?id=` pages differ; `?t=` ones do not).
+                    let same = try pairs.filter { pair in
+                        guard let a = try database.document(url: pair.new)?.contentSha256 else { return false }
+                        return a == (try database.document(url: pair.known)?.contentSha256)
+                    }
+                    // Most pairs, and more than one: soft-404 pages (`?id=999` and `?id=1000`
+                    // both "not found") are the same content too, where `id` tells pages apart.
+                    guard let first = same.first, same.count >= 2, same.count * 2 >= pairs.count else { continue }
+                    logger.warning("source '\(source)': \(same.count) new document\(same.count == 1 ? " is" : "s are") the same page as a known one under another value of the query parameter '\(parameter)' (\(first.new), known as \(first.known)): a cache-buster? add it to the source's ignore_query = [\"\(parameter)\"], or every new value makes the page a new document")
+                }
+            }
+            // Documents that moved (301/308) to an address known as a document of its own (both
+            // linked, met in one run), joined now that no check is in flight; also those a run
+            // stopped before it got here.
+            for (duplicate, survivor) in try database.movedOntoOtherDocuments() {
+                try join(duplicate, into: survivor)
+            }
+            // Articles whose images were stored after their parsed copy was written: point them home.
+            for (article, assets, relinks) in articleAssets where relinks || assets.contains(where: storedAssets.contains) {
+                if let current = try database.document(url: article) { try rewriteParsedCopy(current) }
+            }
+            // Retention (off unless a source sets keep_versions / keep_days): rows first, then the
+            // blob files no row names any more.
+            var pruned = 0
+            for source in sources where source.keepVersions != nil || source.keepAge != nil {
+                pruned += try database.pruneVersions(source: source.name, keepVersions: source.keepVersions,
+                                                     olderThan: source.keepAge.map { started.addingTimeInterval(-$0) })
+            }
+            if pruned > 0 {
+                let gone = try database.collectUnreferencedBlobs()
+                gone.forEach(blobs.remove)
+                logger.info("retention: \(pruned) old versions and \(gone.count) blobs removed")
+            }
+            let finished = now()
+            for source in sources where polled.contains(source.name) {
+                // ±10 % jitter, so that many mirrors of one upstream do not synchronise.
+                let next = finished.addingTimeInterval(source.pollInterval * Double.random(in: 0.9...1.1))
+                let errors = sourceErrorCount[source.name, default: 0]
+                let lastError = sourceErrors[source.name].map { errors > 1 ? "\($0) (the last of \(errors) errors in this poll)" : $0 }
+                try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: lastError)
+            }
+            live.update { r in
+                r.finished = finished
+                r.status = "completed"
+            }
+        } catch let caught {
+            throw recordStop(caught)
         }
         let r = live.snapshot
         try database.saveRun(r)
         metrics.run(r)
-        logger.info("run \(runId ?? 0) completed in \(String(format: "%.3f", finished.timeIntervalSince(started)))s: fetched \(r.fetched), not modified \(r.notModified), new documents \(r.newDocuments), new versions \(r.newVersions), new revisions \(r.newRevisions), errors \(r.errors)")
+        logger.info("run \(runId ?? 0) completed in \(String(format: "%.3f", (r.finished ?? now()).timeIntervalSince(started)))s: fetched \(r.fetched), not modified \(r.notModified), new documents \(r.newDocuments), new versions \(r.newVersions), new revisions \(r.newRevisions), errors \(r.errors)")
         return r
     }
 
     /// A newly found URL that differs from a known document's only in the value of one query
     /// parameter (`…/a.html?t=972050` beside a known `…/a.html?t=292108`): that parameter and
-    /// the known URL; nil otherwise. The run warns when the two then hold the same content. An upstream that regenerates its indexes with a
-    /// new token in every link makes each run's links new documents until `ignore_query`
-    /// names the token (the demo upstream's `?t=`).
+    /// the known URL; nil otherwise. The run warns when the two then hold the same content: an
+    /// upstream that regenerates its indexes with a new token in every link makes each run's
+    /// links new documents until `ignore_query` names the token (the demo upstream's `?t=`).
     func cacheBusterHint(_ url: String) throws -> (parameter: String, known: String)? {
         guard let q = url.firstIndex(of: "?") else { return nil }
         let prefix = String(url[...q])
@@ -606,30 +637,42 @@ public final class SyncEngine: Sendable {
     func join(_ duplicate: Int64, into survivor: Int64) throws {
         guard let (gone, moved) = try writing("joining document \(duplicate) into \(survivor)", { try database.merge(duplicate: duplicate, into: survivor) }),
               let kept = try database.document(id: survivor) else { return }
-        if let url = URI(gone.url) {
-            tree.remove(MirrorTree.rawPath(url))
-            tree.remove(MirrorTree.parsedStem(url) + ".md")
-            tree.remove(MirrorTree.parsedStem(url) + ".json")
+        // Only files of its own: `http:` and `https:` (or `/dir/` and `/dir/index`) share a path.
+        if let url = URI(gone.url), let keptURL = URI(kept.url) {
+            if MirrorTree.rawPath(url) != MirrorTree.rawPath(keptURL) { tree.remove(MirrorTree.rawPath(url)) }
+            if MirrorTree.parsedStem(url) != MirrorTree.parsedStem(keptURL) {
+                tree.remove(MirrorTree.parsedStem(url) + ".md")
+                tree.remove(MirrorTree.parsedStem(url) + ".json")
+            }
         }
         if kept.kind == DocumentKind.article.rawValue { try rewriteParsedCopy(kept) }
         logger.notice("\(kept.url): moved to \(gone.url), which was known as a document of its own; joined into one document (versions joined: \(moved); revisions now: \(kept.revisionCount))")
     }
 
     /// The sources whose start URLs and indexes this run polls: all of them, or for a
-    /// scheduled run (`dueOnly`) those never polled or whose `nextPoll` has come (a second's
-    /// slack for the scheduler's own wake-up).
+    /// scheduled run (`dueOnly`) those whose poll has come (`pollDueAt`; a second's slack for
+    /// the scheduler's own wake-up).
     func pollDue(_ sources: [SourceConfig], dueOnly: Bool, at now: Date) throws -> Set<String> {
         guard dueOnly else { return Set(sources.map(\.name)) }
-        let stored = Dictionary(try database.sources().map { ($0.name, $0.nextPoll) }, uniquingKeysWith: { a, _ in a })
-        return Set(sources.filter { s in (stored[s.name] ?? nil).map { $0 <= now.addingTimeInterval(1) } ?? true }.map(\.name))
+        let stored = Dictionary(try database.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return Set(sources.filter { Self.pollDueAt($0, stored[$0.name], now: now) <= now.addingTimeInterval(1) }.map(\.name))
     }
 
-    /// Seconds until the first configured source's poll is due (`SourceRecord.nextPoll`; one
-    /// never polled, a source just added by a reload, is due now); 0 or less: due.
+    /// When a source's poll is due: its stored `nextPoll`, but no later than its last poll plus
+    /// its `poll_interval` as configured now (+10 %, the jitter): a reload that shortens it
+    /// applies at once, not after the old wait. A source never polled (one a reload added) is
+    /// due now.
+    static func pollDueAt(_ source: SourceConfig, _ record: SourceRecord?, now: Date) -> Date {
+        guard let record, let next = record.nextPoll else { return now }
+        guard let last = record.lastPoll else { return next }
+        return min(next, last.addingTimeInterval(source.pollInterval * 1.1))
+    }
+
+    /// Seconds until the first configured source's poll is due (`pollDueAt`); 0 or less: due.
     public func secondsUntilNextPoll() throws -> Double {
         let now = now()
-        let stored = Dictionary(try database.sources().map { ($0.name, $0.nextPoll) }, uniquingKeysWith: { a, _ in a })
-        let due = config.sources.map { (stored[$0.name] ?? nil) ?? now }
+        let stored = Dictionary(try database.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let due = config.sources.map { Self.pollDueAt($0, stored[$0.name], now: now) }
         return (due.min() ?? now.addingTimeInterval(config.pollInterval)).timeIntervalSince(now)
     }
 
@@ -697,9 +740,10 @@ public final class SyncEngine: Sendable {
     static let garbledBody = 16
 
     /// A host that gives no response to this many requests in a row (across its URLs, retries
-    /// included) is not tried again in the run (`HostHealth`): with `per_host_concurrency = 4`,
-    /// about one round of its connections.
-    public static let hostFailureLimit = 3
+    /// included) is not tried again in the run (`HostHealth`): two more than its connections at
+    /// once (`per_host_concurrency`), so that one blip failing every request in flight is not
+    /// enough; at least 3.
+    public static func hostFailureLimit(perHostConcurrency: Int) -> Int { max(3, perHostConcurrency + 2) }
 
     /// Checks one document: the fetch (async, on libcurl's multi handle), then `record` on the
     /// `processing` threads.
@@ -892,10 +936,12 @@ public final class SyncEngine: Sendable {
                 return .failed(try fail(job.document, policy.failure(job.document, status: response.status, notAPage, retryAfter: nil), at: policy.now))
             }
             let decoded = Charset.decode(bytes, contentType: response.contentType, override: job.source.charset)
+            func first(_ kind: String) -> Bool { charsetSaid.withLock { $0.insert("\(job.source.name)\u{0}\(kind)").inserted } }
             if let note = decoded.note {
-                logger.notice("\(job.document.url): \(note)")
-            } else if decoded.undecodable >= Self.garbledBody {
-                logger.warning("\(job.document.url): \(decoded.undecodable) byte sequences are not \(decoded.charset) (its Content-Type charset, <meta> or UTF-8 by default), so its label is likely wrong; they read U+FFFD in the parsed copy")
+                if first("note") { logger.notice("\(job.document.url): \(note) (said once per source and run)") }
+            } else if decoded.undecodable >= Self.garbledBody, first("garbled") {
+                let from = job.source.charset != nil ? "the source's charset" : "its Content-Type charset, <meta> or UTF-8 by default"
+                logger.warning("\(job.document.url): \(decoded.undecodable) byte sequences are not \(decoded.charset) (\(from)), so the label is likely wrong; they read U+FFFD in the parsed copy (said once per source and run; set the source's charset to the right one)")
             }
             return .text(decoded.text)
         } catch let e as Gzip.TooLarge {
@@ -1094,10 +1140,15 @@ public final class SyncEngine: Sendable {
         let message = failure.error.description
         metrics.error(MirrorMetrics.kind(failure.error))
         if failure.error.isHostRefusal {
-            logger.debug("\(doc.url): \(message)")  // its host's own warning said it once
-        } else {
-            logger.warning("\(doc.url): \(message)")
+            // Not tried: no check and no failure of its own (its host's warning said why once);
+            // the next run tries it, or after the host's Retry-After.
+            logger.debug("\(doc.url): \(message)")
+            var notBefore: Date?
+            if case let .hostBusy(_, _, seconds) = failure.error { notBefore = at.addingTimeInterval(Double(seconds)) }
+            try database.recordNotTried(documentId: doc.id!, error: message, notBefore: notBefore)
+            return Outcome(kind: .failed, error: message)
         }
+        logger.warning("\(doc.url): \(message)")
         try database.recordFailure(documentId: doc.id!, status: failure.status, error: message, checkedAt: at,
                                    nextCheck: failure.nextCheck, gone: failure.gone)
         return Outcome(kind: .failed, error: message)

@@ -91,6 +91,8 @@ final class ConfigTests: XCTestCase {
                     "/etc/mirrord/test.toml:2: key 'http.proxy': 'ftp://x' is not a proxy URL (http://, https://, socks4://, socks4a://, socks5://, socks5h://)")
         expectError("[http]\nproxy = \"socks5h://127.0.0.1:99999\"\n" + minimal,
                     "/etc/mirrord/test.toml:2: key 'http.proxy': 'socks5h://127.0.0.1:99999': port 99999 is out of range (1-65535)")
+        expectError("[http]\nproxy = \"socks5h://127.0.0.1:abc\"\n" + minimal,
+                    "/etc/mirrord/test.toml:2: key 'http.proxy': 'socks5h://127.0.0.1:abc': 'abc' is no port number")
         expectError("[http]\nproxy = \"socks5h://\"\n" + minimal,
                     "/etc/mirrord/test.toml:2: key 'http.proxy': 'socks5h://' names no proxy host")
         expectError("[[source]]\nname = \"a\"\nstart = [\"gopher://x\"]\n",

@@ -72,6 +72,16 @@ final class InfoLineTests: XCTestCase {
         XCTAssertEqual(InfoLine.parse("记者 ：王芳　李强　责任编辑：赵敏")?.editor, "赵敏")
     }
 
+    /// Role words are no name, a picture credit is no source, and publications may have digits.
+    func testRoleWordsPictureCreditsAndDigitsInPublications() {
+        XCTAssertEqual(InfoLine.parse("作者：本报记者 张三")?.reporter, "张三")
+        XCTAssertEqual(InfoLine.parse("作者：本报记者张三　来源：河滨日报")?.reporter, "张三")
+        XCTAssertNil(InfoLine.parse("图片来源：视觉中国"))
+        XCTAssertEqual(InfoLine.parse("图片来源：视觉中国　来源：21世纪经济报道")?.source, "21世纪经济报道")
+        XCTAssertEqual(InfoLine.parse("来源：36氪")?.source, "36氪")
+        XCTAssertNil(InfoLine.parse("来源：2024-11-28"))
+    }
+
     func testSentencesAndCountersAreNoFields() {
         XCTAssertNil(InfoLine.parse("浏览次数：1024 点击：88"))
         XCTAssertNil(InfoLine.parse("来源：据本报记者了解，此次改造涉及居民两千余户。"))

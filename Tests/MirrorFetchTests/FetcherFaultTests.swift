@@ -224,6 +224,10 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertNil(Fetcher.proxyInvolved(code: 7, message: "", FetchRequest(url: "http://a.example/", proxy: ""), settings))
         XCTAssertEqual(Fetcher.proxyInvolved(code: 97, message: "", FetchRequest(url: "http://a.example/"), settings), dead)
         XCTAssertNil(Fetcher.proxyInvolved(code: 28, message: "Operation timed out after 30000 ms", FetchRequest(url: "http://a.example/"), settings))
+        // Credentials never reach a message (the log, the database, the web view).
+        settings.proxy = "http://user:s3cret@proxy.lan:3128"
+        XCTAssertEqual(Fetcher.proxyInvolved(code: 7, message: "", FetchRequest(url: "http://a.example/"), settings), "http://…@proxy.lan:3128")
+        XCTAssertEqual(Fetcher.redacted("socks5h://127.0.0.1:9050"), "socks5h://127.0.0.1:9050")
     }
 
     func testNoProxyBypassesTheProxy() async throws {

@@ -205,6 +205,24 @@ final class FetcherTests: XCTestCase {
         }
     }
 
+    /// `Retry-After: 9223372036854775807` (Int.max) had become 2^63 seconds, whose conversion
+    /// back to an integer aborted the daemon on the fetch thread; it is read as a year at most.
+    func testAHugeRetryAfterIsAYearAndNoCrash() async throws {
+        XCTAssertEqual(RetryPolicy.retryAfter("9223372036854775807", now: Date()), RetryPolicy.longestRetryAfter)
+        XCTAssertEqual(RetryPolicy.retryAfter("99999999999999999999999999", now: Date()), RetryPolicy.longestRetryAfter)
+        XCTAssertEqual(RetryPolicy.retryAfter("120", now: Date()), 120)
+        XCTAssertNil(RetryPolicy.retryAfter("-5", now: Date()))
+        let server = try TestHTTPServer()
+        server.handler = { _ in .init(status: 503, headers: [("Retry-After", "9223372036854775807")]) }
+        let f = makeFetcher()
+        defer { f.shutdown() }
+        let health = HostHealth(limit: 3, maxPause: 30)
+        let first = await f.fetch(FetchRequest(url: server.baseURL + "/a", health: health))
+        XCTAssertEqual(try first.get().status, 503)
+        let second = await f.fetch(FetchRequest(url: server.baseURL + "/b", health: health))
+        XCTAssertEqual(second.failure, .hostBusy(host: "127.0.0.1:\(server.port)", status: 503, seconds: 366 * 86400))
+    }
+
     func testCancellationAbortsTheTransfer() async throws {
         let server = try TestHTTPServer()
         server.handler = { _ in .init(status: 200, body: Array("x".utf8), delay: 4) }

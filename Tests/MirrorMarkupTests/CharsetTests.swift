@@ -91,12 +91,29 @@ final class CharsetTests: XCTestCase {
         XCTAssertEqual(Charset.decode(gbk, contentType: "text/plain; charset=gbk").undecodable, 1)
         XCTAssertNil(Charset.decode(gbk, contentType: "text/plain; charset=gbk").note)
 
-        let page = encode("<meta charset=\"gb2312\"><p>新闻</p>", as: "GBK")
+        let page = encode("<meta charset=\"gb2312\"><p>新闻发布会今天在市政府举行</p>", as: "GBK")
+        let bad = Charset.decode(page, contentType: nil, override: "utf-8").undecodable  // read as UTF-8
+        XCTAssertEqual(Charset.decode(page, contentType: "text/html; charset=UTF-8").charset, "GB18030")
+        XCTAssertGreaterThanOrEqual(bad, Charset.misdeclaredUTF8)
         let overruled = Charset.decode(page, contentType: "text/html; charset=UTF-8")
         XCTAssertEqual(overruled.undecodable, 0)
-        XCTAssertEqual(overruled.note, "Content-Type says charset=UTF-8, but the body is not UTF-8 (4 bad sequences); decoded as GB18030, as its markup declares")
+        XCTAssertEqual(overruled.text, "<meta charset=\"gb2312\"><p>新闻发布会今天在市政府举行</p>")
+        XCTAssertEqual(overruled.note, "Content-Type says charset=UTF-8, but the body is not UTF-8 (\(bad) bad sequences); decoded as GB18030, as its markup declares")
+        // Two characters (a handful of bad sequences) are no evidence: the header stands.
+        let short = encode("<meta charset=\"gb2312\"><p>新闻</p>", as: "GBK")
+        XCTAssertEqual(Charset.decode(short, contentType: "text/html; charset=UTF-8").charset, "UTF-8")
         let utf8 = Charset.decode(Array("<meta charset=\"utf-8\"><p>café</p>".utf8), contentType: "text/html; charset=iso-8859-1")
         XCTAssertEqual(utf8.note, "Content-Type says charset=iso-8859-1, but the body is valid UTF-8, as its markup declares; decoded as UTF-8")
+    }
+
+    /// A UTF-8 page with a leftover `<meta charset=iso-8859-1>` and one stray byte stays UTF-8:
+    /// windows-1252 decodes every byte, so "fewer bad sequences" alone had made it mojibake.
+    func testAStrayByteIsNoEvidenceAgainstTheHeader() {
+        let page = Array("<meta charset=\"iso-8859-1\"><p>Grüße aus Köln</p>".utf8) + [0xFF]
+        let decoded = Charset.decode(page, contentType: "text/html; charset=utf-8")
+        XCTAssertEqual(decoded.charset, "UTF-8")
+        XCTAssertTrue(decoded.text.contains("Grüße aus Köln"))
+        XCTAssertNil(decoded.note)
     }
 
     func testUndecodableBytesBecomeReplacementCharacters() {

@@ -52,7 +52,7 @@ final class FetchFailureTests: XCTestCase {
     }
 
     /// A host that stops answering (each connection closed without a reply) is given up for
-    /// the rest of the run after `SyncEngine.hostFailureLimit` requests in a row, retries
+    /// the rest of the run after `SyncEngine.hostFailureLimit` requests in a row (3 at one connection), retries
     /// included: its other documents are not tried, each records why (naming the host and the
     /// last failure), a gone one stays gone, and the next run tries them all again.
     func testAHostThatStopsAnsweringIsGivenUpForTheRestOfTheRun() async throws {
@@ -61,6 +61,7 @@ final class FetchFailureTests: XCTestCase {
         let first = try await h.sync()
         XCTAssertEqual(first.errors, 1)  // the 404
         let documents = try h.database.totals().documents
+        let before = Dictionary(uniqueKeysWithValues: try h.database.documents().map { ($0.id!, $0) })
         h.server.clearRequests()
         h.server.handler = { _ in .init(status: 200, hangUp: true) }
         let run = try await h.sync(all: true)
@@ -68,17 +69,25 @@ final class FetchFailureTests: XCTestCase {
         // One more than the limit: the first request went out on the connection kept alive from
         // the first run, and libcurl sends a request again, once, on a fresh connection when a
         // reused one dies before any reply.
-        XCTAssertEqual(h.server.requests.count, SyncEngine.hostFailureLimit + 1)
+        XCTAssertEqual(h.server.requests.count, SyncEngine.hostFailureLimit(perHostConcurrency: 1) + 1)
         XCTAssertEqual(run.errors, documents)
         let empty = "Empty reply from server (curl error 52)"
-        let down = "not tried: 127.0.0.1:\(h.server.port) gave no response to \(SyncEngine.hostFailureLimit) requests in a row in this run (last: \(empty))"
+        let down = "not tried: 127.0.0.1:\(h.server.port) gave no response to \(SyncEngine.hostFailureLimit(perHostConcurrency: 1)) requests in a row in this run (last: \(empty))"
         let errors = try Reports.documents(database: h.database, kind: nil, source: nil).compactMap { $0["error"] as? String }
         XCTAssertEqual(errors.count, documents)
         XCTAssertEqual(Set(errors), [empty, down])
         XCTAssertEqual(errors.filter { $0 == down }.count, documents - errors.filter { $0 == empty }.count)
-        XCTAssertLessThanOrEqual(errors.filter { $0 == empty }.count, SyncEngine.hostFailureLimit)
+        XCTAssertLessThanOrEqual(errors.filter { $0 == empty }.count, SyncEngine.hostFailureLimit(perHostConcurrency: 1))
         XCTAssertEqual(try h.document("/pages/1/404.md")?.gone, true)
         XCTAssertEqual(try h.document("/pages/1/201.md")?.versionCount, 1)
+        // The documents not tried were not checked: no failure counted, no backoff, no check time.
+        let refused = try h.database.documents().filter { $0.error == down }
+        XCTAssertFalse(refused.isEmpty)
+        for doc in refused {
+            XCTAssertEqual(doc.failures, before[doc.id!]?.failures, doc.url)
+            XCTAssertEqual(doc.nextCheck, before[doc.id!]?.nextCheck, doc.url)
+            XCTAssertEqual(doc.lastChecked, before[doc.id!]?.lastChecked, doc.url)
+        }
 
         h.server.handler = nil
         h.server.clearRequests()
@@ -370,6 +379,29 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(try history.log(url: h.url("/pages/2/2203.md")).count, 2)
     }
 
+    /// A start page that moved (301) and the config then edited to its new address: the
+    /// document that moved is that start URL; no second document is made (and joined into it
+    /// again at the end of every run, its files removed each time).
+    func testAStartURLEditedToWhereItsPageMovedIsTheSameDocument() async throws {
+        let h = try Harness()
+        let readme = FixtureSite.standard().files()["/README.md"]!
+        h.server.put("/home.md", readme)
+        h.server.handler = { req in req.path == "/README.md" ? .init(status: 301, headers: [("Location", "/home.md")]) : nil }
+        _ = try await h.sync()
+        XCTAssertEqual(try h.document("/README.md")?.fetchUrl, h.url("/home.md"))
+        let text = try String(contentsOfFile: h.dir.file("mirrord.toml"), encoding: .utf8)
+        try h.dir.write("edited.toml", text.replacingOccurrences(of: "/README.md", with: "/home.md"))
+        let edited = try MirrorConfig.load(path: h.dir.file("edited.toml"))
+        let engine = SyncEngine(config: edited, database: h.database, blobs: h.blobs, fetcher: h.fetcher)
+        for _ in 0..<2 {
+            let run = try await engine.run(RunOptions(trigger: "test", all: true))
+            XCTAssertEqual(run.newDocuments, 0)
+            XCTAssertEqual(run.newVersions, 0)
+            XCTAssertNil(try h.document("/home.md"))
+            XCTAssertEqual(try h.document("/README.md")?.versionCount, 1)
+        }
+    }
+
     func testGBKPageIsDecodedBeforeParsing() async throws {
         let h = try Harness()
         let site = FixtureSite.standard()
@@ -410,9 +442,9 @@ final class FetchFailureTests: XCTestCase {
         let lines = recorder.messages.filter { $0.contains("/pages/1/50") }
         XCTAssertEqual(lines.count, 2, "\(lines)")
         XCTAssertTrue(lines.contains { $0.hasPrefix("\(h.url("/pages/1/501.md")): Content-Type says charset=utf-8, but the body is not UTF-8 (")
-                          && $0.hasSuffix(" bad sequences); decoded as GB18030, as its markup declares") }, "\(lines)")
+                          && $0.hasSuffix(" bad sequences); decoded as GB18030, as its markup declares (said once per source and run)") }, "\(lines)")
         let garbled = Charset.decode(without, contentType: "text/html; charset=utf-8").undecodable
-        XCTAssertTrue(lines.contains("\(h.url("/pages/1/502.md")): \(garbled) byte sequences are not UTF-8 (its Content-Type charset, <meta> or UTF-8 by default), so its label is likely wrong; they read U+FFFD in the parsed copy"), "\(lines)")
+        XCTAssertTrue(lines.contains("\(h.url("/pages/1/502.md")): \(garbled) byte sequences are not UTF-8 (its Content-Type charset, <meta> or UTF-8 by default), so the label is likely wrong; they read U+FFFD in the parsed copy (said once per source and run; set the source's charset to the right one)"), "\(lines)")
 
         // The same bodies again: no new version, no second line.
         _ = try await engine.run(RunOptions(trigger: "test", all: true))
