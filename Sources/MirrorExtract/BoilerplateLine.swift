@@ -108,11 +108,11 @@ enum BoilerplateLine {
         "komentarzy", "komentarze", "komentarz", "просмотров", "просмотра", "просмотр", "комментариев", "комментария",
         "阅读", "阅读量", "阅读数", "浏览", "浏览量", "浏览次数", "点击", "点击量", "点击数", "评论", "评论数", "点赞", "次",
         "人阅读", "人浏览", "次阅读", "次浏览", "閱讀", "瀏覽", "評論", "閲覧数", "コメント", "seitenaufrufe",
-        "beitragsaufrufe", "viewed", "read", "visits", "visitors", "readers", "人次", "人看过", "人已读",
+        "beitragsaufrufe", "viewed", "visited", "read", "visits", "visitors", "readers", "人次", "人看过", "人已读",
     ]
     /// Words a counter line may also have: `Post views`, `812 mal gelesen`, `Seitenaufrufe`.
     static let counterFillers: Set<String> = ["post", "page", "mal", "total", "times", "people", "this", "article",
-                                              "story", "已有", "共有", "累计"]
+                                              "story", "today", "heute", "aujourd", "hui", "hoy", "已有", "共有", "累计", "今日"]
     /// Letters that scale the number before them (`1.2k`); `万` and `千` are read apart, as CJK
     /// has no space before the counting word (`1.2万阅读`).
     static let magnitudes: Set<String> = ["k", "m"]

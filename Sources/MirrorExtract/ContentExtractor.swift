@@ -447,8 +447,19 @@ struct Pruning {
     }
 
     /// Characters beyond which a heading is prose (a blog setting its paragraphs in `<h3>`s):
-    /// section titles are short.
+    /// section titles are short. Chinese and Japanese say as much in far fewer characters:
+    /// for mostly-CJK text the limit is `proseHeadingCJK`.
     static let proseHeading = 100
+    static let proseHeadingCJK = 40
+
+    static func isProseHeading(_ text: String) -> Bool {
+        var n = 0, cjk = 0
+        for s in text.unicodeScalars {
+            n += 1
+            if TextNormalizer.isCJK(s) { cjk += 1 }
+        }
+        return n > (cjk * 2 > n ? proseHeadingCJK : proseHeading)
+    }
 
     /// Drops the title repeated as a heading, trailing headings, short link-only lines,
     /// furniture lines (`BoilerplateLine`: returned apart) and a paragraph repeating the one
@@ -472,7 +483,7 @@ struct Pruning {
         }
         // A heading that ends the body titles what came after it (comments, related stories);
         // one over `proseHeading` characters is the body's own text set as a heading.
-        while let last = kept.last, last.isHeading, last.text.count <= Self.proseHeading { kept.removeLast() }
+        while let last = kept.last, last.isHeading, !isProseHeading(last.text) { kept.removeLast() }
         return (kept.map(\.text), furniture)
     }
 }
