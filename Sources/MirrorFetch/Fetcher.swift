@@ -243,7 +243,24 @@ public final class Fetcher: @unchecked Sendable {
             // not that it was the proxy: a user reads it as the upstream's failure.
             result = .failure(.transfer(code: c, message: message + " (through proxy \(proxy))"))
         }
-        if let health = t.request.health, let key = t.healthKey { health.record(key, result) }
+        if let health = t.request.health, let key = t.healthKey {
+            if case .failure = result, !t.hops.isEmpty {
+                // It failed after a redirect: the host it was sent to gave no response, not
+                // this one, which answered (a feed redirector before dead links).
+                var effective: UnsafeMutablePointer<CChar>?
+                _ = mirrord_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
+                let target = effective.map { String(cString: $0) }
+                    .flatMap { HostHealth.key(FetchRequest(url: $0, proxy: t.request.proxy), defaultProxy: settings.proxy) }
+                if let target, target != key {
+                    health.responded(key)
+                    health.record(target, result)
+                } else {
+                    health.record(key, result)
+                }
+            } else {
+                health.record(key, result)
+            }
+        }
         t.cleanupRequestState()
         idleHandles.append(easy)
         t.complete(result)

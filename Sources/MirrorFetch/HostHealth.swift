@@ -89,6 +89,11 @@ public final class HostHealth: @unchecked Sendable {
         return refusal(key) != nil
     }
 
+    /// Notes that `key` answered (a redirect elsewhere): its count of failures starts again.
+    func responded(_ key: String) {
+        lock.withLock { failures[key] = nil }
+    }
+
     /// Notes a finished transfer's result for its host.
     func record(_ key: String, _ result: Result<FetchResponse, FetchError>, now: Date = Date()) {
         guard let failed = Self.counts(result) else { return }

@@ -296,6 +296,28 @@ final class FetcherFaultTests: XCTestCase {
         XCTAssertEqual(server.requests.count, 3)
     }
 
+    /// A redirect to a host that does not answer charges that host, not the one that
+    /// redirected (a feed redirector before dead links stays usable).
+    func testAFailureAfterARedirectCountsAgainstItsTarget() async throws {
+        let dead = unusedPort()
+        let server = try TestHTTPServer()
+        server.handler = { req in
+            req.path.hasPrefix("/go/") ? .init(status: 302, headers: [("Location", "http://127.0.0.1:\(dead)\(req.path)")]) : .init(status: 200, body: Array("ok".utf8))
+        }
+        let f = makeFetcher { $0.perHostConcurrency = 1 }
+        defer { f.shutdown() }
+        let health = HostHealth(limit: 2)
+        for i in 0..<3 {
+            let r = await f.fetch(FetchRequest(url: server.baseURL + "/go/\(i)", health: health))
+            XCTAssertNotNil(r.failure)
+        }
+        XCTAssertEqual(server.requests.count, 3, "the redirector is asked every time")
+        XCTAssertTrue(health.refuses(FetchRequest(url: "http://127.0.0.1:\(dead)/x"), defaultProxy: ""))
+        XCTAssertFalse(health.refuses(FetchRequest(url: server.baseURL + "/page"), defaultProxy: ""))
+        let page = await f.fetch(FetchRequest(url: server.baseURL + "/page", health: health))
+        XCTAssertEqual(try page.get().status, 200)
+    }
+
     /// A 429 with `Retry-After` speaks for the host: no request to it starts before that time,
     /// whichever URL it was for (RFC 6585 section 4). One asking for longer than a run waits
     /// (`maxPause`) gives the host up for the run, naming the status and the wait.
