@@ -583,12 +583,18 @@ public final class SyncEngine: Sendable {
                 logger.info("retention: \(pruned) old versions and \(gone.count) blobs removed")
             }
             let finished = now()
-            for source in sources where polled.contains(source.name) {
-                // ±10 % jitter, so that many mirrors of one upstream do not synchronise.
-                let next = finished.addingTimeInterval(source.pollInterval * Double.random(in: 0.9...1.1))
+            let stored = Dictionary(try database.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            for source in sources {
                 let errors = sourceErrorCount[source.name, default: 0]
                 let lastError = sourceErrors[source.name].map { errors > 1 ? "\($0) (the last of \(errors) errors in this poll)" : $0 }
-                try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: lastError)
+                if polled.contains(source.name) {
+                    // ±10 % jitter, so that many mirrors of one upstream do not synchronise.
+                    let next = finished.addingTimeInterval(source.pollInterval * Double.random(in: 0.9...1.1))
+                    try database.updateSource(source.name, lastPoll: started, nextPoll: next, lastError: lastError)
+                } else if let lastError, let known = stored[source.name] {
+                    // Not polled, but its due documents were checked: their errors are its news.
+                    try database.updateSource(source.name, lastPoll: known.lastPoll, nextPoll: known.nextPoll, lastError: lastError)
+                }
             }
             live.update { r in
                 r.finished = finished
