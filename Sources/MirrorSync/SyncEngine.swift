@@ -705,9 +705,13 @@ public final class SyncEngine: Sendable {
         let policy = RetryPolicy(retries: http.retries, base: http.retryDelay, cap: http.maxRetryDelay)
         var request = first
         var attempt = 0
+        var tried: (Result<FetchResponse, FetchError>, Double?)?  // the last real attempt's
         while true {
             let result = await fetcher.fetch(request)
             if Task.isCancelled { return nil }
+            // A retry its host's give-up refused: the document was tried, and failed as before
+            // (not "not tried").
+            if case let .failure(e) = result, e.isHostRefusal, let tried { return tried }
             var failure: FetchError?
             var retryAfter: Double?
             switch result {
@@ -730,6 +734,7 @@ public final class SyncEngine: Sendable {
             guard failure.isTransient, attempt < retries, (retryAfter ?? 0) <= policy.cap, !hostDown else {
                 return (result, retryAfter)
             }
+            tried = (result, retryAfter)
             let wait = max(policy.backoff(attempt: attempt), retryAfter ?? 0)
             logger.info("\(request.url): \(failure); retry \(attempt + 1)/\(retries) in \(String(format: "%.1f", wait))s")
             do {

@@ -77,6 +77,12 @@ final class FetchFailureTests: XCTestCase {
         XCTAssertEqual(errors.count, documents)
         XCTAssertEqual(Set(errors), [empty, down])
         XCTAssertEqual(errors.filter { $0 == down }.count, documents - errors.filter { $0 == empty }.count)
+        // Every document the server was asked for records its own failure, not "not tried"
+        // (one waiting for its retry when the host was given up had been).
+        let asked = Set(h.server.requests.map { h.url($0.path) })
+        for doc in try h.database.documents() where asked.contains(doc.url) {
+            XCTAssertEqual(doc.error, empty, doc.url)
+        }
         XCTAssertLessThanOrEqual(errors.filter { $0 == empty }.count, SyncEngine.hostFailureLimit(perHostConcurrency: 1))
         XCTAssertEqual(try h.document("/pages/1/404.md")?.gone, true)
         XCTAssertEqual(try h.document("/pages/1/201.md")?.versionCount, 1)
