@@ -258,13 +258,40 @@ public struct MirrorConfig: Sendable, Equatable {
     /// was edited into one that does not validate.
     /// - Returns: nil when the file cannot be read or is not TOML at all.
     public static func locations(path: String) -> (controlSocket: String, stateDir: String)? {
-        guard let (absolute, text) = try? readText(path), let (_, table) = try? table(text, file: absolute) else { return nil }
+        guard let (absolute, text) = try? readText(path) else { return nil }
         let folder = (absolute as NSString).deletingLastPathComponent
+        // A file that is not even TOML any more (a key written twice, a quote left open) still
+        // names them on their own lines before any table: read those lines, so that `reload`
+        // reaches the daemon, which logs the error and keeps its configuration.
+        let values: [String: String]
+        if let (_, table) = try? table(text, file: absolute) {
+            values = ["control_socket": table["control_socket"]?.string, "state_dir": table["state_dir"]?.string].compactMapValues { $0 }
+        } else {
+            values = topLevelStrings(text, keys: ["control_socket", "state_dir"])
+        }
         func location(_ key: String, _ fallback: String) -> String {
-            guard let value = table[key]?.string, !value.isEmpty else { return fallback }
+            guard let value = values[key], !value.isEmpty else { return fallback }
             return Paths.absolute(value, relativeTo: folder)
         }
         return (location("control_socket", defaultControlSocket), location("state_dir", defaultStateDir))
+    }
+
+    /// `key = "value"` lines before the first `[table]` header, for a file TOMLKit refuses:
+    /// basic strings without escapes only, the last one of a key winning.
+    static func topLevelStrings(_ text: String, keys: Set<String>) -> [String: String] {
+        var out: [String: String] = [:]
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") { break }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard keys.contains(key), value.hasPrefix("\""), let close = value.dropFirst().firstIndex(of: "\"") else { continue }
+            value = String(value[value.index(after: value.startIndex)..<close])
+            guard !value.contains("\\") else { continue }
+            out[key] = value
+        }
+        return out
     }
 }
 

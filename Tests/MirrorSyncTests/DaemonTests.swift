@@ -164,6 +164,12 @@ final class DaemonTests: XCTestCase {
         (code, out, err) = try run("mirrorctl", ["--socket", socket, "reload"])
         XCTAssertEqual(code, 1)
         XCTAssertEqual(err, "mirrorctl: reload failed, running configuration kept: \(unknownKey)\n")
+        // A file that is not TOML any more: its socket is still found on its own line, and the
+        // daemon says why (it had stopped in mirrorctl, the daemon never told).
+        try dir.write("mirrord.toml", "poll_interval =\n" + good)
+        (code, out, err) = try run("mirrorctl", ["--config", config, "reload"])
+        XCTAssertEqual(code, 1, out + err)
+        XCTAssertTrue(err.hasPrefix("mirrorctl: reload failed, running configuration kept: \(config):1:"), err)
         (code, out, _) = try run("mirrorctl", ["--socket", socket, "sync", "now", "--wait", "--source", "school", "--json"])
         XCTAssertEqual(code, 0, "the daemon still runs with the good configuration: \(out)")
 
