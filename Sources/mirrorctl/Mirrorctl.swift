@@ -154,7 +154,8 @@ struct Mirrorctl: ParsableCommand {
               mirrorctl diff https://example.org/news/pages/1/101.md
 
             EXIT STATUS
-              0 success · 1 failure · 2 bad usage or config · 3 daemon not running (status, sync)
+              0 success · 1 failure · 2 bad usage or config
+              3 daemon not running (status, sync now, reload, reparse)
             """,
         version: "0.1.0",
         subcommands: [Status.self, Sync.self, Runs.self, List.self, Log.self, Show.self, Diff.self, Reparse.self,
