@@ -404,9 +404,15 @@ struct Show: ParsableCommand {
         let (url, rev) = try Self.split(target)
         let format = raw ? "raw" : json ? "json" : "md"
         let path = "/v1/show?url=\(Format.query(url))&format=\(format)" + (rev.map { "&rev=\($0)" } ?? "")
-        let bytes = try c.readRaw(path) { h in
-            let shown = try h.show(url: url, revision: rev)
-            return raw ? shown.raw : json ? shown.json : shown.markdown
+        let bytes: [UInt8]
+        do {
+            bytes = try c.readRaw(path) { h in
+                let shown = try h.show(url: url, revision: rev)
+                return raw ? shown.raw : json ? shown.json : shown.markdown
+            }
+        } catch let e as Abort where rev == nil && url.contains("@") && e.message.hasSuffix("not a mirrored document (see mirrorctl list)") {
+            // `URL@x`: read whole (a URL may hold an @), but the user likely meant a revision.
+            throw Abort(e.message + "; a revision is written URL@r2 or URL@2", code: e.code)
         }
         FileHandle.standardOutput.write(Data(bytes))
     }
@@ -438,7 +444,8 @@ struct Diff: ParsableCommand {
     @Flag(help: "The operations as JSON.") var json = false
     @Flag(help: "One self-contained side-by-side HTML page.") var html = false
     @Option(help: "Colour the output: auto (on a terminal), always or never.") var color: ColorMode = .auto
-    @Option(name: [.customShort("U"), .long], help: "Unchanged paragraphs shown around each change.") var context = 1
+    // Unconditional: `-U -1` is a value to refuse, not a missing one.
+    @Option(name: [.customShort("U"), .long], parsing: .unconditional, help: "Unchanged paragraphs shown around each change.") var context = 1
 
     func validate() throws {
         if let rev1 { _ = try parseRevision(rev1) }

@@ -209,8 +209,10 @@ struct Mirrorctl: ParsableCommand {
     /// (`stauts` → `status`); nil when the command line names a command (or `help`).
     static func unknownCommand(_ args: [String]) -> String? {
         let names = configuration.subcommands.map { $0._commandName }
-        guard let word = splitGlobals(args).rest.first(where: { !$0.hasPrefix("-") }), word != "help",
-              !names.contains(word) else { return nil }
+        let words = splitGlobals(args).rest.filter { !$0.hasPrefix("-") }
+        // `help WORD`: WORD must be a command too (ArgumentParser printed the overview, exit 0).
+        let asked = words.first == "help" ? words.dropFirst().first : words.first
+        guard let word = asked, word != "help", !names.contains(word) else { return nil }
         func distance(_ a: String, _ b: String) -> Int {
             let a = Array(a), b = Array(b)
             var row = Array(0...b.count)

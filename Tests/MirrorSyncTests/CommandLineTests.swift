@@ -112,6 +112,10 @@ final class CommandLineTests: XCTestCase {
         for change in ["title: 石榴湾公交线路延长至[-新建-]{+南苑+}住宅区", "延长[-四-]{+三+}站", "+ 湾口广场站因周边道路施工，将在下月中旬前暂停使用。"] {
             XCTAssertTrue(diff.stdout.contains(change), "\(change)\n\(diff.stdout)")
         }
+        // `URL@x`: no such document, and the way to write a revision.
+        let show = try run("mirrorctl", ["--config", dir.file("demo.toml"), "show", article + "@x"])
+        XCTAssertEqual(show.status, 1)
+        XCTAssertEqual(show.stderr, "mirrorctl: \(article)@x: not a mirrored document (see mirrorctl list); a revision is written URL@r2 or URL@2\n")
     }
 
     func testBadUsageExits2WithTheReason() throws {
@@ -128,6 +132,9 @@ final class CommandLineTests: XCTestCase {
             ("mirrorctl", ["lst", "--kind", "article"], "mirrorctl: unknown command 'lst'; did you mean 'list'?"),
             // A negative count is refused as such (it had been "Missing value for '--limit'").
             ("mirrorctl", ["runs", "--limit", "-1"], "Error: --limit must be at least 1"),
+            ("mirrorctl", ["diff", "x", "-U", "-1"], "Error: --context must be ≥ 0"),
+            // `help` of no command is an error too (it had printed the overview, exit 0).
+            ("mirrorctl", ["help", "frob"], "mirrorctl: unknown command 'frob' (commands:"),
         ]
         for (tool, args, message) in cases {
             let r = try run(tool, args)
