@@ -34,7 +34,9 @@ public final class SystemdNotifier: Sendable {
         let message = Array(state.utf8)
         let sent = withUnsafePointer(to: &addr) { a in
             a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length) }
+                // Never waits: a notify socket whose queue is full (a supervisor that reads late;
+                // Linux queues 10 datagrams) had blocked a reload until the client timed out.
+                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), sa, length) }
             }
         }
         return sent == message.count

@@ -73,8 +73,10 @@ final class Reloader: @unchecked Sendable {
                                                          metrics: metrics, dictionaries: dictionaries))
             let oldNames = Set(old.sources.map(\.name)), newNames = Set(new.sources.map(\.name))
             let changed = new.sources.filter { s in old.source(named: s.name).map { $0 != s } ?? false }.count
+            // `[web] listen` is bound at start: a new address is said, not silently ignored.
+            let web = new.web == old.web ? "" : "; [web] listen is read at start: restart mirrord to serve \(new.web.map { "\($0)" } ?? "no web view")"
             let summary = "\(new.sources.count) source(s): \(newNames.subtracting(oldNames).count) added, "
-                + "\(oldNames.subtracting(newNames).count) removed, \(changed) changed"
+                + "\(oldNames.subtracting(newNames).count) removed, \(changed) changed" + web
             logger.notice("configuration reloaded from \(configPath): \(summary)")
             result = .success(summary)
         } catch {
