@@ -66,7 +66,7 @@ struct Sync: ParsableCommand {
             do {
                 answer = try c.client.call("POST", "/v1/sync", body: body, timeout: wait ? 0 : 30).0
             } catch ControlClient.Failure.daemonNotRunning(let m) {
-                throw Abort(m + "; start it, or run `mirrord --config … --once`", code: 3)
+                throw Abort(connection.daemonOnly(m) + "; start it, or run `mirrord --config … --once`", code: 3)
             } catch let ControlClient.Failure.api(status, message) where (400..<500).contains(status) {
                 throw Abort(message, code: 2)
             } catch {
@@ -117,7 +117,7 @@ struct Reparse: ParsableCommand {
         do {
             answer = try c.client.call("POST", "/v1/reparse", body: body, timeout: 0).0
         } catch ControlClient.Failure.daemonNotRunning(let m) {
-            throw Abort(m + "; with the daemon down run `mirrord --config … --reparse`", code: 3)
+            throw Abort(connection.daemonOnly(m) + "; with the daemon down run `mirrord --config … --reparse`", code: 3)
         } catch let ControlClient.Failure.api(status, message) where (400..<500).contains(status) {
             throw Abort(message, code: 2)
         } catch {
@@ -155,7 +155,7 @@ struct Reload: ParsableCommand {
             let (answer, _) = try c.client.call("POST", "/v1/reload", body: [:])
             print("reloaded: " + Format.s((answer as? [String: Any])?["summary"]))
         } catch ControlClient.Failure.daemonNotRunning(let m) {
-            throw Abort(m + (c.configError.map { "; and the file would not load: \($0)" } ?? ""), code: 3)
+            throw Abort(connection.daemonOnly(m) + (c.configError.map { "; and the file would not load: \($0)" } ?? ""), code: 3)
         } catch {
             throw Abort("reload failed, running configuration kept: \(error)", code: 1)
         }

@@ -26,6 +26,13 @@ struct ConnectionOptions: ParsableArguments {
 
     /// - Parameter warn: whether a config file that does not validate is reported here (a
     ///   warning); `reload` passes false, as the daemon's answer names the same error.
+    /// A daemon-not-running message for a command only the daemon does, with a word on `--db`
+    /// when that was the only way given (it reads the store; the socket named is the default).
+    func daemonOnly(_ message: String) -> String {
+        guard db != nil, config == nil, socket == nil else { return message }
+        return message + " (--db reads the store only: give --config or --socket to reach the daemon)"
+    }
+
     func resolve(warn: Bool = true) throws -> Connection {
         var cfg: MirrorConfig?
         var located: (controlSocket: String, stateDir: String)?

@@ -141,6 +141,11 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(r.status, 2, "\(tool) \(args)")
             XCTAssertTrue(r.stderr.hasPrefix(message), "\(tool) \(args): \(r.stderr)")
         }
+        // A command only the daemon does, given only --db: the socket tried is the default one,
+        // and the message says why.
+        let db = try run("mirrorctl", ["sync", "now", "--db", "/nonexistent/mirror.sqlite3"])
+        XCTAssertEqual(db.status, 3)
+        XCTAssertTrue(db.stderr.contains("(--db reads the store only: give --config or --socket to reach the daemon)"), db.stderr)
         // `help` needs no configuration, even when one is named.
         let help = try run("mirrorctl", ["--config", "x.toml", "help", "diff"])
         XCTAssertEqual(help.status, 0, help.stderr)
