@@ -11,7 +11,8 @@ import MirrorMarkup
 /// `打印`) end a value and are never read: a view count would change at every check.
 ///
 /// Dateline fields are part of a revision's content hash (DESIGN), so only values that look
-/// like names are taken: at most 24 characters, no digits, no sentence punctuation.
+/// like names are taken: at most 24 characters, no sentence punctuation, no digits in a
+/// person's name (`name`).
 public struct InfoLine: Sendable, Equatable {
     public var source: String?
     public var reporter: String?
@@ -35,6 +36,9 @@ public struct InfoLine: Sendable, Equatable {
         ("分享", .other), ("打印", .other), ("关闭", .other), ("评论", .other),
     ]
 
+    /// `labels` as scalars, compared in place along a line.
+    static let labelScalars: [([Unicode.Scalar], Field)] = labels.map { (Array($0.0.unicodeScalars), $0.1) }
+
     /// Parses one line; nil when it holds no field read here.
     /// - Parameter text: the line's text (at most 200 characters are looked at).
     public static func parse(_ text: String) -> InfoLine? {
@@ -45,9 +49,8 @@ public struct InfoLine: Sendable, Equatable {
         var i = 0
         while i < scalars.count {
             var matched = false
-            for (label, field) in labels {
-                let l = Array(label.unicodeScalars)
-                guard i + l.count <= scalars.count, Array(scalars[i..<(i + l.count)]) == l else { continue }
+            for (l, field) in labelScalars {
+                guard i + l.count <= scalars.count, scalars[i..<(i + l.count)].elementsEqual(l) else { continue }
                 var k = i + l.count
                 while k < scalars.count, scalars[k] == " " || scalars[k] == "\u{A0}" { k += 1 }
                 if k < scalars.count, scalars[k] == "：" || scalars[k] == ":" {

@@ -187,17 +187,21 @@ public final class Fetcher: @unchecked Sendable {
     /// how long it waited, not which of the three limits that was.
     static func limitHit(_ curlMessage: String, _ settings: HTTPSettings) -> String {
         func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : String(format: "%.1fs", s) }
-        let m = curlMessage.lowercased()
-        if m.contains("too slow") {
+        if curlMessage.lowercased().contains("too slow") {
             return "low_speed_limit = \(settings.lowSpeedLimit) bytes/s for low_speed_time = \(seconds(settings.lowSpeedTime))"
         }
-        // libcurl 7.88: "Failed to connect to HOST port N after 3000 ms: Timeout was reached"
-        // (older: "Connection timed out after 3001 milliseconds"), "Resolving timed out after …".
-        if m.contains("failed to connect") || m.contains("connection timed out") || m.contains("connection timeout")
-            || m.contains("resolving timed out") {
-            return "connect_timeout = \(seconds(settings.connectTimeout))"
-        }
+        if isConnectTimeout(curlMessage) { return "connect_timeout = \(seconds(settings.connectTimeout))" }
         return "timeout = \(seconds(settings.timeout))"
+    }
+
+    /// Whether libcurl's message for a timeout (28) says the connection or the name lookup
+    /// never completed. libcurl 7.88: "Failed to connect to HOST port N after 3000 ms: Timeout
+    /// was reached" (older: "Connection timed out after 3001 milliseconds"), "Resolving timed
+    /// out after …".
+    static func isConnectTimeout(_ curlMessage: String) -> Bool {
+        let m = curlMessage.lowercased()
+        return m.contains("failed to connect") || m.contains("connection timed out") || m.contains("connection timeout")
+            || m.contains("resolving timed out")
     }
 
     /// The proxy a failure happened at, when it did: no proxy host (5), no connection to the
@@ -243,23 +247,20 @@ public final class Fetcher: @unchecked Sendable {
             // not that it was the proxy: a user reads it as the upstream's failure.
             result = .failure(.transfer(code: c, message: message + " (through proxy \(proxy))"))
         }
-        if let health = t.request.health, let key = t.healthKey {
+        if let health = t.request.health, var key = t.healthKey {
             if case .failure = result, !t.hops.isEmpty {
                 // It failed after a redirect: the host it was sent to gave no response, not
                 // this one, which answered (a feed redirector before dead links).
                 var effective: UnsafeMutablePointer<CChar>?
                 _ = mirrord_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
-                let target = effective.map { String(cString: $0) }
-                    .flatMap { HostHealth.key(FetchRequest(url: $0, proxy: t.request.proxy), defaultProxy: settings.proxy) }
-                if let target, target != key {
+                if let target = effective.map({ String(cString: $0) })
+                    .flatMap({ HostHealth.key(FetchRequest(url: $0, proxy: t.request.proxy), defaultProxy: settings.proxy) }),
+                   target != key {
                     health.responded(key)
-                    health.record(target, result)
-                } else {
-                    health.record(key, result)
+                    key = target
                 }
-            } else {
-                health.record(key, result)
             }
+            health.record(key, result)
         }
         t.cleanupRequestState()
         idleHandles.append(easy)

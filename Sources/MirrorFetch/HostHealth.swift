@@ -4,8 +4,8 @@ import Foundation
 /// other URLs are not tried (or wait).
 ///
 /// A host (`Transfer.hostKey`, and the proxy a request goes through) that fails `limit`
-/// requests in a row without a response (DNS, connect, proxy or TLS failure, a timeout, an
-/// empty or cut reply: `counts`) is *down* until this value is dropped, at the end of the
+/// requests in a row without a response (DNS, connect, proxy or TLS failure, a timeout before
+/// any byte, an empty reply: `counts`) is *down* until this value is dropped, at the end of the
 /// run: every later request to it fails at once with `FetchError.hostDown`, and those still
 /// queued in the `Fetcher` are not started. Any response at all (even a 5xx) resets the count.
 ///
@@ -19,7 +19,8 @@ import Foundation
 /// retried once): 39 URLs at `connect_timeout = "3s"` took a run of 65 s and 84 log lines,
 /// and 3,000 at the default 10 s would take hours, `per_host_concurrency` at a time.
 ///
-/// Thread-safe: the fetch thread records results, the run's tasks ask `isDown`.
+/// Thread-safe: the fetch thread records results and asks `refusal` and `isPaused`; the
+/// run's tasks ask `refuses` before a retry.
 public final class HostHealth: @unchecked Sendable {
     /// A host is down after this many failures in a row.
     public let limit: Int
@@ -64,8 +65,7 @@ public final class HostHealth: @unchecked Sendable {
         case .success: return false
         case let .failure(.transfer(28, message)):
             let m = message.lowercased()
-            return m.contains("failed to connect") || m.contains("resolving timed out") || m.contains("connection timed out")
-                || m.contains("with 0 bytes received") || m.contains("0 out of") ? true : nil
+            return Fetcher.isConnectTimeout(message) || m.contains("with 0 bytes received") || m.contains("0 out of") ? true : nil
         case let .failure(.transfer(code, _)): return noResponseCodes.contains(code) ? true : nil
         case .failure(.http), .failure(.redirectLoop): return false
         case .failure: return nil
@@ -124,10 +124,5 @@ public final class HostHealth: @unchecked Sendable {
             }
         }
         if let wentDown { onDown(key, wentDown) }
-    }
-
-    /// The hosts down so far, sorted.
-    public var downHosts: [String] {
-        lock.withLock { down.keys.sorted() }
     }
 }

@@ -117,28 +117,22 @@ extension MirrorDatabase {
 
     /// The documents a run checks: every index of the source (unless `indexes` is false: a
     /// source whose poll is not due), and the other documents whose `next_check` has come by
-    /// `due` (or that were never checked); with `due` nil, all of the source's. Served by the `documents_kind` and `documents_due` indexes, not a scan. As
-    /// the few columns a run's queue holds, read through a cursor: a run over 30,000 documents
+    /// `due` (or that were never checked); with `due` nil, all of the source's. Served by the
+    /// `documents_kind` and `documents_due` indexes, not a scan. As the few columns a run's
+    /// queue holds, read through a cursor: a run over 30,000 documents
     /// does not keep 30,000 full records while it works through them, nor 30,000 copied rows
     /// while it lists them (10 MB, the peak of a resync at 30,000, heaptrack).
     public func documentRefs(source: String, dueAt due: Date?, indexes: Bool = true) throws -> [DocumentRef] {
         try pool.read { db in
             let columns = "id, url, depth, kind"
             let rows: RowCursor
-            if let due, !indexes {
-                rows = try Row.fetchCursor(db, sql: """
+            if let due {
+                let indexRows = indexes ? "SELECT \(columns) FROM documents WHERE source = ? AND kind = 'index' UNION ALL " : ""
+                rows = try Row.fetchCursor(db, sql: indexRows + """
                     SELECT \(columns) FROM documents WHERE source = ? AND next_check IS NULL AND kind != 'index'
                     UNION ALL
                     SELECT \(columns) FROM documents WHERE source = ? AND next_check <= ? AND kind != 'index'
-                    """, arguments: [source, source, StoredDate.text(due)])
-            } else if let due {
-                rows = try Row.fetchCursor(db, sql: """
-                    SELECT \(columns) FROM documents WHERE source = ? AND kind = 'index'
-                    UNION ALL
-                    SELECT \(columns) FROM documents WHERE source = ? AND next_check IS NULL AND kind != 'index'
-                    UNION ALL
-                    SELECT \(columns) FROM documents WHERE source = ? AND next_check <= ? AND kind != 'index'
-                    """, arguments: [source, source, source, StoredDate.text(due)])
+                    """, arguments: StatementArguments((indexes ? [source] : []) + [source, source, StoredDate.text(due)]))
             } else {
                 rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM documents WHERE source = ? ORDER BY kind, id", arguments: [source])
             }
@@ -632,6 +626,11 @@ extension MirrorDatabase {
 
     public func sources() throws -> [SourceRecord] {
         try pool.read { db in try SourceRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    /// `sources()` by name.
+    public func sourcesByName() throws -> [String: SourceRecord] {
+        Dictionary(try sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     // MARK: runs

@@ -583,7 +583,7 @@ public final class SyncEngine: Sendable {
                 logger.info("retention: \(pruned) old versions and \(gone.count) blobs removed")
             }
             let finished = now()
-            let stored = Dictionary(try database.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let stored = try database.sourcesByName()
             for source in sources {
                 let errors = sourceErrorCount[source.name, default: 0]
                 let lastError = sourceErrors[source.name].map { errors > 1 ? "\($0) (the last of \(errors) errors in this poll)" : $0 }
@@ -660,7 +660,7 @@ public final class SyncEngine: Sendable {
     /// the scheduler's own wake-up).
     func pollDue(_ sources: [SourceConfig], dueOnly: Bool, at now: Date) throws -> Set<String> {
         guard dueOnly else { return Set(sources.map(\.name)) }
-        let stored = Dictionary(try database.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let stored = try database.sourcesByName()
         return Set(sources.filter { Self.pollDueAt($0, stored[$0.name], now: now) <= now.addingTimeInterval(1) }.map(\.name))
     }
 
@@ -677,7 +677,7 @@ public final class SyncEngine: Sendable {
     /// Seconds until the first configured source's poll is due (`pollDueAt`); 0 or less: due.
     public func secondsUntilNextPoll() throws -> Double {
         let now = now()
-        let stored = Dictionary(try database.sources().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let stored = try database.sourcesByName()
         let due = config.sources.map { Self.pollDueAt($0, stored[$0.name], now: now) }
         return (due.min() ?? now.addingTimeInterval(config.pollInterval)).timeIntervalSince(now)
     }
